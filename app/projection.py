@@ -1,0 +1,60 @@
+"""Projections of word vectors to 2D and 3D: t-SNE (openTSNE) and PCA.
+
+Computed once per model at training time and stored; the explorer only reads them. Words that
+were not projected are still placed: PCA projects any vector exactly; for t-SNE a word goes to
+the similarity-weighted mean position of its nearest projected neighbours.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.embeddings import Embeddings
+
+TSNE_PARAMS = {"perplexity": 30, "n_iter": 750, "metric": "cosine"}
+
+
+def tsne(vectors: np.ndarray, dimensions: int, seed: int, perplexity: float = 30, n_iter: int = 750,
+         callback=None) -> np.ndarray:
+    """openTSNE with PCA initialisation; FFT-accelerated in 2D, Barnes-Hut in 3D (FFT is 2D-only)."""
+    from openTSNE import TSNE
+
+    perplexity = min(perplexity, max(2.0, (len(vectors) - 1) / 3))
+    model = TSNE(n_components=dimensions, perplexity=perplexity, metric="cosine", n_iter=n_iter,
+                 initialization="pca", random_state=seed, n_jobs=2,
+                 negative_gradient_method="fft" if dimensions <= 2 else "bh",
+                 callbacks=callback, callbacks_every_iters=50)
+    return np.asarray(model.fit(np.asarray(vectors, dtype=np.float64)), dtype=np.float32)
+
+
+def pca(vectors: np.ndarray, dimensions: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates, components, mean and the fraction of variance each axis explains."""
+    from sklearn.decomposition import PCA
+
+    model = PCA(n_components=dimensions, random_state=0).fit(vectors)
+    return (model.transform(vectors).astype(np.float32), model.components_.astype(np.float32),
+            model.mean_.astype(np.float32), model.explained_variance_ratio_.astype(np.float32))
+
+
+def trustworthiness(vectors: np.ndarray, coordinates: np.ndarray, k: int = 10) -> float:
+    """How well the layout keeps each word's nearest neighbours (1 = perfectly)."""
+    from sklearn.manifold import trustworthiness as sk_trustworthiness
+
+    return float(sk_trustworthiness(vectors, coordinates, n_neighbors=k, metric="cosine"))
+
+
+def project_vocabulary(emb: Embeddings, vocabulary: list[str], seed: int) -> tuple[dict, dict]:
+    """Arrays to store (words, t-SNE 2D/3D, PCA 3D with its components) and their metrics."""
+    vectors = emb.unit[[emb.index[w] for w in vocabulary]]
+    pca3, components, mean, variance = pca(vectors, 3)
+    tsne2 = tsne(vectors, 2, seed, TSNE_PARAMS["perplexity"], TSNE_PARAMS["n_iter"])
+    tsne3 = tsne(vectors, 3, seed, TSNE_PARAMS["perplexity"], TSNE_PARAMS["n_iter"])
+    sample = np.random.default_rng(seed).choice(len(vocabulary), size=min(1000, len(vocabulary)), replace=False)
+    metrics = {"pca_variance": [round(float(v), 4) for v in variance],
+               "trustworthiness_k10": {name: round(trustworthiness(vectors[sample], coords[sample]), 4)
+                                       for name, coords in (("tsne2", tsne2), ("tsne3", tsne3),
+                                                            ("pca2", pca3[:, :2]), ("pca3", pca3))},
+               "tsne_params": TSNE_PARAMS}
+    arrays = {"words": np.array(vocabulary), "tsne2": tsne2, "tsne3": tsne3, "pca3": pca3,
+              "pca_components": components, "pca_mean": mean, "pca_variance": variance}
+    return arrays, metrics

