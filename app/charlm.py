@@ -11,9 +11,9 @@ import json
 import math
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -34,7 +34,7 @@ class CharVocab:
         self.index = {c: i for i, c in enumerate(self.chars)}
 
     @classmethod
-    def build(cls, text: str, min_count: int = 5) -> "CharVocab":
+    def build(cls, text: str, min_count: int = 5) -> CharVocab:
         counts = Counter(text)
         return cls(sorted(c for c, n in counts.items() if n >= min_count))
 
@@ -250,7 +250,7 @@ class LanguageModel:
             logits = logits[0, -1]
 
     @torch.no_grad()
-    def score(self, text: str, context: str = "") -> "TextScore":
+    def score(self, text: str, context: str = "") -> TextScore:
         """How surprised the model is by each character of text (after an optional context)."""
         ids = self.vocab.encode(DOCUMENT_BREAK + context + text)
         logits, _ = self.model(torch.tensor([ids]))
@@ -309,7 +309,7 @@ def trace_gates(model: CharLSTM, ids: list[int]) -> list[dict[str, np.ndarray]]:
             o = torch.sigmoid(pre[3 * H:4 * H])
             c = f * c + i * c_tilde
             h = o * torch.tanh(c)
-            for name, value in zip(GATES, (i, f, o, c_tilde, c, h)):
+            for name, value in zip(GATES, (i, f, o, c_tilde, c, h), strict=True):
                 record[name][t] = value
         layers.append({name: value.numpy() for name, value in record.items()})
         x = record["hidden"]  # next layer reads this layer's hidden states

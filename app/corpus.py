@@ -261,7 +261,7 @@ class Corpus:
 
     def split(self, which: str) -> list[str]:
         code = list(SPLIT_FRACTIONS).index(which)
-        return [d for d, s in zip(self.documents, self.split_of_document) if s == code]
+        return [d for d, s in zip(self.documents, self.split_of_document, strict=True) if s == code]
 
     def sentences(self, which: str = "train") -> list[str]:
         return [s for d in self.split(which) for s in split_sentences(d)]
@@ -279,7 +279,7 @@ class Corpus:
         return {"name": self.name, "file": self.path.name, "sha256": self.sha256,
                 "documents": len(self.documents),
                 "split": {"seed": self.seed, "fractions": SPLIT_FRACTIONS,
-                          "documents": dict(zip(SPLIT_FRACTIONS, counts))}}
+                          "documents": dict(zip(SPLIT_FRACTIONS, counts, strict=True))}}
 
 
 def load_corpus(name: str, text_column: str | None = None) -> Corpus:

@@ -116,7 +116,7 @@ class Embeddings:
         vectors = self.unit[[self.index[w] for w in words]]
         mean = vectors.mean(axis=0)
         mean /= max(float(np.linalg.norm(mean)), 1e-8)
-        scores = {w: float(v @ mean) for w, v in zip(words, vectors)}
+        scores = {w: float(v @ mean) for w, v in zip(words, vectors, strict=True)}
         return min(scores, key=scores.get), scores
 
     def similarity(self, a: str, b: str) -> float:

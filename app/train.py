@@ -62,8 +62,7 @@ def train_embeddings(corpus: Corpus, bundle: str, seed: int, **params) -> dict:
 
 def train_lm(corpus: Corpus, bundle: str, seed: int, minutes: float | None,
              hidden: int, layers: int, steps: int) -> dict:
-    from app.charlm import (DOCUMENT_BREAK, CharLSTM, CharVocab, LanguageModel, LMConfig,
-                            TrainConfig, evaluate, train)
+    from app.charlm import DOCUMENT_BREAK, CharLSTM, CharVocab, LanguageModel, LMConfig, TrainConfig, evaluate, train
 
     torch.manual_seed(seed)
     train_text = DOCUMENT_BREAK.join(corpus.split("train"))

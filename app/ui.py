@@ -19,7 +19,7 @@ from app.embeddings import Embeddings
 @st.cache_resource(show_spinner="Loading word vectors…")
 def embeddings(key: str) -> Embeddings:
     emb = models.load_embeddings(key)
-    emb.unit  # normalise once per process, not on the first query
+    _ = emb.unit  # normalise once per process, not on the first query
     return emb
 
 

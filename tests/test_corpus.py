@@ -5,8 +5,17 @@ import json
 
 import pytest
 
-from app.corpus import (FASHION, FASHION_ENV, WIKI, CorpusError, load_corpus, normalise, read_documents,
-                        split_sentences, tokenize)
+from app.corpus import (
+    FASHION,
+    FASHION_ENV,
+    WIKI,
+    CorpusError,
+    load_corpus,
+    normalise,
+    read_documents,
+    split_sentences,
+    tokenize,
+)
 
 
 def test_tokens_keep_inner_apostrophes_and_hyphens():
