@@ -47,8 +47,6 @@ class CharVocab:
     def decode(self, ids) -> str:
         return "".join(self.chars[i] for i in ids)
 
-    def known(self, char: str) -> bool:
-        return char in self.index and char != UNKNOWN
 
 
 # ---------------------------------------------------------------- model
@@ -220,12 +218,6 @@ class LanguageModel:
 
     def ids(self, text: str) -> torch.Tensor:
         return torch.tensor([self.vocab.encode(text)], dtype=torch.long)
-
-    @torch.no_grad()
-    def next_char_distribution(self, context: str) -> np.ndarray:
-        """P(next character | context) over the vocabulary."""
-        logits, _ = self.model(self.ids(DOCUMENT_BREAK + context))
-        return torch.softmax(logits[0, -1], dim=-1).numpy()
 
     @torch.no_grad()
     def generate(self, prime: str = "", length: int = 200, temperature: float = 1.0,

@@ -68,7 +68,3 @@ def language_model_bundles() -> list[str]:
 
 def load_language_model(bundle: str) -> LanguageModel:
     return store.load_language_model(store.verified_path(bundle, "lm"))
-
-
-def model_card(bundle: str, artifact: str) -> dict:
-    return store.artifact_card(bundle, artifact)

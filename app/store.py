@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -136,19 +134,3 @@ def round_to_float16(lm: LanguageModel) -> None:
     with torch.no_grad():
         for p in lm.model.parameters():
             p.copy_(p.half().float())
-
-
-# ---------------------------------------------------------------- atomic bundle writes
-
-def publish_bundle(staging: Path, bundle: str) -> Path:
-    """Move a fully written staging folder into place, replacing any old bundle in one rename."""
-    target = bundle_dir(bundle)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(dir=target.parent, prefix=".old-"))
-        target.rename(old / "bundle")
-    staging.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    return target

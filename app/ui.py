@@ -6,12 +6,10 @@ logic it wraps lives in plain modules so it can be tested and benchmarked withou
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import streamlit as st
 
-from app import models, store
+from app import models
 from app.charlm import LanguageModel
 from app.embeddings import Embeddings
 
@@ -31,12 +29,3 @@ def projections(key: str) -> dict[str, np.ndarray] | None:
 @st.cache_resource(show_spinner="Loading the language model…")
 def language_model(bundle: str) -> LanguageModel:
     return models.load_language_model(bundle)
-
-
-def store_error_box(error: store.StoreError) -> None:
-    st.error(f"Model store problem: {error}", icon="🧯")
-
-
-def escape(text: str) -> str:
-    """Everything user- or model-written goes through this before it is rendered as HTML."""
-    return html.escape(text, quote=True)
