@@ -6,5 +6,6 @@ st.set_page_config(page_title="RNN Atelier", page_icon="🧵", layout="wide")
 
 navigation = st.navigation([
     st.Page("pages/home.py", title="Home", icon="🧵", default=True),
+    st.Page("pages/why_lstm.py", title="Why LSTM?", icon="📉", url_path="why-lstm"),
 ])
 navigation.run()
