@@ -253,6 +253,52 @@ class LanguageModel:
         return TextScore(text=text, log_probs=chosen.numpy(), ranks=ranks.numpy())
 
 
+    @torch.no_grad()
+    def next_char_guesses(self, text: str, k: int = 5) -> list[list[tuple[str, float]]]:
+        """After each character of text, the model's k most likely next characters with P."""
+        logits, _ = self.model(self.ids(DOCUMENT_BREAK + text))
+        probs = torch.softmax(logits[0, 1:], dim=-1)  # position t: having read text[: t + 1]
+        top = torch.topk(probs, min(k, probs.shape[-1]), dim=-1)
+        return [[(self.vocab.chars[i], float(p)) for p, i in zip(ps, ids, strict=True)]
+                for ps, ids in zip(top.values.tolist(), top.indices.tolist(), strict=True)]
+
+    @torch.no_grad()
+    def next_words(self, context: str, k: int = 5, beam: int = 24,
+                   max_length: int = 16) -> list[tuple[str, float]]:
+        """The k most likely words to follow context, by beam search over characters.
+
+        A word ends at the first character that is not a letter, digit, apostrophe or hyphen;
+        its probability is the product of its characters' and of that ending character's.
+        """
+        context = context if context.endswith(" ") else context + " "
+        logits, state = self.model(self.ids(DOCUMENT_BREAK + context))
+        beams = [("", 0.0, logits[0, -1], state)]  # (word so far, log P, next logits, state)
+        finished: dict[str, float] = {}
+        for _ in range(max_length):
+            candidates = []
+            for word, logp, logits, state in beams:
+                log_probs = torch.log_softmax(logits, -1)
+                top = torch.topk(log_probs, min(beam, log_probs.numel()))
+                for lp, i in zip(top.values.tolist(), top.indices.tolist(), strict=True):
+                    char = self.vocab.chars[i]
+                    if char.isalnum() or (char in "'-" and word):
+                        candidates.append((word + char, logp + lp, i, state))
+                    elif word:  # the word is complete
+                        finished[word] = float(np.logaddexp(finished.get(word, -np.inf), logp + lp))
+            candidates.sort(key=lambda c: -c[1])
+            best = candidates[:beam]
+            if not best or (len(finished) >= k and best[0][1] < sorted(finished.values())[-k]):
+                break
+            ids = torch.tensor([[c[2]] for c in best])
+            h = torch.cat([c[3][0] for c in best], dim=1)
+            c_ = torch.cat([c[3][1] for c in best], dim=1)
+            logits, (h, c_) = self.model(ids, (h, c_))
+            beams = [(word, logp, logits[j, -1], (h[:, j:j + 1], c_[:, j:j + 1]))
+                     for j, (word, logp, _, _) in enumerate(best)]
+        ranked = sorted(finished.items(), key=lambda item: -item[1])[:k]
+        return [(word, float(np.exp(logp))) for word, logp in ranked]
+
+
 @dataclass
 class TextScore:
     text: str
