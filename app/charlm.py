@@ -298,6 +298,16 @@ class LanguageModel:
         ranked = sorted(finished.items(), key=lambda item: -item[1])[:k]
         return [(word, float(np.exp(logp))) for word, logp in ranked]
 
+    def next_words_by_context(self, context: str, cut_lengths: list[int],
+                              k: int = 5) -> list[tuple[int, list[tuple[str, float]]]]:
+        """next_words with the whole context, then cut to its last N characters for each N.
+
+        Shows how far back the model reads: guesses that change only when the cut removes a
+        distant word are long-range memory at work.
+        """
+        lengths = sorted({min(n, len(context)) for n in cut_lengths} | {len(context)}, reverse=True)
+        return [(n, self.next_words(context[-n:] if n else "", k)) for n in lengths]
+
 
 @dataclass
 class TextScore:
