@@ -50,6 +50,13 @@ def card_rows() -> list[dict]:
                 what = f"t-SNE 2D/3D and PCA of {a['params']['words']:,} words of {a['of']}"
                 figures = (f"PCA variance {' / '.join(f'{v:.1%}' for v in m.get('pca_variance', []))}; "
                            f"trustworthiness@10 t-SNE 3D {t.get('tsne3', float('nan')):.3f}, PCA 3D {t.get('pca3', float('nan')):.3f}")
+            elif a.get("kind") == "recall curves":  # app/memory.py: plain RNN vs LSTM on the recall task
+                p = a["params"]
+                what = (f"recall the first token after T steps: plain RNN vs LSTM, {p['hidden_size']} hidden, "
+                        f"{p['steps']} steps, {len(p['seeds'])} seeds")
+                figures = "mean accuracy RNN / LSTM: " + ", ".join(
+                    f"T={t} {rnn:.0%} / {lstm:.0%}"
+                    for t, rnn, lstm in zip(p["delays"], m["mean_accuracy_rnn"], m["mean_accuracy_lstm"], strict=True))
             else:
                 what, figures = a.get("kind", name), ""
             rows.append({"bundle": bundle, "model": name, "what": what, "figures": figures,

@@ -1,9 +1,10 @@
-"""Why LSTM? Vanishing and exploding gradients, shown live on a plain RNN next to an LSTM."""
+"""Why LSTM? Vanishing and exploding gradients on a plain RNN next to an LSTM, then long-range memory."""
 
 import streamlit as st
 
-from app import gradients
+from app import gradients, memory, store, ui, ui_why_lstm
 from app.gradients import ACTIVATIONS, INITS, GradientSetup
+from app.highlight import Piece, pieces_html
 
 st.title("Why LSTM?")
 st.markdown(
@@ -59,3 +60,111 @@ before, after = gradients.clipped_gradient_norms(setup, clip_threshold)
 col_before, col_after = st.columns(2)
 col_before.metric("Gradient norm before clipping", f"{before:.3g}")
 col_after.metric("After clipping", f"{after:.3g}")
+
+st.header("Long-range memory")
+st.markdown(
+    "The gates are there so that something read long ago can still decide what comes next. "
+    "Two ways to see whether it does: the real character LSTM of the fashion reviews, and a tiny "
+    "task that nothing but memory can solve."
+)
+
+st.subheader("How far back does the char-LSTM read?")
+st.markdown(
+    "The model guesses the next word after the context below. Cut the context to its last *N* "
+    "characters and compare: a guess that only the whole context supports was carried from far back "
+    "in the LSTM's cell state. Edit the context to try your own."
+)
+context_text = st.text_area("Context", memory.DEFAULT_CONTEXT, height=100, key="why_context")
+keep = st.slider("Keep only the last N characters", 0, 200, 40, 5, key="why_cut")
+try:
+    lm = ui.language_model(memory.LM_BUNDLE)
+except store.StoreError as error:
+    st.error(f"The language model could not be loaded: {error}")
+    lm = None
+if lm is not None:
+    context = memory.check_context(context_text, lm)
+    for note in context.notes:
+        st.info(note)
+    if context.text:
+        comparison = ui_why_lstm.compare_contexts(memory.LM_BUNDLE, context.text, keep)
+        st.markdown(pieces_html([Piece(comparison.dropped, "#e8e8e8", "cut away"),
+                                 Piece(comparison.kept, "#fff3a3", f"the last {len(comparison.kept)} characters")]),
+                    unsafe_allow_html=True)
+        st.caption("Grey: cut away. Yellow: what the cut model still reads.")
+        top = comparison.highest
+        st.dataframe(
+            comparison.rows, hide_index=True, key="why_guesses",
+            column_config={
+                "word": st.column_config.TextColumn("next word"),
+                "whole context": st.column_config.ProgressColumn("P, whole context", format="%.3f", min_value=0.0,
+                                                                 max_value=top),
+                "last N characters": st.column_config.ProgressColumn(f"P, last {len(comparison.kept)} characters",
+                                                                     format="%.3f", min_value=0.0, max_value=top),
+                "change": st.column_config.NumberColumn("cut / whole", format="×%.2f"),
+            },
+        )
+        st.caption("The union of both top-5 lists, each word with its probability under both contexts. "
+                   "A ratio far from ×1 means the cut-away text mattered for that word.")
+        st.plotly_chart(ui_why_lstm.reach_figure(memory.LM_BUNDLE, context.text,
+                                                 tuple(row["word"] for row in comparison.rows[:4])),
+                        key="why_reach_chart")
+        st.caption("The whole context's top guesses as the model reads more and more of the context's end. "
+                   "Where a line stops moving, older text no longer changes that guess: that is how far back "
+                   "the model reads for it.")
+
+st.subheader("A task only memory can solve: recall the first token")
+st.markdown(
+    f"Each sequence starts with one of {memory.RecallConfig.symbols} tokens, then *T* random filler tokens; "
+    "after the last one the network must say which token came first. A plain RNN and an LSTM of the same "
+    f"size ({memory.RecallConfig.hidden_size} hidden units, same embedding and readout) each train for "
+    f"{memory.RecallConfig.steps} steps of {memory.RecallConfig.batch_size} sequences: a few seconds."
+)
+st.latex(
+    r"x_0 \in \{1,\dots,8\},\quad x_1,\dots,x_T \sim \text{fillers},\qquad "
+    r"\hat{y} = \operatorname{softmax}(W_y\, h_T), \quad \text{target } y = x_0"
+)
+st.latex(
+    r"\text{RNN: } \frac{\partial h_T}{\partial h_0} = \prod_{t=1}^{T} \operatorname{diag}\!\left(1 - h_t^2\right) W_{hh}"
+    r"\qquad \text{LSTM: } \frac{\partial c_T}{\partial c_0} \approx \prod_{t=1}^{T} \operatorname{diag}(f_t)"
+)
+try:
+    curves = ui_why_lstm.recall_curves()
+except store.StoreError as error:
+    st.error(f"The precomputed curves could not be loaded: {error}")
+    curves = None
+
+delay_col, seed_col, steps_col, button_col = st.columns([3, 1, 2, 1], vertical_alignment="bottom")
+delay = delay_col.slider("T for your run", 5, memory.LIVE_MAX_DELAY, 30, 5, key="why_recall_delay")
+seed = seed_col.number_input("Seed", 0, 999, 0, key="why_recall_seed")
+steps = steps_col.select_slider("Steps per model", memory.LIVE_STEPS, memory.RecallConfig.steps,
+                                key="why_recall_steps")
+runs = st.session_state.setdefault("why_recall_runs", [])  # this visitor's live runs, drawn as diamonds
+if button_col.button("Train both", type="primary", key="why_recall_train"):
+    bar = st.progress(0.0, text="Starting…")
+    try:
+        runs.extend(ui_why_lstm.train_both(delay, int(seed), steps, bar.progress))
+    except memory.TrainingBusy as busy:
+        st.info(str(busy), icon="⏳")
+    bar.empty()
+
+if curves is not None:
+    st.plotly_chart(ui_why_lstm.recall_figure(runs), key="why_recall_chart")
+    st.caption(
+        f"Lines: the mean over {len(curves.seeds)} seeds; dots: each seed; dashed: guessing. "
+        f"{memory.curves_summary(curves)} The plain RNN's gradient vanishes on the way back to the first "
+        "token, as in the first chart; the LSTM's forget gate starts nearly open, so its cell state carries "
+        "the token. Your runs land as diamonds. With a stored point's seed and steps a run lands on or near its "
+        "dot: the server's thread count changes the rounding, and training near the limit can amplify it."
+    )
+if runs:
+    latest = runs[-len(memory.CELLS):]
+    for column, result in zip(st.columns(len(latest)), latest, strict=True):
+        column.metric(f"{memory.CELLS[result.cell]}, T = {result.delay}", f"{result.accuracy:.0%}",
+                      help=f"{result.steps} steps in {result.seconds:.1f} s, seed {result.seed}")
+    st.caption(memory.live_summary(latest))
+    st.plotly_chart(memory.loss_figure(latest, memory.RecallConfig().chance), key="why_recall_loss_chart")
+    st.caption("Your latest run's training loss. A network that cannot reach the first token stays on the "
+               "dashed line: it has learnt only that every answer is equally likely.")
+    if st.button("Clear my runs", key="why_recall_clear"):
+        runs.clear()
+        st.rerun()
