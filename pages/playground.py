@@ -1,0 +1,109 @@
+"""LM playground: let the character LSTM write, score a sentence, and fill in the blank."""
+
+import math
+import time
+
+import streamlit as st
+
+from app import gates, models, ui_gates
+from app.highlight import pieces_html, rank_legend_html
+
+PRIME = "The jumpsuit"
+SENTENCE = "The wool coat is warm, but the sleeves are a little long for my arms."
+BLANK_CONTEXT = (
+    "I bought this blouse for the office and have worn it three times already. The fabric is light, "
+    "the cut is flattering and the colour goes with almost anything. At the weekend I wear it loose "
+    "with the"
+)
+CUT_CHOICES = [400, 200, 100, 50, 25, 12, 6]
+
+st.title("LM playground")
+st.markdown("The character LSTM writes, judges and guesses. Everything it knows it learnt one character "
+            "at a time from the training text.")
+
+with st.sidebar:
+    bundle = st.selectbox("Language model", models.language_model_bundles(), key="play_bundle")
+lm = ui_gates.language_model_or_stop(bundle)
+ui_gates.keep_values({"play_prime": PRIME, "play_temperature": 0.8, "play_top_k": 0, "play_length": 300,
+                      "play_seed": None, "play_one_review": True, "play_sentence": SENTENCE,
+                      "play_colour_by": "probability", "play_context": BLANK_CONTEXT, "play_cuts": [100, 25, 12, 6]})
+
+# lazy tabs: only the one in view runs (fill-the-blank's beam searches wait until it is opened)
+generate_tab, score_tab, blank_tab = st.tabs(["Generate", "Score a sentence", "Fill the blank"], key="play_tab",
+                                             on_change="rerun")
+
+if generate_tab.open:
+    with generate_tab:
+        prime = gates.limit_text(st.text_input("Start with", key="play_prime"))
+        if notice := gates.truncation_notice(prime):
+            st.warning(notice, icon="✂️")
+        temperature_col, top_k_col, length_col, seed_col = st.columns(4)
+        temperature = temperature_col.slider("Temperature", 0.1, 2.0, step=0.05, key="play_temperature",
+                                             help="Low: safe and repetitive. High: adventurous, then gibberish.")
+        top_k = top_k_col.slider("Top-k (0 = all)", 0, 40, key="play_top_k",
+                                 help="Sample only among the k most likely next characters.")
+        length = length_col.slider("Length", 20, 1000, step=10, key="play_length", help="At most this many characters")
+        seed = seed_col.number_input("Seed (empty = random)", min_value=0, value=None, step=1,
+                                     key="play_seed")
+        one_review = st.checkbox("Stop at the end of the review", key="play_one_review")
+        output = st.empty()
+        if st.button("Generate", type="primary", key="play_generate"):
+            written, started = "", time.perf_counter()
+            stream = lm.generate(prime.text, length, temperature, top_k or None, seed,
+                                 stop_at="\n" if one_review else None)
+            for chunk in gates.chunked(stream):
+                written += chunk
+                output.markdown(pieces_html(gates.sample_pieces(prime.text, written)), unsafe_allow_html=True)
+            st.session_state["play_generated"] = (bundle, prime.text, written, time.perf_counter() - started)
+        if st.session_state.get("play_generated", ("",))[0] == bundle:  # the last sample, kept across reruns
+            _, start, written, seconds = st.session_state["play_generated"]
+            output.markdown(pieces_html(gates.sample_pieces(start, written)), unsafe_allow_html=True)
+            st.caption(f"{len(written)} characters in {seconds:.2f} s: "
+                       f"{len(written) / max(seconds, 1e-9):,.0f} characters per second. Your start is shaded blue.")
+            if written:
+                with st.expander("How surprised was the model by its own text?"):
+                    own_score = lm.score(written, context=start)
+                    st.markdown(pieces_html(gates.score_pieces(own_score, [None] * len(written), "rank")),
+                                unsafe_allow_html=True)
+                    st.markdown(rank_legend_html(), unsafe_allow_html=True)
+                    st.caption(f"{own_score.nats_per_char:.2f} nats per character. Low temperatures write what the "
+                               "model expects (green); high ones pick characters outside its top 10.")
+
+if score_tab.open:
+    with score_tab:
+        sentence = gates.limit_text(st.text_input("Sentence", key="play_sentence"))
+        if notice := gates.truncation_notice(sentence):
+            st.warning(notice, icon="✂️")
+        if not sentence.text:
+            st.info("Type a sentence to see how surprised the model is by each character.")
+        else:
+            colour_by = st.radio("Colour by", ["probability", "rank"], horizontal=True, key="play_colour_by",
+                                 format_func={"probability": "probability", "rank": "rank (GLTR)"}.get)
+            score = lm.score(sentence.text)
+            nats_col, bits_col, top1_col = st.columns(3)
+            nats_col.metric("nats per character", f"{score.nats_per_char:.2f}")
+            bits_col.metric("bits per character", f"{score.nats_per_char / math.log(2):.2f}")
+            top1_col.metric("characters the model guessed first", f"{(score.ranks == 1).mean():.0%}")
+            pieces = gates.score_pieces(score, gates.guesses_before_each(lm, sentence.text), colour_by)
+            st.markdown(pieces_html(pieces), unsafe_allow_html=True)
+            if colour_by == "rank":
+                st.markdown(rank_legend_html(), unsafe_allow_html=True)
+            st.caption("Pale green: the model expected it; red: a surprise. Hover over a character for its "
+                       "probability, its rank and what the model expected instead.")
+
+if blank_tab.open:
+    with blank_tab:
+        st.markdown("A long context ending in “… with the”: which word comes next, and does the answer change "
+                    "when the model only sees the last few characters? Guesses that move when a distant word "
+                    "is cut off are long-range memory at work.")
+        context = gates.limit_text(st.text_area("Context", key="play_context", height=110))
+        if notice := gates.truncation_notice(context):
+            st.warning(notice, icon="✂️")
+        cuts = st.multiselect("Also cut the context to its last N characters", CUT_CHOICES,
+                              key="play_cuts")
+        if not context.text.strip():
+            st.info("Type a context: the model guesses the word that follows it.")
+        else:
+            results = ui_gates.next_words_by_context(bundle, context.text, tuple(cuts))
+            st.dataframe(gates.context_cut_rows(context.text, results), hide_index=True, key="play_blank_table")
+            st.caption("Probabilities are of the whole word and the character that ends it.")
