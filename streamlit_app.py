@@ -9,5 +9,6 @@ navigation = st.navigation([
     st.Page("pages/lstm_gates.py", title="LSTM gates, live", icon="🔬", url_path="lstm-gates"),
     st.Page("pages/playground.py", title="LM playground", icon="✍️", url_path="playground"),
     st.Page("pages/why_lstm.py", title="Why LSTM?", icon="📉", url_path="why-lstm"),
+    st.Page("pages/train_your_own.py", title="Train your own", icon="🧶", url_path="train"),
 ])
 navigation.run()

@@ -172,18 +172,26 @@ def read_documents(path: str | os.PathLike, text_column: str | None = None,
     text, notice = decode_text(_open_bytes(path), path.name)
     if notice and notices is not None:
         notices.append(notice)
+    return documents_from_text(text, kind, path.name, text_column)
+
+
+def documents_from_text(text: str, kind: str, name: str, text_column: str | None = None) -> list[str]:
+    """Normalised, non-empty documents of decoded file text; kind is ".csv", ".txt" or ".jsonl".
+
+    What ``read_documents`` does once the file is read; uploads (bytes in memory) call it directly.
+    """
     try:
         if kind == ".csv":
-            raw = _read_csv(text, path.name, text_column)
+            raw = _read_csv(text, name, text_column)
         elif kind == ".jsonl":
-            raw = _read_jsonl(text, path.name, text_column)
+            raw = _read_jsonl(text, name, text_column)
         else:
             raw = _read_txt(text)
     except csv.Error as e:
-        raise CorpusError(f"{path}: not a readable CSV ({e})") from e
+        raise CorpusError(f"{name}: not a readable CSV ({e})") from e
     documents = [d for d in (normalise(r) for r in raw) if d]
     if not documents:
-        raise CorpusError(f"{path}: holds no text")
+        raise CorpusError(f"{name}: holds no text")
     return documents
 
 

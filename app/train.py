@@ -4,18 +4,29 @@
                         [--minutes N] [--seed S]
 
 Stages: ``embeddings`` (word2vec skip-gram and CBOW), ``lm`` (the character LSTM; resumable
-from ``checkpoints/<bundle>/lm.pt``), ``projections`` (t-SNE and PCA of the most frequent
+from ``checkpoints/<bundle>/lm-<hidden>x<layers>.pt``), ``projections`` (t-SNE and PCA of the most frequent
 words). ``--corpus glove`` computes the GloVe projections. Every artifact is recorded in
 ``model_store/<bundle>/manifest.json`` with its sha256, parameters, seed and metrics.
+
+Every run trains into a staging copy of the bundle (``model_store/user/.staging/``) and swaps
+it into place with a rename, so an interrupted run never leaves a half-written bundle. The
+functions take ``progress`` (fraction of the stage, message, figures) and ``should_stop``
+hooks: the "Train your own" page runs them as background jobs (``train_user_embeddings``,
+``train_user_lm``) with a live progress bar and a cancel button.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import shutil
 import sys
 import time
-from dataclasses import asdict
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +35,17 @@ import torch
 from app import store
 from app.corpus import FASHION, WIKI, Corpus, CorpusError, load_corpus
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+CHECKPOINTS = Path(os.environ.get("ATELIER_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
 STAGES = ("embeddings", "lm", "projections")
+ARCHITECTURES = {"skipgram": 1, "cbow": 0}  # artifact name -> gensim's sg flag
+STAGING = ".staging"  # under model_store/user/: not a bundle name (safe_name never starts with ".")
+
+Progress = Callable[[float, str, dict], None]  # fraction of the stage done, message, figures
+StopAsked = Callable[[], bool]
+
+
+class TrainingCancelled(RuntimeError):
+    """should_stop() said stop during a stage whose partial result is worth nothing."""
 
 
 def bundle_name(corpus: str) -> str:
@@ -41,27 +61,194 @@ def safe_name(name: str) -> str:
     return cleaned or "corpus"
 
 
-def train_embeddings(corpus: Corpus, bundle: str, seed: int, **params) -> dict:
+# ---------------------------------------------------------------- atomic bundles
+
+def _staging_root() -> Path:
+    return store.STORE / "user" / STAGING
+
+
+@contextmanager
+def staged_bundle(bundle: str, keep_existing: bool = True) -> Iterator[str]:
+    """Yield the name of a private copy of ``bundle`` to train into; on success swap it into
+    place with renames, on any exception delete it. ``keep_existing=False`` starts empty
+    (the bundle's old models, say from another corpus, are replaced, not merged)."""
+    final = store.bundle_dir(bundle)
+    token = f"{safe_name(bundle)}-{os.getpid()}-{uuid.uuid4().hex[:8]}"  # the pid: see recover_staging
+    staging = _staging_root() / token
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    if keep_existing and final.is_dir():
+        shutil.copytree(final, staging)
+    else:
+        staging.mkdir()
+    try:
+        yield f"user/{STAGING}/{token}"
+        if not (staging / store.MANIFEST).is_file():
+            raise RuntimeError(f"training wrote nothing into {staging}")
+        manifest = store.read_manifest(f"user/{STAGING}/{token}")
+        manifest["bundle"] = bundle
+        store.write_manifest(f"user/{STAGING}/{token}", manifest)
+        old = _staging_root() / f"old-{token}"
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            final.rename(old)  # from here to the next rename, recover_staging() can undo a crash
+        staging.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_staging() -> list[str]:
+    """After a crash or restart: put back a bundle caught between its two renames and delete
+    half-trained staging copies. Folders of a process still alive (another server, a CLI run)
+    are left alone. Returns the folders it removed."""
+    root = _staging_root()
+    removed = []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        pid = folder.name.removeprefix("old-").rsplit("-", 2)[-2] if folder.name.count("-") >= 2 else ""
+        if pid.isdigit() and _process_alive(int(pid)):
+            continue
+        if folder.name.startswith("old-"):
+            try:
+                bundle = store.read_manifest(f"user/{STAGING}/{folder.name}")["bundle"]
+            except store.StoreError:
+                bundle = None
+            if bundle and not store.bundle_dir(bundle).exists():
+                folder.rename(store.bundle_dir(bundle))
+                continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name)
+    return removed
+
+
+def bundle_corpus_sha(bundle: str) -> str | None:
+    """The sha256 of the corpus the bundle's models were trained on (None if none recorded)."""
+    if not (store.bundle_dir(bundle) / store.MANIFEST).is_file():
+        return None
+    for card in store.read_manifest(bundle)["artifacts"].values():
+        sha = (card.get("corpus") or {}).get("sha256")
+        if sha:
+            return sha
+    return None
+
+
+# ---------------------------------------------------------------- stages
+
+def _scaled(progress: Progress | None, start: float, end: float) -> Progress | None:
+    """A stage's progress hook reporting into the [start, end] slice of the whole job."""
+    if progress is None:
+        return None
+    return lambda fraction, message, figures: progress(start + (end - start) * fraction, message, figures)
+
+
+class SentenceFeed:
+    """Training sentences, re-iterable as gensim wants (one vocabulary pass, then one pass per
+    epoch), counting the words handed out for progress and words/s. When should_stop() says so
+    it ends the pass early: gensim then finishes the epoch cleanly and the epoch hook raises
+    TrainingCancelled (raising here during training would kill gensim's producer thread and
+    hang its workers)."""
+
+    def __init__(self, sentences: list[list[str]], epochs: int, label: str,
+                 progress: Progress | None = None, should_stop: StopAsked | None = None, every: int = 2000):
+        self.sentences, self.epochs, self.label = sentences, epochs, label
+        self.progress, self.should_stop, self.every = progress, should_stop, every
+        self.words_per_pass = sum(map(len, sentences))
+        self.passes = 0  # pass 0 builds the vocabulary; 1..epochs train
+        self.words_trained = 0
+        self.started = time.monotonic()
+
+    def __iter__(self):
+        if self.passes == 1:
+            self.started = time.monotonic()  # words/s counts training, not the vocabulary scan
+        for i, sentence in enumerate(self.sentences):
+            if i % self.every == 0:
+                if self.should_stop is not None and self.should_stop():
+                    if self.passes == 0:  # the vocabulary scan runs on the caller's thread: safe to raise
+                        raise TrainingCancelled("word2vec training cancelled")
+                    break
+                self.report()
+            if self.passes:
+                self.words_trained += len(sentence)
+            yield sentence
+        self.passes += 1
+
+    def report(self) -> None:
+        if self.progress is None:
+            return
+        done = self.passes * self.words_per_pass + self.words_trained % max(1, self.words_per_pass)
+        fraction = min(1.0, done / max(1, self.words_per_pass * (self.epochs + 1)))
+        rate = self.words_trained / max(1e-6, time.monotonic() - self.started) if self.passes else 0.0
+        step = "building the vocabulary" if self.passes == 0 else f"epoch {min(self.passes, self.epochs)}/{self.epochs}"
+        self.progress(fraction, f"{self.label}: {step}", {"words_per_second": round(rate)})
+
+
+def _cancel_after_epoch(should_stop: StopAsked | None) -> Callable[[int, int], None]:
+    """word2vec's end-of-epoch hook: raising there is safe (gensim's threads have finished)."""
+    def after_epoch(_epoch: int, _epochs: int) -> None:
+        if should_stop is not None and should_stop():
+            raise TrainingCancelled("word2vec training cancelled")
+    return after_epoch
+
+
+def train_embeddings(corpus: Corpus, bundle: str, seed: int, architectures: tuple[str, ...] = tuple(ARCHITECTURES),
+                     progress: Progress | None = None, should_stop: StopAsked | None = None, **params) -> dict:
+    """word2vec (each of ``architectures``: skipgram, cbow) trained on the corpus's train split."""
     from app.embeddings import evaluate_similarity, train_word2vec
 
     sentences = corpus.tokenized_sentences("train")
     cards = {}
-    for name, sg in (("skipgram", 1), ("cbow", 0)):
+    for number, name in enumerate(architectures):
+        sg = ARCHITECTURES[name]
+        label = "skip-gram" if sg else "CBOW"
+        feed = SentenceFeed(sentences, params.get("epochs", 10), label,
+                            _scaled(progress, number / len(architectures), (number + 1) / len(architectures)),
+                            should_stop)
+
         started = time.monotonic()
-        emb = train_word2vec(sentences, sg=sg, seed=seed, **params)
+        emb = train_word2vec(feed, sg=sg, seed=seed, progress=_cancel_after_epoch(should_stop), **params)
         seconds = time.monotonic() - started
         path = emb.save(store.bundle_dir(bundle) / f"{name}.npz")
         cards[name] = store.record_artifact(
-            bundle, name, path, kind="word2vec", architecture="skip-gram" if sg else "CBOW",
+            bundle, name, path, kind="word2vec", architecture=label,
             params={**emb.params}, seed=seed, corpus=corpus.card(), training_seconds=round(seconds, 1),
             metrics={"vocabulary": len(emb), "train_sentences": len(sentences),
-                     "train_words": sum(map(len, sentences)), **evaluate_similarity(emb)})
+                     "train_words": feed.words_per_pass, **evaluate_similarity(emb)})
         print(f"{name}: {len(emb)} words in {seconds:.0f}s; {cards[name]['metrics']}")
     return cards
 
 
+def checkpoint_path(bundle: str, hidden: int, layers: int, corpus_sha: str | None = None) -> Path:
+    """Where the LM's resumable checkpoint lives (outside the model store: it is a torch pickle).
+    User bundles add the corpus's sha so a new corpus under an old name never resumes the old run."""
+    suffix = f"-{corpus_sha[:12]}" if corpus_sha else ""
+    return CHECKPOINTS / bundle / f"lm-{hidden}x{layers}{suffix}.pt"
+
+
+def checkpoint_progress(checkpoint: Path) -> tuple[int, float]:
+    """(steps, seconds) already trained in a checkpoint; (0, 0.0) if there is none."""
+    import json
+
+    if not checkpoint.is_file():
+        return 0, 0.0
+    state = torch.load(checkpoint, weights_only=True)
+    return int(state["step"]), float(json.loads(state["history"])["seconds"])
+
+
 def train_lm(corpus: Corpus, bundle: str, seed: int, minutes: float | None,
-             hidden: int, layers: int, steps: int) -> dict:
+             hidden: int, layers: int, steps: int, checkpoint: Path | None = None,
+             progress: Progress | None = None, should_stop: StopAsked | None = None, **training) -> dict:
+    """The character LSTM; ``training`` overrides TrainConfig fields (batch_size, eval_every...).
+    should_stop() ends training early and still saves the model (it is resumable)."""
     from app.charlm import DOCUMENT_BREAK, CharLSTM, CharVocab, LanguageModel, LMConfig, TrainConfig, evaluate, train
 
     torch.manual_seed(seed)
@@ -70,12 +257,28 @@ def train_lm(corpus: Corpus, bundle: str, seed: int, minutes: float | None,
     ids = {split: np.array(vocab.encode(DOCUMENT_BREAK.join(corpus.split(split))), dtype=np.int16)
            for split in ("train", "validation", "test")}
     config = LMConfig(vocab_size=len(vocab), hidden_size=hidden, layers=layers)
-    train_config = TrainConfig(seed=seed, max_steps=steps, minutes=minutes)
+    train_config = TrainConfig(seed=seed, max_steps=steps, minutes=minutes, **training)
+    for split, data in ids.items():
+        if len(data) < 2 * train_config.sequence_length + 2:
+            raise CorpusError(f"the {split} split has only {len(data):,} characters; the LSTM needs "
+                              f"{2 * train_config.sequence_length + 2:,} in each split: add more documents")
     model = CharLSTM(config)
-    checkpoint = CHECKPOINTS / bundle / f"lm-{hidden}x{layers}.pt"
+    checkpoint = checkpoint or checkpoint_path(bundle, hidden, layers)
     print(f"char-LSTM {hidden}x{layers}, {sum(p.numel() for p in model.parameters()):,} parameters, "
           f"{len(vocab)} characters, {len(ids['train']):,} training characters; checkpoint {checkpoint}")
-    history = train(model, ids["train"], ids["validation"], train_config, checkpoint=checkpoint)
+    started = time.monotonic()
+    _steps_before, seconds_before = checkpoint_progress(checkpoint)
+
+    def report(step: int, losses: dict) -> None:
+        if progress is None:
+            return
+        seconds = seconds_before + time.monotonic() - started
+        fraction = max(step / steps, seconds / (minutes * 60) if minutes else 0.0)
+        progress(min(1.0, fraction), f"char-LSTM step {step:,}: validation {losses['val_loss']:.3f} nats/char",
+                 {"step": step, "seconds": round(seconds, 1), **{k: round(v, 4) for k, v in losses.items()}})
+
+    history = train(model, ids["train"], ids["validation"], train_config, checkpoint=checkpoint,
+                    progress=report, should_stop=should_stop)
 
     lm = LanguageModel(model, vocab)
     store.round_to_float16(lm)  # measure exactly what is served
@@ -93,7 +296,9 @@ def train_lm(corpus: Corpus, bundle: str, seed: int, minutes: float | None,
                  "curves": asdict(history) | {"seconds": round(history.seconds, 1)}})
 
 
-def train_projections(bundle: str, seed: int, words: int) -> dict:
+def train_projections(bundle: str, seed: int, words: int, progress: Progress | None = None,
+                      should_stop: StopAsked | None = None) -> dict:
+    """t-SNE and PCA of the most frequent words of each word2vec model the bundle holds."""
     from app.embeddings import load_bundle_embeddings, load_glove
     from app.lexicon import glove_fashion_vocabulary
     from app.projection import project_vocabulary
@@ -104,10 +309,16 @@ def train_projections(bundle: str, seed: int, words: int) -> dict:
         targets = {"glove": (glove, glove_fashion_vocabulary(glove, words))}
     else:
         targets = {}
-        for name in ("skipgram", "cbow"):
-            emb = load_bundle_embeddings(bundle, name)
-            targets[name] = (emb, emb.most_frequent(words))
-    for name, (emb, vocabulary) in targets.items():
+        present = store.read_manifest(bundle)["artifacts"]
+        for name in ARCHITECTURES:
+            if name in present:
+                emb = load_bundle_embeddings(bundle, name)
+                targets[name] = (emb, emb.most_frequent(words))
+    for number, (name, (emb, vocabulary)) in enumerate(targets.items()):
+        if should_stop is not None and should_stop():
+            raise TrainingCancelled("projections cancelled")
+        if progress is not None:
+            progress(number / len(targets), f"t-SNE and PCA of {len(vocabulary):,} {name} words", {})
         started = time.monotonic()
         arrays, metrics = project_vocabulary(emb, vocabulary, seed=seed)
         seconds = time.monotonic() - started
@@ -118,6 +329,113 @@ def train_projections(bundle: str, seed: int, words: int) -> dict:
             training_seconds=round(seconds, 1), metrics=metrics)
         print(f"{name} projections: {len(vocabulary)} words in {seconds:.0f}s; {metrics}")
     return cards
+
+
+# ---------------------------------------------------------------- the page's jobs
+
+@dataclass
+class EmbeddingSettings:
+    architectures: tuple[str, ...] = ("skipgram",)
+    vector_size: int = 100
+    window: int = 5
+    min_count: int = 5
+    epochs: int = 5
+    projection_words: int = 500  # 0: no projections
+    seed: int = 1
+
+
+@dataclass
+class LMSettings:
+    minutes: float = 5.0  # more minutes on top of what a checkpoint already trained
+    hidden: int = 128
+    layers: int = 1
+    seed: int = 1
+    max_steps: int = 200_000  # the minutes end training long before this
+    batch_size: int = 32
+    sequence_length: int = 100
+    eval_every: int = 25  # a point on the live loss curve every 25 steps
+    eval_batches: int = 4
+
+
+CORPUS_FILE = "corpus.txt.gz"  # the documents a user bundle was trained on, one per line
+
+
+def user_bundle(name: str) -> str:
+    return "user/" + safe_name(name)
+
+
+def keep_corpus(corpus: Corpus, staging: str, bundle: str) -> Corpus:
+    """Store the corpus's documents in the bundle (gzipped, one a line: normalised documents
+    hold no line breaks), so the quiz deals real sentences from it and a later session can go
+    on training without the upload. Returns the corpus as the bundle's models will cite it."""
+    import gzip
+
+    from app.uploads import UploadedCorpus
+
+    path = store.bundle_dir(staging) / CORPUS_FILE
+    recorded = store.read_manifest(staging)["artifacts"].get("corpus") if (
+        store.bundle_dir(staging) / store.MANIFEST).is_file() else None
+    kept = UploadedCorpus(corpus.name, Path(corpus.path.name), corpus.documents, notices=corpus.notices,
+                          content_sha256=corpus.sha256, stored_at=store.bundle_dir(bundle) / CORPUS_FILE)
+    if recorded is None or recorded["corpus"]["sha256"] != corpus.sha256 or not path.is_file():
+        with gzip.GzipFile(path, "wb", mtime=0) as f:
+            f.write("\n".join(corpus.documents).encode("utf-8"))
+        store.record_artifact(staging, "corpus", path, kind="corpus", corpus=kept.card())
+    return kept
+
+
+def saved_corpora() -> list[str]:
+    """User bundles that keep the corpus they were trained on."""
+    return [b for b in store.bundles() if b.startswith("user/") and "corpus" in store.read_manifest(b)["artifacts"]]
+
+
+def load_saved_corpus(bundle: str) -> Corpus:
+    """The corpus a user bundle keeps, checksum-verified, with the identity (sha256) it was
+    trained under, so checkpoints resume and the bundle's other models are kept."""
+    from app.corpus import read_documents
+    from app.uploads import UploadedCorpus
+
+    card = store.artifact_card(bundle, "corpus")["corpus"]
+    path = store.verified_path(bundle, "corpus")
+    return UploadedCorpus(card["name"], Path(card["file"]), read_documents(path), content_sha256=card["sha256"],
+                          stored_at=path)
+
+
+def train_user_embeddings(corpus: Corpus, name: str, settings: EmbeddingSettings,
+                          progress: Progress | None = None, should_stop: StopAsked | None = None) -> str:
+    """word2vec, then its projections, into user/<name>, swapped in whole or not at all."""
+    bundle = user_bundle(name)
+    embeddings_share = 0.75 if settings.projection_words else 1.0
+    with staged_bundle(bundle, keep_existing=bundle_corpus_sha(bundle) == corpus.sha256) as staging:
+        corpus = keep_corpus(corpus, staging, bundle)
+        train_embeddings(corpus, staging, settings.seed, settings.architectures,
+                         _scaled(progress, 0.0, embeddings_share), should_stop,
+                         vector_size=settings.vector_size, window=settings.window,
+                         min_count=settings.min_count, epochs=settings.epochs)
+        if settings.projection_words:
+            train_projections(staging, settings.seed, settings.projection_words,
+                              _scaled(progress, embeddings_share, 1.0), should_stop)
+    return bundle
+
+
+def user_lm_checkpoint(corpus: Corpus, name: str, settings: LMSettings) -> Path:
+    return checkpoint_path(user_bundle(name), settings.hidden, settings.layers, corpus.sha256)
+
+
+def train_user_lm(corpus: Corpus, name: str, settings: LMSettings,
+                  progress: Progress | None = None, should_stop: StopAsked | None = None) -> str:
+    """The char-LSTM for settings.minutes more minutes (resuming its checkpoint), into user/<name>."""
+    bundle = user_bundle(name)
+    checkpoint = user_lm_checkpoint(corpus, name, settings)
+    _steps, seconds_before = checkpoint_progress(checkpoint)
+    with staged_bundle(bundle, keep_existing=bundle_corpus_sha(bundle) == corpus.sha256) as staging:
+        corpus = keep_corpus(corpus, staging, bundle)
+        train_lm(corpus, staging, settings.seed, seconds_before / 60 + settings.minutes,
+                 settings.hidden, settings.layers, settings.max_steps, checkpoint=checkpoint,
+                 progress=progress, should_stop=should_stop, batch_size=settings.batch_size,
+                 sequence_length=settings.sequence_length, eval_every=settings.eval_every,
+                 eval_batches=settings.eval_batches)
+    return bundle
 
 
 def record_glove_card() -> dict:
@@ -170,13 +488,16 @@ def main(argv: list[str] | None = None) -> int:
     except CorpusError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if "embeddings" in stages:
-        train_embeddings(corpus, bundle, args.seed, vector_size=args.vector_size, window=args.window,
-                         min_count=args.min_count, epochs=args.epochs)
-    if "lm" in stages:
-        train_lm(corpus, bundle, args.seed, args.minutes, args.lm_hidden, args.lm_layers, args.lm_steps)
-    if "projections" in stages:
-        train_projections(bundle, args.seed, args.projection_words)
+    recover_staging()
+    with staged_bundle(bundle) as staging:
+        if "embeddings" in stages:
+            train_embeddings(corpus, staging, args.seed, vector_size=args.vector_size, window=args.window,
+                             min_count=args.min_count, epochs=args.epochs)
+        if "lm" in stages:
+            train_lm(corpus, staging, args.seed, args.minutes, args.lm_hidden, args.lm_layers, args.lm_steps,
+                     checkpoint=checkpoint_path(bundle, args.lm_hidden, args.lm_layers))
+        if "projections" in stages:
+            train_projections(staging, args.seed, args.projection_words)
     return 0
 
 

@@ -1,0 +1,182 @@
+"""Streamlit helpers of the "Train your own" page: cached corpus previews, the job registry,
+starting jobs, and the live job panel. The training itself is ``app.train``; jobs ``app.jobs``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app import jobs, models, store, train, ui, uploads
+from app.corpus import FASHION, WIKI, Corpus, CorpusError, fashion_corpus_path, load_corpus
+
+UPLOAD = "Upload a file"
+AUTOMATIC = "(automatic)"
+
+
+@dataclass
+class Preview:
+    """A corpus ready to train, or the reason it is not."""
+
+    corpus: Corpus | None = None
+    stats: uploads.CorpusStats | None = None
+    error: str | None = None
+
+
+def corpus_sources() -> list[str]:
+    """Upload first, the built-in corpora present on this machine, then the corpora kept by
+    user bundles (to go on training their LSTM in a later session)."""
+    return [UPLOAD, WIKI] + ([FASHION] if fashion_corpus_path().is_file() else []) + train.saved_corpora()
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the file…")
+def upload_preview(name: str, data: bytes, text_column: str | None) -> Preview:
+    """The upload parsed and counted once per (file, column); refusals are cached too."""
+    try:
+        corpus = uploads.read_upload(name, data, text_column)
+    except CorpusError as e:
+        return Preview(error=str(e))
+    return Preview(corpus, uploads.corpus_stats(corpus))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def upload_columns(name: str, data: bytes) -> list[str]:
+    try:
+        return uploads.upload_columns(name, data)
+    except CorpusError:
+        return []  # upload_preview says what is wrong with the file
+
+
+def source_preview(source: str) -> Preview:
+    """A built-in corpus (fashion-reviews, wiki-sample) or the one a user bundle keeps."""
+    if source.startswith("user/"):
+        return _saved_preview(source, train.bundle_corpus_sha(source))
+    return _builtin_preview(source)
+
+
+@st.cache_resource(show_spinner="Reading the built-in corpus…")
+def _builtin_preview(name: str) -> Preview:
+    try:
+        corpus = load_corpus(name)
+    except CorpusError as e:
+        return Preview(error=str(e))
+    return Preview(corpus, uploads.corpus_stats(corpus))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the saved corpus…")
+def _saved_preview(bundle: str, corpus_sha: str | None) -> Preview:
+    """Keyed by the corpus's sha too: retraining the bundle on another corpus is a new entry."""
+    try:
+        corpus = train.load_saved_corpus(bundle)
+    except (CorpusError, store.StoreError, KeyError) as e:
+        return Preview(error=f"{bundle}: its saved corpus cannot be read ({e})")
+    return Preview(corpus, uploads.corpus_stats(corpus))
+
+
+@st.cache_resource
+def job_registry() -> jobs.JobRegistry:
+    """The process's job registry; on first use, clear what a crash or restart left half-written."""
+    train.recover_staging()
+    return jobs.shared_registry()
+
+
+def suggest_name(name: str) -> None:
+    """Put the corpus's name in the model-name box whenever the corpus changes (not on every
+    rerun, which would undo what the user typed)."""
+    if st.session_state.get("train_name_for") != name:
+        st.session_state["train_name_for"] = name
+        st.session_state["train_name"] = name
+
+
+def session_owner() -> str:
+    """A stable id for this browser session: one job per owner."""
+    return st.session_state.setdefault("train_owner", uuid.uuid4().hex)
+
+
+def forget_cached_models(bundle: str) -> None:
+    """Drop the bundle's models from the shared loaders' caches so every page reloads the new files."""
+    for architecture in models.ARCHITECTURES:
+        ui.embeddings.clear(f"{bundle}/{architecture}")
+        ui.projections.clear(f"{bundle}/{architecture}")
+    ui.language_model.clear(bundle)
+
+
+def start_embeddings(corpus: Corpus, name: str, settings: train.EmbeddingSettings) -> jobs.Job:
+    """Queue word2vec (+ projections) for this session; JobRefused if it cannot start."""
+    bundle = train.user_bundle(name)
+    return job_registry().submit(
+        session_owner(), f"word2vec → {bundle}",
+        lambda job: train.train_user_embeddings(corpus, name, settings, _reporter(job), lambda: job.stop_requested),
+        bundle=bundle, on_success=lambda job: forget_cached_models(job.result), kind="word2vec")
+
+
+def start_lm(corpus: Corpus, name: str, settings: train.LMSettings) -> jobs.Job:
+    """Queue the char-LSTM for settings.minutes (resuming its checkpoint); JobRefused if busy."""
+    bundle = train.user_bundle(name)
+    return job_registry().submit(
+        session_owner(), f"char-LSTM → {bundle}",
+        lambda job: train.train_user_lm(corpus, name, settings, _reporter(job, curve=True), lambda: job.stop_requested),
+        bundle=bundle, on_success=lambda job: forget_cached_models(job.result), kind="lm")
+
+
+def _reporter(job: jobs.Job, curve: bool = False) -> train.Progress:
+    def report(fraction: float, message: str, figures: dict) -> None:
+        job.report(fraction, message, **figures)
+        if curve and "val_loss" in figures:
+            job.add_point(step=figures["step"], train=figures["train_loss"], validation=figures["val_loss"])
+    return report
+
+
+def job_panel(job: jobs.Job | None) -> None:
+    """Status, progress bar, words/s or loss curve, and the cancel / stop button of a job."""
+    if job is None:
+        st.caption("No training job in this session yet.")
+        return
+    st.markdown(f"**{job.title}**")
+    if job.status == jobs.QUEUED:
+        position = job_registry().queue_position(job)
+        st.info(f"Waiting for a free trainer (number {position or 1} in the queue; "
+                f"at most {job_registry().max_running} job(s) train at once on this machine).", icon="⏳")
+    st.progress(job.fraction, text=job.message)
+    figures = job.figures
+    columns = st.columns(3)
+    columns[0].metric("Elapsed", f"{job.seconds:.0f} s")
+    if "words_per_second" in figures:
+        columns[1].metric("Words / s", f"{figures['words_per_second']:,}")
+    if "val_loss" in figures:
+        columns[1].metric("Validation loss", f"{figures['val_loss']:.3f} nats/char")
+        columns[2].metric("Steps", f"{figures['step']:,}")
+    if job.history:
+        st.line_chart([{"step": p["step"], "train": p["train"], "validation": p["validation"]} for p in job.history],
+                      x="step", y=["train", "validation"], height=220, x_label="step", y_label="nats / char")
+    if job.active:
+        is_lm = job.kind == "lm"
+        label = "Stop and save" if is_lm else "Cancel"
+        if st.button(label, key=f"train_cancel_{job.id}", disabled=job.stop_requested,
+                     help="The LSTM keeps what it learnt; a checkpoint lets you resume." if is_lm
+                     else "Nothing is saved: the model store keeps its previous state."):
+            job.cancel()
+    elif job.status == jobs.DONE:
+        st.success(f"Saved as `{job.result}`. It is now in the model menus of the other pages.", icon="✅")
+    elif job.status == jobs.CANCELLED:
+        st.warning(job.message, icon="🛑")
+    elif job.status == jobs.FAILED:
+        st.error(f"Training failed: {job.error}", icon="⚠️")
+
+
+def user_model_rows() -> list[dict]:
+    """One row per user bundle: its models and the corpus it was trained on."""
+    rows = []
+    for bundle in store.bundles():
+        if not bundle.startswith("user/"):
+            continue
+        try:
+            artifacts = store.read_manifest(bundle)["artifacts"]
+        except store.StoreError:
+            continue
+        corpus = next((a["corpus"] for a in artifacts.values() if a.get("corpus")), {})
+        rows.append({"bundle": bundle, "models": ", ".join(sorted(artifacts)),
+                     "corpus": corpus.get("file", ""), "documents": corpus.get("documents")})
+    return rows

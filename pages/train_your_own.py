@@ -1,0 +1,156 @@
+"""Train your own: upload a corpus (or pick a built-in one), preview it, train word2vec and a
+character LSTM in the background, and find the models in every other page."""
+
+import streamlit as st
+
+from app import jobs, ui_train, uploads
+from app.train import (
+    ARCHITECTURES,
+    EmbeddingSettings,
+    LMSettings,
+    bundle_corpus_sha,
+    checkpoint_progress,
+    safe_name,
+    user_bundle,
+    user_lm_checkpoint,
+)
+
+st.title("Train your own")
+st.markdown(
+    "Bring your own text (product descriptions, a novel, your posts) and train word vectors and a "
+    "character LSTM on it. Training runs in the background: move between pages while it works; "
+    "the new models appear in the embedding explorer, the gates page and the quiz."
+)
+registry = ui_train.job_registry()
+owner = ui_train.session_owner()
+
+# ---------------------------------------------------------------- 1 · corpus
+st.header("1 · Corpus")
+source = st.radio("Where the text comes from", ui_train.corpus_sources(), horizontal=True, key="train_source")
+preview, suggested_name = None, "my-corpus"
+if source == ui_train.UPLOAD:
+    limit_mb = uploads.upload_limit_mb()
+    upload = st.file_uploader(
+        f"A .txt (one document per line or paragraph), .csv or .jsonl file, optionally gzipped; up to {limit_mb} MB",
+        type=["txt", "csv", "jsonl", "gz"], max_upload_size=limit_mb, key="train_upload")
+    if upload is None:
+        st.info("Upload a file, or pick a built-in corpus above.", icon="📄")
+    else:
+        data = upload.getvalue()
+        columns = ui_train.upload_columns(upload.name, data)
+        column = None
+        if columns:
+            choice = st.selectbox("Text column", [ui_train.AUTOMATIC, *columns], key="train_column",
+                                  help="Automatic picks the column whose cells hold the most words.")
+            column = None if choice == ui_train.AUTOMATIC else choice
+        preview = ui_train.upload_preview(upload.name, data, column)
+        suggested_name = uploads.display_name(upload.name).split(".")[0]
+else:
+    preview = ui_train.source_preview(source)
+    suggested_name = source.removeprefix("user/")
+
+if preview is not None and preview.error:
+    st.warning(preview.error, icon="🚫")
+    preview = None
+
+# ---------------------------------------------------------------- 2 · preview
+if preview is not None:
+    stats = preview.stats
+    st.header("2 · Preview")
+    for notice in preview.corpus.notices:
+        st.info(notice, icon="ℹ️")
+    cells = st.columns(4)
+    cells[0].metric("Documents", f"{stats.documents:,}")
+    cells[1].metric("Sentences", f"{stats.sentences:,}")
+    cells[2].metric("Words", f"{stats.words:,}")
+    cells[3].metric("Vocabulary", f"{stats.vocabulary:,}")
+    st.dataframe({"sample sentences": stats.samples}, hide_index=True, width="stretch")
+
+    # ------------------------------------------------------------ 3 · word vectors
+    st.header("3 · Word vectors")
+    ui_train.suggest_name(suggested_name)
+    name = safe_name(st.text_input("Model name", max_chars=40, key="train_name"))
+    bundle = user_bundle(name)
+    st.caption(f"Saved as `{bundle}` (letters, digits, - and _ only).")
+    if bundle_corpus_sha(bundle) not in (None, preview.corpus.sha256):
+        st.warning(f"`{bundle}` already holds models of another corpus: training replaces them.", icon="♻️")
+    with st.form("train_embeddings_form"):
+        left, right = st.columns(2)
+        architecture = left.radio("Architecture", ["skip-gram", "CBOW", "both"], horizontal=True, key="train_arch",
+                                  help="Skip-gram predicts the context from a word (better for rare words); "
+                                       "CBOW predicts a word from its context (faster).")
+        vector_size = left.select_slider("Vector size", [25, 50, 100, 200], value=100, key="train_vector_size")
+        window = left.slider("Window", 2, 10, 5, key="train_window", help="How many words either side count as context.")
+        min_count = right.slider("Minimum count", 1, 20, 5, key="train_min_count", help="Words seen fewer times are left out.")
+        epochs = right.slider("Epochs", 1, 20, 5, key="train_epochs")
+        projection_words = right.select_slider("Words to project (t-SNE, PCA)", [0, 250, 500, 1000, 2000], value=500,
+                                               key="train_projection_words",
+                                               help="0 skips the precomputed 3D layouts.")
+        train_clicked = st.form_submit_button("Train word vectors", type="primary")
+    if train_clicked:
+        problems = uploads.training_problems(stats, min_count)
+        architectures = tuple(ARCHITECTURES) if architecture == "both" else (
+            ("skipgram",) if architecture == "skip-gram" else ("cbow",))
+        settings = EmbeddingSettings(architectures=architectures, vector_size=vector_size, window=window,
+                                     min_count=min_count, epochs=epochs, projection_words=projection_words)
+        for problem in problems:
+            st.warning(problem, icon="📏")
+        if not problems:
+            try:
+                ui_train.start_embeddings(preview.corpus, name, settings)
+            except jobs.JobRefused as refusal:
+                st.warning(str(refusal), icon="⏳")
+
+    # ------------------------------------------------------------ 4 · character LSTM
+    st.header("4 · Character LSTM (optional)")
+    st.markdown("A small LSTM that reads and writes your text one character at a time. "
+                "Train it for a few minutes; stop whenever you like, then resume where it stopped.")
+    sizes = {"small (64 × 1)": (64, 1), "medium (128 × 1)": (128, 1), "large (256 × 2)": (256, 2)}
+    size = st.radio("Size", list(sizes), index=1, horizontal=True, key="train_lm_size")
+    minutes = st.slider("Minutes", 1, 30, 3, key="train_lm_minutes")
+    hidden, layers = sizes[size]
+    lm_settings = LMSettings(minutes=minutes, hidden=hidden, layers=layers)
+    steps_done, seconds_done = checkpoint_progress(user_lm_checkpoint(preview.corpus, name, lm_settings))
+    if steps_done:
+        st.caption(f"A checkpoint of this corpus and size exists: {steps_done:,} steps, "
+                   f"{seconds_done / 60:.1f} minutes trained. Training resumes from it.")
+    lm_problems = uploads.lm_problems(stats)
+    for problem in lm_problems:
+        st.warning(problem, icon="📏")
+    label = f"Train {minutes} more minute(s)" if steps_done else f"Train for {minutes} minute(s)"
+    if st.button(label, disabled=bool(lm_problems), key="train_lm_start"):
+        try:
+            ui_train.start_lm(preview.corpus, name, lm_settings)
+        except jobs.JobRefused as refusal:
+            st.warning(str(refusal), icon="⏳")
+
+# ---------------------------------------------------------------- 5 · the job
+st.header("Training")
+job = registry.job_of(owner)
+
+
+@st.fragment(run_every=1.0 if job is not None and job.active else None)
+def training_status():
+    current = registry.job_of(owner)
+    ui_train.job_panel(current)
+    if current is not None and current.active:
+        st.session_state["train_watching"] = current.id
+    elif current is not None and st.session_state.get("train_watching") == current.id:
+        del st.session_state["train_watching"]
+        st.rerun()  # the job just ended: rerun the whole page so its model list and buttons catch up
+
+
+training_status()
+others = [j for j in registry.active() if j.owner != owner]
+if others:
+    st.caption(f"{len(others)} other job(s) on this server: " + ", ".join(j.title for j in others))
+
+# ---------------------------------------------------------------- 6 · your models
+st.header("Your models")
+rows = ui_train.user_model_rows()
+if rows:
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption("Word vectors: pick `skip-gram · user/<name>` in the embedding explorer. "
+               "A character LSTM appears in the gates page and as a quiz deck.")
+else:
+    st.info("No models trained here yet.", icon="🧵")

@@ -1,0 +1,433 @@
+"""Train your own: hostile uploads, background jobs, atomic bundles, and the page through AppTest.
+
+Every test trains into a temporary model store (store.STORE and train.CHECKPOINTS point into
+tmp_path), so nothing is written into the real model_store/ or checkpoints/.
+"""
+
+import csv
+import gzip
+import io
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import jobs, models, quiz, store, train, ui, ui_train, uploads
+from app.corpus import WIKI, Corpus, CorpusError, load_corpus, wiki_sample_path
+from tests.conftest import ROOT
+
+FAST = train.EmbeddingSettings(architectures=("skipgram", "cbow"), vector_size=32, window=4, min_count=3, epochs=2,
+                               projection_words=0)
+
+
+@pytest.fixture
+def user_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATELIER_MODEL_STORE", str(tmp_path / "store"))
+    monkeypatch.setattr(store, "STORE", tmp_path / "store")
+    monkeypatch.setattr(train, "CHECKPOINTS", tmp_path / "checkpoints")
+    return tmp_path / "store"
+
+
+@pytest.fixture(scope="module")
+def wiki_documents():
+    return load_corpus(WIKI).documents
+
+
+@pytest.fixture(scope="module")
+def small_corpus(wiki_documents):
+    """About 600 real Wikipedia paragraphs: a few thousand sentences, some 50,000 words."""
+    documents = wiki_documents[:600]
+    return Corpus("small-wiki", wiki_sample_path(), documents)
+
+
+def wiki_csv(documents) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "text", "stars"])
+    for number, document in enumerate(documents):
+        writer.writerow([number, document, number % 5])
+    return out.getvalue().encode("utf-8")
+
+
+def leftovers(user_store):
+    staging = user_store / "user" / train.STAGING
+    return sorted(p.name for p in staging.iterdir()) if staging.is_dir() else []
+
+
+# ---------------------------------------------------------------- hostile uploads
+
+def test_empty_upload_is_refused():
+    with pytest.raises(CorpusError, match="empty"):
+        uploads.read_upload("notes.txt", b"")
+
+
+def test_upload_over_the_cap_is_refused(monkeypatch):
+    monkeypatch.setenv(uploads.UPLOAD_MAX_MB_ENV, "1")
+    assert uploads.upload_limit_mb() == 1
+    with pytest.raises(CorpusError, match="limit is 1 MB"):
+        uploads.read_upload("big.txt", b"word " * 300_000)
+    monkeypatch.setenv(uploads.UPLOAD_MAX_MB_ENV, "lots")
+    assert uploads.upload_limit_mb() == uploads.DEFAULT_UPLOAD_MAX_MB
+
+
+def test_gzip_bomb_stops_at_the_expanded_cap():
+    bomb = gzip.compress(b"a " * (20 * 2**20))  # 40 MB of text in well under 1 MB
+    assert len(bomb) < 2**20
+    with pytest.raises(CorpusError, match="expands to more than 4 MB"):
+        uploads.read_upload("bomb.txt.gz", bomb, limit_mb=1)
+
+
+def test_broken_gzip_and_unknown_types_are_refused():
+    with pytest.raises(CorpusError, match="not a readable gzip"):
+        uploads.read_upload("notes.txt.gz", b"this is not gzip data at all")
+    with pytest.raises(CorpusError, match="unsupported type .pdf"):
+        uploads.read_upload("paper.pdf", b"%PDF-1.4")
+    with pytest.raises(CorpusError, match="unsupported type"):
+        uploads.read_upload("archive.gz", gzip.compress(b"text"))
+
+
+def test_binary_upload_is_refused():
+    with pytest.raises(CorpusError, match="binary"):
+        uploads.read_upload("photo.txt", bytes(range(256)) * 10)
+
+
+def test_latin1_upload_is_read_with_a_notice():
+    corpus = uploads.read_upload("french.txt", "une jolie robe d'été\nun café crème\n".encode("latin-1"))
+    assert corpus.documents == ["une jolie robe d'été", "un café crème"]
+    assert any("Latin-1" in notice for notice in corpus.notices)
+
+
+def test_utf16_upload_is_text_not_binary():
+    corpus = uploads.read_upload("windows.txt", "une robe d'été\r\nun café\r\n".encode("utf-16"))
+    assert corpus.documents == ["une robe d'été", "un café"]
+    assert any("UTF-16" in notice for notice in corpus.notices)
+
+
+def test_csv_without_a_text_column_is_refused():
+    numbers = "id,price,stock\n" + "".join(f"{i},{i * 3},{i % 7}\n" for i in range(100))
+    with pytest.raises(CorpusError, match="no usable text column"):
+        uploads.read_upload("prices.csv", numbers.encode())
+
+
+def test_csv_text_column_can_be_chosen(wiki_documents):
+    data = wiki_csv(wiki_documents[:50])
+    assert uploads.upload_columns("wiki.csv", data) == ["id", "text", "stars"]
+    assert uploads.read_upload("wiki.csv", data).documents[0] == wiki_documents[0]  # guessed
+    assert uploads.read_upload("wiki.csv", data, text_column="stars").documents[:3] == ["0", "1", "2"]
+    with pytest.raises(CorpusError, match="no column 'body'"):
+        uploads.read_upload("wiki.csv", data, text_column="body")
+
+
+def test_one_giant_line_is_cut_into_documents(wiki_documents):
+    giant = " ".join(wiki_documents[:300])  # a whole corpus with no line breaks
+    corpus = uploads.read_upload("giant.txt", giant.encode())
+    assert len(corpus.documents) >= uploads.MIN_DOCUMENTS
+    assert max(map(len, corpus.documents)) <= uploads.MAX_DOCUMENT_CHARS
+    assert any("cut into pieces" in notice for notice in corpus.notices)
+    # a line with no spaces at all is cut too, never kept as one enormous word
+    pieces, cut = uploads.cut_long_documents(["x" * 50_000])
+    assert cut == 1 and max(map(len, pieces)) <= uploads.MAX_DOCUMENT_CHARS
+    # a CSV cell past the csv module's field limit is a clear refusal, not a crash
+    with pytest.raises(CorpusError, match="not a readable CSV"):
+        uploads.read_upload("giant.csv", b"id,text\n1," + b"word " * 40_000 + b"\n")
+
+
+def test_small_corpus_says_the_minimum():
+    corpus = uploads.read_upload("tiny.txt", b"a short line\nanother short line\n")
+    stats = uploads.corpus_stats(corpus)
+    assert (stats.documents, stats.words) == (2, 6)
+    problems = " ".join(uploads.training_problems(stats, min_count=5))
+    assert f"at least {uploads.MIN_WORDS:,}" in problems and f"at least {uploads.MIN_DOCUMENTS}" in problems
+    assert "Lower the minimum count" in problems
+    assert uploads.lm_problems(stats)
+
+
+def test_stats_and_samples_of_a_real_corpus(small_corpus):
+    stats = uploads.corpus_stats(small_corpus, samples=5)
+    assert stats.documents == 600 and stats.sentences > 1000 and stats.words > 20_000
+    assert 0 < stats.vocabulary_at(5) < stats.vocabulary
+    assert len(stats.samples) == 5 and all(len(s) <= 300 for s in stats.samples)
+    assert uploads.training_problems(stats, min_count=5) == []
+    assert uploads.lm_problems(stats) == []
+
+
+def test_names_are_sanitised():
+    assert train.user_bundle("../../etc/passwd") == "user/etc-passwd"
+    assert train.user_bundle("<script>alert(1)</script>") == "user/script-alert-1-script"
+    assert train.user_bundle("...") == "user/corpus"
+    assert train.user_bundle("robe d'été 👗") == "user/robe-d-t"
+    assert uploads.display_name("C:\\Users\\me\\reviews.csv") == "reviews.csv"
+    assert uploads.display_name("../../secret.txt") == "secret.txt"
+
+
+# ---------------------------------------------------------------- training jobs
+
+def test_small_corpus_trains_end_to_end_and_the_explorer_lists_it(user_store, small_corpus):
+    registry = jobs.JobRegistry(max_running=1)
+    settings = train.EmbeddingSettings(architectures=("skipgram",), vector_size=32, window=4,
+                                       min_count=3, epochs=2, projection_words=100)
+    job = registry.submit("me", "word2vec", lambda job: train.train_user_embeddings(
+        small_corpus, "Small wiki!", settings, lambda f, m, figures: job.report(f, m, **figures),
+        lambda: job.stop_requested), bundle="user/Small-wiki")
+    assert registry.wait(job, timeout=600)
+    assert job.status == jobs.DONE, job.error
+    assert job.result == "user/Small-wiki" and job.fraction == 1.0
+    assert job.figures["words_per_second"] > 0
+
+    assert "user/Small-wiki/skipgram" in [m.key for m in models.embedding_models()]
+    emb = models.load_embeddings("user/Small-wiki/skipgram")
+    assert emb.dimensions == 32 and emb.words[0] == "the"
+    assert models.load_projections("user/Small-wiki/skipgram")["tsne3"].shape == (100, 3)
+    manifest = store.read_manifest("user/Small-wiki")
+    assert manifest["bundle"] == "user/Small-wiki"
+    assert manifest["artifacts"]["skipgram"]["corpus"]["documents"] == 600
+    assert leftovers(user_store) == []
+    assert {p.name for p in user_store.iterdir()} == {"user"}  # nothing outside model_store/user/
+    # the bundle keeps its corpus (verified like any artifact) for the quiz and later sessions
+    saved = train.load_saved_corpus("user/Small-wiki")
+    assert saved.documents == small_corpus.documents and saved.sha256 == small_corpus.sha256
+    assert saved.split("validation") == small_corpus.split("validation")
+    assert train.saved_corpora() == ["user/Small-wiki"]
+
+
+def test_cancelled_job_leaves_no_partial_model(user_store, small_corpus):
+    registry = jobs.JobRegistry(max_running=1)
+    slow = train.EmbeddingSettings(vector_size=32, min_count=3, epochs=200, projection_words=0)
+    job = registry.submit("me", "word2vec", lambda job: train.train_user_embeddings(
+        small_corpus, "cancel-me", slow, lambda f, m, figures: job.report(f, m, **figures),
+        lambda: job.stop_requested))
+    while job.fraction < 0.02 and job.active:
+        time.sleep(0.05)
+    assert job.status == jobs.RUNNING
+    job.cancel()
+    assert registry.wait(job, timeout=300)
+    assert job.status == jobs.CANCELLED and "nothing was saved" in job.message
+    assert not (user_store / "user" / "cancel-me").exists()
+    assert "user/cancel-me/skipgram" not in [m.key for m in models.embedding_models()]
+    assert leftovers(user_store) == []
+
+
+def test_cancelled_retraining_keeps_the_previous_model(user_store, small_corpus):
+    train.train_user_embeddings(small_corpus, "keep", FAST)
+    assert {"user/keep/skipgram", "user/keep/cbow"} <= {m.key for m in models.embedding_models()}
+    before = store.read_manifest("user/keep")["artifacts"]["skipgram"]["sha256"]
+    with pytest.raises(train.TrainingCancelled):
+        train.train_user_embeddings(small_corpus, "keep", train.EmbeddingSettings(vector_size=64, epochs=3),
+                                    should_stop=lambda: True)
+    assert store.verified_path("user/keep", "skipgram")  # still there, checksum intact
+    assert store.read_manifest("user/keep")["artifacts"]["skipgram"]["sha256"] == before
+    assert leftovers(user_store) == []
+
+
+def test_interrupted_swap_is_recovered(user_store, small_corpus):
+    train.train_user_embeddings(small_corpus, "swap", FAST)
+    # a crash between "move the old bundle aside" and "move the new one in" leaves only the old copy
+    dead = 2**22 + 1  # above Linux's pid_max: no process has it
+    aside = user_store / "user" / train.STAGING / f"old-user-swap-{dead}-12345678"
+    aside.parent.mkdir(parents=True, exist_ok=True)
+    (user_store / "user" / "swap").rename(aside)
+    half_trained = user_store / "user" / train.STAGING / f"user-other-{dead}-87654321"
+    half_trained.mkdir()
+    (half_trained / "skipgram.npz").write_bytes(b"half")
+    still_training = user_store / "user" / train.STAGING / f"user-busy-{os.getpid()}-11111111"
+    still_training.mkdir()  # a live process's staging copy (this one's): left alone
+    assert "user/swap" not in store.bundles()
+    assert train.recover_staging() == [f"user-other-{dead}-87654321"]
+    assert "user/swap" in store.bundles() and store.verified_path("user/swap", "skipgram")
+    assert leftovers(user_store) == [still_training.name]
+
+
+def test_retraining_under_the_same_name_is_not_served_stale(user_store, small_corpus):
+    train.train_user_embeddings(small_corpus, "fresh", FAST)
+    first = ui.embeddings("user/fresh/skipgram")
+    assert first.dimensions == 32
+    bigger = train.EmbeddingSettings(vector_size=48, min_count=3, epochs=1, projection_words=0)
+    train.train_user_embeddings(small_corpus, "fresh", bigger)
+    ui_train.forget_cached_models("user/fresh")  # what a job's on_success does
+    assert ui.embeddings("user/fresh/skipgram").dimensions == 48
+
+
+def test_lm_trains_stops_saves_and_resumes(user_store, small_corpus):
+    registry = jobs.JobRegistry(max_running=1)
+    settings = train.LMSettings(minutes=10, hidden=32, layers=1, batch_size=16, sequence_length=48,
+                                eval_every=10, eval_batches=2)
+    job = registry.submit("me", "lm", lambda job: train.train_user_lm(
+        small_corpus, "lstm", settings, ui_train._reporter(job, curve=True), lambda: job.stop_requested), kind="lm")
+    while len(job.history) < 2 and job.active:
+        time.sleep(0.05)
+    job.cancel()  # for the LSTM, stop means "stop and keep what it learnt"
+    assert registry.wait(job, timeout=300)
+    assert job.status == jobs.DONE, job.error
+    assert job.history[0]["step"] == 10 and job.history[-1]["validation"] < job.history[0]["validation"] + 0.5
+    assert "user/lstm" in models.language_model_bundles()
+    lm = models.load_language_model("user/lstm")
+    assert len("".join(lm.generate("the ", length=20, seed=1))) == 20
+    checkpoint = train.user_lm_checkpoint(small_corpus, "lstm", settings)
+    steps, seconds = train.checkpoint_progress(checkpoint)
+    assert steps >= 20 and seconds > 0
+    assert checkpoint.is_relative_to(train.CHECKPOINTS)
+
+    resume = train.LMSettings(minutes=0.05, hidden=32, layers=1, batch_size=16, sequence_length=48,
+                              eval_every=10, eval_batches=2)
+    train.train_user_lm(small_corpus, "lstm", resume)
+    assert train.checkpoint_progress(checkpoint)[0] > steps
+    card = store.artifact_card("user/lstm", "lm")
+    assert card["metrics"]["curves"]["steps"][0] == 10  # the first run's curve, continued
+    assert quiz.deck_corpus("user/lstm") == card["corpus"]["path"]  # the quiz can deal its real sentences
+    assert load_corpus(card["corpus"]["path"]).documents == small_corpus.documents
+
+
+def test_lm_refuses_a_corpus_with_empty_splits(user_store):
+    corpus = uploads.read_upload("few.txt", ("A line of text that repeats itself. " * 40 + "\n").encode() * 3)
+    with pytest.raises(CorpusError, match="split has only"):
+        train.train_user_lm(corpus, "few", train.LMSettings(minutes=0.05, hidden=16))
+    assert not (user_store / "user" / "few").exists() and leftovers(user_store) == []
+
+
+# ---------------------------------------------------------------- the registry's rules
+
+def blocker():
+    release = threading.Event()
+    return release, lambda job: release.wait(30) and "finished"
+
+
+def test_registry_queues_past_the_cap_and_refuses_duplicates():
+    registry = jobs.JobRegistry(max_running=1, max_waiting=1)
+    release_a, work_a = blocker()
+    release_b, work_b = blocker()
+    a = registry.submit("alice", "A", work_a, bundle="user/a")
+    while a.status != jobs.RUNNING:
+        time.sleep(0.01)
+    b = registry.submit("bob", "B", work_b, bundle="user/b")
+    time.sleep(0.2)
+    assert b.status == jobs.QUEUED and registry.queue_position(b) == 1
+    with pytest.raises(jobs.JobRefused, match="already have a job"):
+        registry.submit("alice", "A2", work_a)
+    with pytest.raises(jobs.JobRefused, match="already training user/a"):
+        registry.submit("carol", "C", work_a, bundle="user/a")
+    with pytest.raises(jobs.JobRefused, match="waiting"):
+        registry.submit("dave", "D", work_a)
+    assert {j.bundle for j in registry.active()} == {"user/a", "user/b"}
+    release_a.set()
+    release_b.set()
+    assert registry.wait(b, timeout=30)
+    assert (a.status, a.result, b.status) == (jobs.DONE, "finished", jobs.DONE)
+    assert registry.job_of("alice") is a and registry.job_of("nobody") is None
+
+
+def test_cancelling_a_queued_job_never_runs_it():
+    registry = jobs.JobRegistry(max_running=1)
+    release, work = blocker()
+    ran = []
+    first = registry.submit("alice", "A", work)
+    queued = registry.submit("bob", "B", lambda job: ran.append(1))
+    queued.cancel()
+    assert registry.wait(queued, timeout=30)
+    assert queued.status == jobs.CANCELLED and ran == []
+    release.set()
+    assert registry.wait(first, timeout=30)
+
+
+def test_failing_job_reports_its_error():
+    registry = jobs.JobRegistry()
+
+    def broken(job):
+        raise ValueError("the corpus vanished")
+
+    job = registry.submit("alice", "broken", broken)
+    assert registry.wait(job, timeout=30)
+    assert job.status == jobs.FAILED and job.error == "the corpus vanished"
+
+
+# ---------------------------------------------------------------- the page
+
+def page():
+    return AppTest.from_file(str(ROOT / "pages/train_your_own.py"), default_timeout=120)
+
+
+def test_page_refuses_hostile_uploads(user_store, monkeypatch):
+    monkeypatch.setenv(uploads.UPLOAD_MAX_MB_ENV, "1")
+    at = page().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Train your own"
+    assert "Upload a file" in at.info[0].value
+    for name, data, message in [("empty.txt", b"", "empty"),
+                                ("binary.txt", bytes(range(256)) * 4, "binary"),
+                                ("bomb.txt.gz", gzip.compress(b"a " * (3 * 2**20)), "expands to more than 4 MB"),
+                                ("<b>x</b>.csv", b"id,n\n1,2\n3,4\n", "no usable text column")]:
+        at.file_uploader(key="train_upload").set_value((name, data, "application/octet-stream")).run()
+        assert not at.exception, (name, at.exception)
+        assert any(message in w.value for w in at.warning), (name, [w.value for w in at.warning])
+        assert not at.get("form"), name  # no training form for a refused file
+
+
+def test_page_trains_an_uploaded_csv_and_lists_the_model(user_store, wiki_documents):
+    at = page().run()
+    at.file_uploader(key="train_upload").set_value(("My Reviews.csv", wiki_csv(wiki_documents[:400]), "text/csv")).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="train_column").options == [ui_train.AUTOMATIC, "id", "text", "stars"]
+    documents, sentences, words, vocabulary = (m.value for m in at.metric[:4])
+    assert documents == "400" and int(words.replace(",", "")) > 10_000
+    assert at.text_input(key="train_name").value == "My Reviews"
+    at.select_slider(key="train_vector_size").set_value(25)
+    at.slider(key="train_min_count").set_value(3)
+    at.slider(key="train_epochs").set_value(1)
+    at.select_slider(key="train_projection_words").set_value(0)
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception, at.exception
+
+    registry = ui_train.job_registry()
+    job = registry.job_of(at.session_state["train_owner"])
+    assert job is not None and job.bundle == "user/My-Reviews"
+    assert registry.wait(job, timeout=600) and job.status == jobs.DONE, job.error
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Saved as `user/My-Reviews`" in s.value for s in at.success)
+    assert "user/My-Reviews" in list(at.dataframe[-1].value["bundle"])
+    assert "user/My-Reviews/skipgram" in [m.key for m in models.embedding_models()]
+    vectors = models.load_embeddings("user/My-Reviews/skipgram").vectors
+    assert vectors.shape[1] == 25 and np.isfinite(vectors).all()
+
+    # another file under the same name: the page says training would replace the model
+    at.file_uploader(key="train_upload").set_value(("My Reviews.csv", wiki_csv(wiki_documents[400:800]), "text/csv"))
+    at.run()
+    assert any("already holds models of another corpus" in w.value for w in at.warning)
+
+
+def test_page_trains_and_stops_the_lstm_on_a_built_in_corpus(user_store):
+    at = page().run()
+    at.radio(key="train_source").set_value(WIKI).run()
+    assert not at.exception, at.exception
+    assert int(at.metric[0].value.replace(",", "")) > 1000  # documents of the Wikipedia sample
+    assert at.text_input(key="train_name").value == WIKI
+    at.radio(key="train_lm_size").set_value("small (64 × 1)")
+    at.slider(key="train_lm_minutes").set_value(1)
+    at.button(key="train_lm_start").click().run()
+    assert not at.exception, at.exception
+
+    registry = ui_train.job_registry()
+    job = registry.job_of(at.session_state["train_owner"])
+    assert job.kind == "lm" and job.bundle == f"user/{WIKI}"
+    while not job.history and job.active:
+        time.sleep(0.1)
+    at.run()
+    stop = at.button(key=f"train_cancel_{job.id}")
+    assert stop.label == "Stop and save"
+    stop.click().run()
+    assert registry.wait(job, timeout=300) and job.status == jobs.DONE, job.error
+    at.run()
+    assert not at.exception, at.exception
+    assert f"user/{WIKI}" in models.language_model_bundles()
+    assert any("A checkpoint of this corpus and size exists" in c.value for c in at.caption)
+    assert at.button(key="train_lm_start").label == "Train 1 more minute(s)"
+
+    # a later session finds the corpus kept in the bundle and resumes from the same checkpoint
+    later = page().run()
+    later.radio(key="train_source").set_value(f"user/{WIKI}").run()
+    assert not later.exception, later.exception
+    assert later.metric[0].value == at.metric[0].value
+    later.radio(key="train_lm_size").set_value("small (64 × 1)").run()
+    assert later.button(key="train_lm_start").label.startswith("Train 3 more")
