@@ -16,13 +16,18 @@ TSNE_PARAMS = {"perplexity": 30, "n_iter": 750, "metric": "cosine"}
 
 def tsne(vectors: np.ndarray, dimensions: int, seed: int, perplexity: float = 30, n_iter: int = 750,
          callback=None) -> np.ndarray:
-    """openTSNE with PCA initialisation; FFT-accelerated in 2D, Barnes-Hut in 3D (FFT is 2D-only)."""
+    """openTSNE with PCA initialisation, on one thread.
+
+    Barnes-Hut up to 2,000 points (FFT's fixed grid cost dominates below that, and FFT is 2D
+    only); FFT interpolation in 2D above (the stored 4,000-word layouts). One thread: on the 2-core machine a second one mostly
+    waits for a busy CPU (500 words under load: 2 s with one, 23-53 s with two).
+    """
     from openTSNE import TSNE
 
     perplexity = min(perplexity, max(2.0, (len(vectors) - 1) / 3))
+    method = "fft" if dimensions == 2 and len(vectors) > 2_000 else "bh"
     model = TSNE(n_components=dimensions, perplexity=perplexity, metric="cosine", n_iter=n_iter,
-                 initialization="pca", random_state=seed, n_jobs=2,
-                 negative_gradient_method="fft" if dimensions <= 2 else "bh",
+                 initialization="pca", random_state=seed, n_jobs=1, negative_gradient_method=method,
                  callbacks=callback, callbacks_every_iters=50)
     return np.asarray(model.fit(np.asarray(vectors, dtype=np.float64)), dtype=np.float32)
 

@@ -1,0 +1,57 @@
+"""Cached pieces of the embedding explorer: each model's projected space, its colourings, and
+re-projections keyed by their parameters. The logic is in ``app/explorer.py``."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+import streamlit as st
+
+from app import explorer, ui
+from app.explorer import Colouring, ProjectedSpace, Reprojection
+
+MAX_REPROJECTIONS = 16  # each is at most 2,000 × 3 floats; old ones are dropped first
+
+
+@st.cache_resource(show_spinner=False)
+def projected_space(model_key: str) -> ProjectedSpace | None:
+    arrays = ui.projections(model_key)
+    return None if arrays is None else ProjectedSpace.build(ui.embeddings(model_key), arrays)
+
+
+@st.cache_resource(show_spinner="Clustering the word vectors…")
+def colouring(model_key: str, colour: str, clusters: int) -> Colouring:
+    space = projected_space(model_key)
+    if colour == "kmeans":
+        return explorer.colour_by_kmeans(space.words, space.vectors, clusters)
+    return explorer.colour_by_category(space.words)
+
+
+@st.cache_resource(show_spinner=False)
+def _reprojections() -> tuple[OrderedDict, threading.Lock]:
+    return OrderedDict(), threading.Lock()
+
+
+def cached_reprojection(params: Reprojection) -> tuple[list[str], np.ndarray] | None:
+    store, lock = _reprojections()
+    with lock:
+        return store.get(params)
+
+
+def reprojection(params: Reprojection) -> tuple[list[str], np.ndarray]:
+    """Run (or reuse) a t-SNE of a word's neighbourhood, with a progress bar while it runs."""
+    found = cached_reprojection(params)
+    if found is not None:
+        return found
+    bar = st.progress(0.0, text=f"t-SNE of {params.words:,} words around “{params.word}”…")
+    result = explorer.reproject(ui.embeddings(params.model), params,
+                                progress=lambda done: bar.progress(done, text=f"t-SNE: {done:.0%}"))
+    bar.empty()
+    store, lock = _reprojections()
+    with lock:
+        store[params] = result
+        while len(store) > MAX_REPROJECTIONS:
+            store.popitem(last=False)
+    return result

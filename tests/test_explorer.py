@@ -1,0 +1,474 @@
+"""The embedding explorer: its readers, placements, figures and URL view as functions, then the
+page through AppTest (typing, switching models, the tools, bad input, bad links).
+
+Uses the committed wiki-sample and fashion models and GloVe, which are always there."""
+
+import random
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import explorer, models
+from app.explorer import ExplorerView, ProjectedSpace, Reprojection
+from tests.conftest import ROOT
+
+PAGE = str(ROOT / "pages/embeddings.py")
+TEN_KB = "dress " * 1707  # 10,242 characters
+BAD_INPUTS = ["", "   ", "kingg", "red dress", "!!!", "👗✨", "<script>alert(1)</script>", TEN_KB, "ﷺ" * 50,
+              "$$ ** ` [x](javascript:alert(1))"]
+
+
+@pytest.fixture(scope="module")
+def glove():
+    emb = models.load_embeddings("glove")
+    _ = emb.unit
+    return emb
+
+
+@pytest.fixture(scope="module")
+def wiki():
+    return models.load_embeddings("wiki-sample/skipgram")
+
+
+@pytest.fixture(scope="module")
+def wiki_space(wiki):
+    return ProjectedSpace.build(wiki, models.load_projections("wiki-sample/skipgram"))
+
+
+def neighbour_words(emb, word, k=10):
+    return [w for w, _ in emb.most_similar(word, k)]
+
+
+# ---------------------------------------------------------------- reading what people type
+
+def test_a_plain_word_is_found_with_case_and_punctuation_dropped(wiki):
+    query = explorer.read_query("  King!  ", wiki)
+    assert query.word == "king" and not query.notices
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+def test_empty_query_asks_for_a_word(wiki, text):
+    query = explorer.read_query(text, wiki)
+    assert query.word is None
+    assert [n.level for n in query.notices] == ["info"]
+
+
+@pytest.mark.parametrize("text", ["!!!", "👗✨", "— … ·"])
+def test_punctuation_and_emoji_are_not_words(wiki, text):
+    query = explorer.read_query(text, wiki)
+    assert query.word is None
+    assert "No word" in query.notices[0].text
+
+
+def test_unknown_word_comes_with_suggestions(wiki):
+    query = explorer.read_query("kingg", wiki)
+    assert query.word is None
+    assert "king" in query.suggestions
+    assert "not in the" in query.notices[0].text
+
+
+def test_several_words_look_up_the_first_and_say_so(wiki):
+    query = explorer.read_query("king queen prince", wiki)
+    assert query.word == "king"
+    assert "queen" in query.notices[0].text and "One word at a time" in query.notices[0].text
+
+
+def test_html_tags_are_left_out_of_the_search(wiki):
+    query = explorer.read_query("<b>kingg</b>", wiki)
+    assert query.word is None and "king" in query.suggestions
+    assert "HTML tags" in query.notices[0].text
+    assert explorer.read_word_list("<i>king</i>, <script>queen</script>", wiki).words == ["king", "queen"]
+
+
+def test_ten_kilobytes_of_text_reads_one_word(wiki):
+    query = explorer.read_query("king " * 2048, wiki)
+    assert query.word == "king"
+    assert query.notices[0].level == "warning" and "10,240 characters" in query.notices[0].text
+
+
+def test_word_list_sets_aside_unknown_repeated_and_non_words(wiki):
+    found = explorer.read_word_list("king, queen king 👑 kingg", wiki)
+    assert found.words == ["king", "queen"]
+    assert found.ignored["king"] == "repeated"
+    assert "no letters" in found.ignored["👑"]
+    assert "did you mean" in found.ignored["kingg"] and "king" in found.ignored["kingg"]
+
+
+def test_markdown_safe_shows_symbols_literally():
+    assert explorer.markdown_safe("$$ *a* `b` [c](d)") == r"\$\$ \*a\* \`b\` \[c\]\(d\)"
+
+
+def test_word_list_reads_at_most_its_limit(wiki):
+    found = explorer.read_word_list(TEN_KB, wiki, limit=5)
+    assert found.words == []  # "dress" is not in the Wikipedia sample
+    assert any("only the first 5 words" in why for why in found.ignored.values())
+
+
+# ---------------------------------------------------------------- the tools
+
+def test_analogy_king_man_woman_is_queen_and_inputs_are_reported(glove):
+    outcome = explorer.analogy(glove, "king", "man", "Woman")
+    assert outcome.problem is None
+    assert outcome.rows[0][0] == "queen"
+    assert set(outcome.ignored) == {"king", "man", "woman"}
+    assert {w for w, _ in outcome.rows}.isdisjoint({"king", "man", "woman"})
+
+
+def test_analogy_figure_draws_the_parallelogram(glove):
+    outcome = explorer.analogy(glove, "king", "man", "woman")
+    fig = explorer.analogy_figure(glove, *outcome.inputs, outcome.rows)
+    assert list(fig.data[0].text) == ["king", "man", "woman", *(w for w, _ in outcome.rows)]
+    assert all(isinstance(t, go.Scattergl) for t in fig.data)
+    assert len(fig.layout.annotations) == 2  # the arrows man → king and woman → target
+    go.Figure(fig.to_plotly_json())  # built unvalidated for speed, so check it passes Plotly's validation
+
+
+def test_analogy_with_an_unknown_word_says_which_and_suggests(glove):
+    outcome = explorer.analogy(glove, "king", "womann", "")
+    assert outcome.rows == [] and "b" in outcome.problem and "c" in outcome.problem
+    assert "did you mean" in outcome.ignored["womann"]
+
+
+def test_analogy_extra_words_in_a_box_are_ignored(glove):
+    outcome = explorer.analogy(glove, "king queen", "man", "woman")
+    assert outcome.rows and "takes one word" in outcome.ignored["queen"]
+
+
+def test_odd_one_out(glove):
+    outcome = explorer.odd_one_out(glove, "breakfast, lunch, dinner, cereal, 🍳")
+    assert "cereal" in outcome.answer
+    assert [w for w, _ in outcome.rows][-1] == "cereal"
+    assert "🍳" in outcome.ignored
+
+
+def test_odd_one_out_needs_three_known_words(glove):
+    outcome = explorer.odd_one_out(glove, "silk satinn")
+    assert outcome.problem and "three" in outcome.problem
+    assert "satinn" in outcome.ignored
+
+
+def test_similarity_gives_the_neighbour_rank(glove):
+    outcome = explorer.similarity(glove, "silk", "satin")
+    score = glove.similarity("silk", "satin")
+    rank = neighbour_words(glove, "silk", 50).index("satin") + 1
+    assert outcome.rows == [("satin", pytest.approx(score))]
+    assert f"#{rank}" in outcome.answer
+
+
+def test_compare_marks_the_shared_neighbours(wiki):
+    cbow = models.load_embeddings("wiki-sample/cbow")
+    comparison = explorer.compare_neighbours(wiki, cbow, "king", 10)
+    assert [w for w, _ in comparison.first] == neighbour_words(wiki, "king")
+    assert [w for w, _ in comparison.second] == neighbour_words(cbow, "king")
+    assert comparison.shared == set(neighbour_words(wiki, "king")) & set(neighbour_words(cbow, "king"))
+
+
+def test_compare_with_a_word_one_model_lacks(wiki, glove):
+    comparison = explorer.compare_neighbours(glove, wiki, "blahnik", 5)
+    assert comparison.first and comparison.second is None and comparison.shared == set()
+
+
+def test_default_comparison_pairs_skipgram_with_cbow():
+    keys = [m.key for m in models.embedding_models()]
+    assert explorer.default_comparison("wiki-sample/skipgram", keys) == "wiki-sample/cbow"
+    assert explorer.default_comparison("glove", keys) != "glove"
+
+
+# ---------------------------------------------------------------- placing words
+
+def test_stored_words_keep_their_coordinates(wiki, wiki_space):
+    words = wiki_space.words[:5]
+    coords, placed = wiki_space.positions(words, wiki, "tsne3")
+    assert placed == [False] * 5
+    np.testing.assert_array_equal(coords, wiki_space.coordinates("tsne3")[:5])
+
+
+def test_pca_places_any_word_exactly(wiki, wiki_space):
+    # a projected word run through the placement must land on its stored PCA coordinates
+    coords = wiki_space.place(wiki_space.vectors[:20], "pca3")
+    np.testing.assert_allclose(coords, wiki_space.coordinates("pca3")[:20], atol=1e-3)
+    np.testing.assert_allclose(wiki_space.place(wiki_space.vectors[:3], "pca2"),
+                               wiki_space.coordinates("pca2")[:3], atol=1e-3)
+
+
+def test_tsne_places_an_outside_word_among_its_projected_neighbours(wiki, wiki_space):
+    outside = next(w for w in reversed(wiki.words) if w not in wiki_space.position)
+    coords, placed = wiki_space.positions([outside], wiki, "tsne2")
+    assert placed == [True]
+    scores = wiki_space.vectors @ wiki.unit[wiki.index[outside]]
+    nearest = wiki_space.coordinates("tsne2")[np.argsort(-scores)[:explorer.PLACEMENT_NEIGHBOURS]]
+    assert np.all(coords[0] >= nearest.min(axis=0) - 1e-4) and np.all(coords[0] <= nearest.max(axis=0) + 1e-4)
+
+
+def test_axis_titles_give_pca_variance(wiki_space):
+    titles = wiki_space.axis_titles("pca2")
+    assert len(titles) == 2 and "% of variance" in titles[0]
+    assert wiki_space.axis_titles("tsne3") == ["t-SNE 1", "t-SNE 2", "t-SNE 3"]
+
+
+# ---------------------------------------------------------------- colouring and figures
+
+def test_category_colouring_names_fashion_words():
+    colouring = explorer.colour_by_category(["dress", "silk", "navy", "zebra"])
+    assert colouring.groups == ["garments", "fabrics", "colours", "other"]
+    assert list(colouring.colours) == ["garments", "fabrics", "colours", "other"]
+
+
+def test_kmeans_colouring_has_k_named_groups_and_is_repeatable(wiki_space):
+    words, vectors = wiki_space.words[:400], wiki_space.vectors[:400]
+    first = explorer.colour_by_kmeans(words, vectors, 6)
+    assert len(first.colours) == 6 and set(first.groups) == set(first.colours)
+    assert explorer.colour_by_kmeans(words, vectors, 6).groups == first.groups
+
+
+@pytest.mark.parametrize("projection, trace_type", [("tsne3", go.Scatter3d), ("pca3", go.Scatter3d),
+                                                     ("tsne2", go.Scattergl), ("pca2", go.Scattergl)])
+def test_figure_highlights_exactly_the_query_and_its_neighbours(wiki, wiki_space, projection, trace_type):
+    neighbours = wiki.most_similar("king", 7)
+    highlight = explorer.highlight_for(wiki_space, wiki, projection, "king", neighbours)
+    colouring = explorer.colour_by_category(wiki_space.words)
+    fig = explorer.explorer_figure(wiki_space.words, wiki_space.coordinates(projection), colouring,
+                                   wiki_space.axis_titles(projection), highlight)
+    assert all(isinstance(trace, trace_type) for trace in fig.data)
+    highlighted = fig.data[-1]
+    assert list(highlighted.text) == ["king", *(w for w, _ in neighbours)]
+    assert "markers+text" in highlighted.mode
+    lines = fig.data[-2]
+    assert np.isnan(np.asarray(lines.x, dtype=float)).sum() == 7  # one segment per neighbour
+    group_traces = fig.data[:-2]
+    assert [t.name for t in group_traces] == list(colouring.colours)
+    assert sum(len(t.x) for t in group_traces) == len(wiki_space.words)
+    go.Figure(fig.to_plotly_json())  # built unvalidated for speed, so check it passes Plotly's validation
+
+
+def test_figure_without_a_query_has_only_the_groups(wiki_space):
+    colouring = explorer.colour_by_category(wiki_space.words)
+    fig = explorer.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne3"), colouring,
+                                   wiki_space.axis_titles("tsne3"))
+    assert len(fig.data) == len(colouring.colours)
+
+
+def test_zoom_frames_the_neighbourhood(wiki, wiki_space):
+    highlight = explorer.highlight_for(wiki_space, wiki, "tsne2", "king", wiki.most_similar("king", 5))
+    fig = explorer.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne2"),
+                                   explorer.colour_by_category(wiki_space.words), ["a", "b"], highlight, zoom=True)
+    (low, high), (bottom, top) = fig.layout.xaxis.range, fig.layout.yaxis.range
+    x, y = highlight.coords[:, 0], highlight.coords[:, 1]
+    assert (low + high) / 2 == pytest.approx(x[0], abs=1e-3) and (bottom + top) / 2 == pytest.approx(y[0], abs=1e-3)
+    inside = (low <= x) & (x <= high) & (bottom <= y) & (y <= top)
+    assert inside.sum() >= 4  # the query and at least the nearer half of its neighbours
+
+
+def test_placed_neighbours_are_marked_in_the_table(wiki, wiki_space):
+    outside = next(w for w in reversed(wiki.words) if w not in wiki_space.position)
+    rows = explorer.neighbour_rows([(outside, 0.5)], [True])
+    assert rows == [{"#": 1, "word": outside, "similarity": 0.5, "category": "other", "in the plot": "placed"}]
+
+
+def test_reprojection_of_a_neighbourhood(wiki):
+    seen = []
+    params = Reprojection("wiki-sample/skipgram", "king", words=80, dimensions=2, iterations=250, seed=3)
+    words, coords = explorer.reproject(wiki, params, progress=seen.append)
+    assert words[0] == "king" and words[1:11] == neighbour_words(wiki, "king")
+    assert coords.shape == (80, 2) and np.all(np.isfinite(coords))
+    assert seen and seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
+    _, again = explorer.reproject(wiki, params)
+    np.testing.assert_allclose(again, coords)  # same parameters and seed, same layout
+
+
+# ---------------------------------------------------------------- the view in the URL
+
+MODEL_KEYS = [m.key for m in models.embedding_models()]
+
+
+def test_a_view_survives_the_round_trip_through_a_link():
+    view = ExplorerView(model="glove", projection="pca2", word="manolo", k=7, colour="kmeans", clusters=5,
+                        compare="wiki-sample/cbow")
+    params = explorer.view_to_query(view)
+    assert params["model"] == "glove" and params["word"] == "manolo" and params["projection"] == "pca2"
+    assert explorer.view_from_query(params, MODEL_KEYS) == (view, [])
+
+
+def test_an_empty_link_gives_the_default_view():
+    view, notices = explorer.view_from_query({}, MODEL_KEYS)
+    assert view == explorer.default_view(MODEL_KEYS) and notices == []
+    assert view.word and view.compare != view.model
+
+
+def test_starting_word_falls_back_to_a_frequent_word(wiki):
+    assert explorer.starting_word(wiki, "king") == "king"
+    assert explorer.starting_word(wiki, "dress") == wiki.most_frequent(1)[0]  # no "dress" in the Wikipedia sample
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"model": "nope"}, "model"), ({"projection": "umap"}, "projection"), ({"k": "abc"}, "k"),
+    ({"k": "999"}, "k"), ({"k": "-3"}, "k"), ({"k": "²"}, "k"), ({"clusters": "1e9"}, "clusters"),
+    ({"colour": "<script>"}, "colour"), ({"compare": "👗"}, "compare"), ({"word": "x" * 10_000}, "word"),
+])
+def test_bad_link_values_fall_back_with_a_notice(params, field):
+    view, notices = explorer.view_from_query(params, MODEL_KEYS)
+    assert len(notices) == 1 and field in notices[0]
+    default = explorer.default_view(MODEL_KEYS)
+    if field == "word":
+        assert view.word == "x" * explorer.MAX_QUERY_CHARS
+    else:
+        assert getattr(view, field) == getattr(default, field)
+
+
+def test_random_links_never_raise():
+    rng = random.Random(0)
+    alphabet = "abc09-_/ %<>&👗²\x00\u202e"
+    for _ in range(300):
+        params = {name: "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+                  for name in rng.sample(["model", "projection", "word", "k", "colour", "clusters", "compare"], 4)}
+        view, _ = explorer.view_from_query(params, MODEL_KEYS)
+        assert view.model in MODEL_KEYS and view.projection in explorer.PROJECTIONS
+
+
+# ---------------------------------------------------------------- the page
+
+def tables(at, kind):
+    """The page's tables of one kind, told apart by their columns."""
+    columns = {"neighbours": "in the plot", "odd": "similarity to the mean", "compare": "in both"}
+    found = [df.value for df in at.dataframe]
+    if kind == "analogy":
+        return [t for t in found if list(t.columns) == ["#", "word", "similarity", "category"]]
+    return [t for t in found if columns[kind] in t.columns]
+
+
+def table(at, kind):
+    return tables(at, kind)[0]
+
+
+def charts(at):
+    return {chart.key: chart.proto.spec for chart in at.get("plotly_chart")}
+
+
+def page(**query):
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_page_opens_on_dress_and_lists_its_neighbours():
+    at = page()
+    fashion = models.load_embeddings("fashion-reviews/skipgram")
+    assert at.title[0].value == "Embedding explorer"
+    assert table(at, "neighbours")["word"].tolist() == neighbour_words(fashion, "dress")
+    assert at.query_params["model"] == "fashion-reviews/skipgram" and at.query_params["word"] == "dress"
+    assert set(charts(at)) == {"explorer_plot", "analogy_plot"}  # the map and the analogy's parallelogram
+
+
+def test_page_typing_a_word_and_switching_model(glove):
+    at = page(model="wiki-sample/skipgram", word="king")
+    wiki = models.load_embeddings("wiki-sample/skipgram")
+    assert table(at, "neighbours")["word"].tolist() == neighbour_words(wiki, "king")
+
+    at.text_input(key="explorer_word").input("Queen").run()
+    assert not at.exception, at.exception
+    assert table(at, "neighbours")["word"].tolist() == neighbour_words(wiki, "queen")
+
+    at.selectbox(key="explorer_model").set_value("glove").run()
+    at.text_input(key="explorer_word").input("manolo").run()
+    at.slider(key="explorer_k").set_value(5).run()
+    assert not at.exception, at.exception
+    shown = table(at, "neighbours")["word"].tolist()
+    assert shown == neighbour_words(glove, "manolo", 5) and "blahnik" in shown[:3]
+    assert at.query_params["model"] == "glove" and at.query_params["word"] == "manolo"
+    assert at.query_params["k"] == "5"
+
+
+def test_page_analogy_odd_one_out_similarity_and_compare():
+    at = page(model="glove", word="silk")
+    at.text_input(key="analogy_a").input("king")
+    at.text_input(key="analogy_b").input("man")
+    at.text_input(key="analogy_c").input("woman").run()
+    assert not at.exception, at.exception
+    assert table(at, "analogy")["word"].iloc[0] == "queen"
+    assert any("≈ queen" in s.value for s in at.success)
+
+    at.text_input(key="odd_words").input("breakfast lunch dinner cereal").run()
+    assert table(at, "odd")["word"].iloc[-1] == "cereal"
+
+    at.text_input(key="similarity_a").input("silk")
+    at.text_input(key="similarity_b").input("satin").run()
+    assert any(s.value.startswith("cos(silk, satin)") for s in at.success)
+
+    at.selectbox(key="explorer_compare").set_value("fashion-reviews/skipgram").run()
+    assert not at.exception, at.exception
+    first, second = tables(at, "compare")
+    shared = set(first["word"]) & set(second["word"])
+    assert set(first.loc[first["in both"], "word"]) == shared and set(second.loc[second["in both"], "word"]) == shared
+    assert f"{len(shared)} of 10" == at.metric[0].value
+
+
+@pytest.mark.parametrize("text", BAD_INPUTS)
+def test_page_survives_bad_input_in_every_box(text):
+    at = page(model="wiki-sample/skipgram")
+    for key in ("explorer_word", "analogy_a", "odd_words", "similarity_b"):
+        at.text_input(key=key).input(text)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.warning or at.info  # each problem is said in the page
+    assert "<script>" not in "".join(m.value for m in at.markdown)  # nothing raw in markdown
+
+
+def test_page_compares_a_word_only_the_second_model_knows(glove):
+    at = page(model="wiki-sample/skipgram", word="blahnik", compare="glove")
+    assert any("blahnik" in w.value and "not in the" in w.value for w in at.warning)
+    assert sum("“blahnik” is not in the" in w.value for w in at.warning) == 2  # the search box and the compare column
+    assert tables(at, "compare")[0]["word"].tolist() == neighbour_words(glove, "blahnik")
+
+
+def test_page_unknown_word_offers_clickable_suggestions():
+    at = page(model="glove", word="blahnikk")
+    assert any("not in the" in w.value for w in at.warning)
+    at.button(key="explorer_suggest_blahnik").click().run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="explorer_word").value == "blahnik"
+    assert "manolo" in table(at, "neighbours")["word"].tolist()[:3]
+
+
+def test_page_works_for_a_model_without_stored_projections(monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setattr(models, "load_projections", lambda key: None)
+    st.cache_resource.clear()
+    try:
+        at = page(model="wiki-sample/skipgram", word="king")
+        assert any("no stored projection" in i.value for i in at.info)
+        assert at.dataframe[0].value["word"].tolist() == neighbour_words(models.load_embeddings("wiki-sample/skipgram"), "king")
+        assert "explorer_plot" not in charts(at)
+    finally:
+        st.cache_resource.clear()  # later tests load the real projections again
+
+
+def test_page_bad_link_falls_back_with_notices():
+    at = page(model="nope", projection="umap", k="lots", word="👗")
+    texts = " ".join(w.value for w in at.warning)
+    assert "'nope'" in texts and "'umap'" in texts and "'lots'" in texts and "No word" in texts
+    assert at.selectbox(key="explorer_model").value == "fashion-reviews/skipgram"
+    assert at.selectbox(key="explorer_projection").value == "tsne3"
+
+
+@pytest.mark.parametrize("projection", ["tsne2", "pca3", "pca2"])
+def test_page_every_projection_and_kmeans_colouring(projection):
+    at = page(model="wiki-sample/cbow", word="king", projection=projection, colour="kmeans", clusters="4")
+    spec = charts(at)["explorer_plot"]
+    assert ("scatter3d" in spec) == projection.endswith("3")
+    assert spec.count('"name":"1: ') == 1 and '"name":"4: ' in spec
+
+
+def test_page_reprojects_a_neighbourhood_on_demand():
+    at = page(model="wiki-sample/skipgram", word="king")
+    at.slider(key="reproject_words").set_value(100)
+    at.radio(key="reproject_dimensions").set_value(2)
+    at.slider(key="reproject_iterations").set_value(250)
+    at.button[-1].click().run()  # the form's "Run t-SNE"
+    assert not at.exception, at.exception
+    assert '"king"' in charts(at)["reproject_plot"]
