@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from app import jobs, models, store, train, ui, uploads
+from app import jobs, models, store, train, ui, ui_explorer, ui_gates, uploads
 from app.corpus import FASHION, WIKI, Corpus, CorpusError, fashion_corpus_path, load_corpus
 
 UPLOAD = "Upload a file"
@@ -98,9 +98,13 @@ def session_owner() -> str:
 def forget_cached_models(bundle: str) -> None:
     """Drop the bundle's models from the shared loaders' caches so every page reloads the new files."""
     for architecture in models.ARCHITECTURES:
-        ui.embeddings.clear(f"{bundle}/{architecture}")
-        ui.projections.clear(f"{bundle}/{architecture}")
+        for loader in (ui.embeddings, ui.projections, ui_explorer.projected_space):
+            loader.clear(f"{bundle}/{architecture}")
     ui.language_model.clear(bundle)
+    # Results computed from the models and cached by their names: cheap to redo, so drop them all.
+    for derived in (ui_explorer.colouring, ui_gates.gate_trace, ui_gates.next_char_guesses,
+                    ui_gates.next_words_by_context):
+        derived.clear()
 
 
 def start_embeddings(corpus: Corpus, name: str, settings: train.EmbeddingSettings) -> jobs.Job:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from app import cards, store
 from app.corpus import FASHION_ENV, FASHION_FILE, fashion_corpus_path
+from app.site import PAGES
 
 st.title("🧵 RNN Atelier")
 st.markdown(
@@ -11,13 +12,8 @@ st.markdown(
     "23,000 customer reviews of women's clothing, next to general-English GloVe vectors."
 )
 
-st.markdown(
-    "- **Embedding explorer**: word2vec skip-gram and CBOW trained on the reviews, and GloVe, in 3D\n"
-    "- **LSTM gates, live**: the input, forget and output gates of a character LSTM as you type\n"
-    "- **Fake or real?**: real review sentences against sentences the LSTM wrote\n"
-    "- **Why LSTM?**: vanishing and exploding gradients\n\n"
-    "The models below are trained and verified; the pages that use them are being built."
-)
+for page in PAGES:
+    st.page_link(page.file, label=f"**{page.title}**: {page.blurb}", icon=page.icon)
 
 st.subheader("The fashion corpus")
 path = fashion_corpus_path()

@@ -1,0 +1,33 @@
+"""The app's pages, in menu order: one list that the navigation and the home page both read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    file: str
+    title: str
+    icon: str
+    url_path: str
+    blurb: str  # one line for the home page
+
+
+HOME = PageInfo("pages/home.py", "Home", "🧵", "", "")
+PAGES = [
+    PageInfo("pages/embeddings.py", "Embedding explorer", "🧭", "explorer",
+             "word2vec skip-gram and CBOW trained on the reviews, and GloVe, in 3D: neighbours, "
+             "analogies, odd one out, two models side by side"),
+    PageInfo("pages/fake_or_real.py", "Fake or real?", "🎭", "fake-or-real",
+             "real review sentences against sentences the LSTM wrote: play from your phone and join "
+             "the room leaderboard"),
+    PageInfo("pages/lstm_gates.py", "LSTM gates, live", "🔬", "lstm-gates",
+             "the input, forget and output gates, cell and hidden state of a character LSTM as you type"),
+    PageInfo("pages/playground.py", "LM playground", "✍️", "playground",
+             "generate with temperature and top-k, score a sentence, fill the blank"),
+    PageInfo("pages/why_lstm.py", "Why LSTM?", "📉", "why-lstm",
+             "vanishing and exploding gradients, clipping, and what memory buys on a recall task"),
+    PageInfo("pages/train_your_own.py", "Train your own", "🧶", "train",
+             "upload your own text, train word2vec and a char-LSTM, and see them in every page"),
+]

@@ -1,0 +1,173 @@
+"""Streamlit helpers of the "Fake or real?" page: shared game supplies, the leaderboard, the
+game's session state and the pieces of the page that repeat (a sentence card, the reveal).
+
+Game logic is in ``app/quiz.py`` and storage in ``app/leaderboard.py``; this module only wires
+them to Streamlit (process-wide caches, session state, rendering).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import streamlit as st
+
+from app import models, quiz, ui
+from app.corpus import CorpusError
+from app.highlight import Piece, pieces_html, rank_legend_html
+from app.leaderboard import DATABASE_ENV, FooledRow, Leaderboard, LeaderboardUnavailable, PlayerRow
+
+PUBLIC_URL_ENV = "ATELIER_PUBLIC_URL"
+GAME, REVEALING, SAVED = "quiz_game", "quiz_revealing", "quiz_saved_game_id"
+
+
+# ---------------------------------------------------------------- process-wide resources
+
+def decks() -> tuple[list[str], list[str]]:
+    """(playable deck names, notices about decks left out)."""
+    return quiz.playable_decks(models.language_model_bundles())
+
+
+@st.cache_resource(show_spinner=False)
+def supply(bundle: str) -> quiz.GameSupply:
+    """One per deck per process: all players share its fake pools."""
+    return quiz.GameSupply(ui.language_model(bundle), quiz.deck_corpus(bundle))
+
+
+def database_url() -> str | None:
+    """$ATELIER_DATABASE_URL, else the same key in Streamlit secrets, else None (the default file)."""
+    if os.environ.get(DATABASE_ENV):
+        return os.environ[DATABASE_ENV]
+    try:
+        return st.secrets.get(DATABASE_ENV)
+    except Exception:  # noqa: BLE001 - no secrets file (or an unreadable one) means "not configured"
+        return None
+
+
+@st.cache_resource(show_spinner=False)
+def _leaderboard(url: str | None) -> Leaderboard:
+    return Leaderboard(url)  # a failure raises and is not cached: the next run tries again
+
+
+def leaderboard() -> tuple[Leaderboard | None, str | None]:
+    """(the room's leaderboard, None) or (None, why it cannot be used)."""
+    try:
+        return _leaderboard(database_url()), None
+    except LeaderboardUnavailable as e:
+        return None, str(e)
+
+
+def public_url() -> str:
+    """The address the audience should open: $ATELIER_PUBLIC_URL, else what this browser uses."""
+    return os.environ.get(PUBLIC_URL_ENV) or st.context.url or "http://localhost:8501/fake-or-real"
+
+
+# ---------------------------------------------------------------- this player's game
+
+def game() -> quiz.Game | None:
+    return st.session_state.get(GAME)
+
+
+def start_game(bundle: str, difficulty: str, mode: str) -> None:
+    """Deal a new game (waiting for the deck on the very first one); a deck that fails is reported."""
+    try:
+        with st.spinner("Dealing sentences… (the first game of a deck reads its corpus first)"):
+            st.session_state[GAME] = supply(bundle).new_game(difficulty, mode, random.Random())
+    except (CorpusError, RuntimeError) as e:
+        st.error(f"The {bundle} deck cannot be played right now: {e}")
+        return
+    st.session_state[REVEALING] = False
+    st.session_state.pop(SAVED, None)
+
+
+def answer(picked: int, says_real: bool) -> None:
+    """Button callback: judge the current round with the confidence the player picked."""
+    current = game()
+    if current is None or current.finished:
+        return
+    confidence = st.session_state.get("quiz_confidence") or quiz.CONFIDENCES[0]
+    current.rounds[current.current].judge(picked, says_real, confidence)
+    st.session_state[REVEALING] = True
+
+
+def next_round() -> None:
+    st.session_state[REVEALING] = False
+
+
+def revealing() -> bool:
+    return bool(st.session_state.get(REVEALING))
+
+
+def save_score(board: Leaderboard, nickname: str) -> bool:
+    """Store the finished game once; a bad nickname or a database failure is shown, not raised."""
+    current = game()
+    if current is None or st.session_state.get(SAVED):
+        return False
+    try:
+        st.session_state[SAVED] = board.record_game(current, nickname)
+        return True
+    except (ValueError, LeaderboardUnavailable) as e:
+        st.warning(str(e))
+        return False
+
+
+# ---------------------------------------------------------------- rendering
+
+def sentence_card(text: str, label: str = "") -> None:
+    """A sentence as escaped text in a bordered box (no markdown: it is shown exactly as written)."""
+    with st.container(border=True):
+        if label:
+            st.caption(label)
+        st.markdown(pieces_html([Piece(text, "transparent")]), unsafe_allow_html=True)
+
+
+SURPRISE_TIPS = {
+    True: "Less surprising to the model than a typical real sentence: machine text usually is.",
+    False: "More surprising to the model than a typical real sentence: people (and wild sampling) surprise it.",
+}
+
+
+def show_reveal(bundle: str, answered: quiz.Round, by: str) -> None:
+    """Right or wrong, points, and the model's view of each sentence of the round."""
+    result = answered.answer
+    points = f"{result.points:+d} point{'s' if abs(result.points) != 1 else ''}"
+    (st.success if result.correct else st.error)(f"{'Right' if result.correct else 'Wrong'}! {points}")
+    lm = ui.language_model(bundle)
+    average = supply(bundle).real_average()
+    for number, sentence in enumerate(answered.sentences):
+        shown = quiz.reveal(lm, sentence.text)
+        name = "human" if sentence.real else "LSTM"
+        with st.container(border=True):
+            label = f"Sentence {'AB'[number]}: " if len(answered.sentences) > 1 else ""
+            st.markdown(f"**{label}written by {name}**")
+            pieces = shown.by_character if by == "character" else shown.by_word
+            st.markdown(pieces_html(pieces), unsafe_allow_html=True)
+            delta = shown.nats_per_char - average
+            st.metric("model's surprise (nats/char)", f"{shown.nats_per_char:.2f}",
+                      delta=f"{delta:+.2f} vs the average real sentence ({average:.2f})", delta_color="off")
+            st.caption(SURPRISE_TIPS[delta < 0])
+    st.markdown(rank_legend_html(), unsafe_allow_html=True)
+    st.caption("Colour = how highly the LSTM ranked what was actually written (GLTR). Machine text tends to be "
+               "mostly green: the model writes what it expects. People surprise it more often.")
+
+
+
+def saved() -> bool:
+    return bool(st.session_state.get(SAVED))
+
+
+# ---------------------------------------------------------------- leaderboard tables
+
+FOOLED_COLUMNS = {"fooled": st.column_config.ProgressColumn("fooled", format="percent", min_value=0, max_value=1)}
+
+
+def player_rows(players: list[PlayerRow]) -> list[dict]:
+    """Rows for st.dataframe, which shows nicknames as plain text (never as HTML or markdown)."""
+    return [{"#": rank, "player": p.nickname, "best score": p.best_score, "games": p.games,
+             "accuracy": f"{p.accuracy:.0%}"} for rank, p in enumerate(players, 1)]
+
+
+def fooled_rows(rows: list[FooledRow]) -> list[dict]:
+    order = list(quiz.DIFFICULTIES)
+    rows = sorted(rows, key=lambda r: order.index(r.difficulty) if r.difficulty in order else len(order))
+    return [{"difficulty": r.difficulty, "fakes judged": r.fakes_judged, "fooled": r.rate} for r in rows]

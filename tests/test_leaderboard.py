@@ -1,0 +1,161 @@
+"""The room leaderboard: nicknames, storage under 30 simultaneous players, broken databases."""
+
+import sqlite3
+import threading
+
+import pytest
+
+from app.leaderboard import InvalidNickname, Leaderboard, LeaderboardUnavailable, validate_nickname
+from app.quiz import Game, Round, Sentence
+
+HOSTILE_NICKNAMES = [
+    "<script>alert(1)</script>"[:24],
+    "x'); DROP TABLE games;--",
+    'Bobby "Tables" O\'Neil',
+    "👩‍🎤 Zoë 🧵",
+    "שרה כהן",  # Hebrew, right to left
+    "مريم ١٢٣",  # Arabic with Arabic digits
+    "**bold** [link](javascript:alert(1))"[:24],
+]
+
+
+def played_game(pattern: str = "rrwr", difficulty: str = "normal", mode: str = "single") -> Game:
+    """A finished game: r = right, w = wrong; rounds alternate real and fake sentences."""
+    rounds = []
+    for number, outcome in enumerate(pattern):
+        real = number % 2 == 0
+        if mode == "pair":
+            r = Round([Sentence(f"real sentence {number}", True), Sentence(f"fake sentence {number}", False)])
+            r.judge(0 if outcome == "r" else 1, True, "think so")
+        else:
+            r = Round([Sentence(f"sentence number {number}", real)])
+            r.judge(0, real if outcome == "r" else not real, "sure")
+        rounds.append(r)
+    return Game("wiki-sample", difficulty, mode, rounds)
+
+
+@pytest.fixture
+def board(tmp_path):
+    board = Leaderboard(f"sqlite:///{tmp_path / 'room.db'}")
+    yield board
+    board.close()
+
+
+@pytest.mark.parametrize("nickname", HOSTILE_NICKNAMES)
+def test_hostile_nicknames_are_stored_and_read_back_exactly(board, nickname):
+    assert validate_nickname(nickname) == nickname
+    board.record_game(played_game(), nickname)
+    assert [p.nickname for p in board.top_players()] == [nickname]
+    assert board.counts() == (1, 4)  # the tables survived the quotes
+
+
+@pytest.mark.parametrize("nickname, why", [
+    ("", "Type a nickname"),
+    ("   ", "Type a nickname"),
+    ("x" * 25, "limit is 24"),
+    ("\u202eevil", "U+202E"),  # right-to-left override: could disguise other rows
+    ("tab\there", "U+0009"),
+    ("new\nline", "U+000A"),
+    ("nul\x00byte", "U+0000"),
+])
+def test_bad_nicknames_are_refused_with_a_reason(nickname, why):
+    with pytest.raises(InvalidNickname, match=why.replace("+", r"\+")):
+        validate_nickname(nickname)
+
+
+def test_nickname_is_trimmed_and_normalised():
+    assert validate_nickname("  Zoe\u0301  ") == "Zoé"
+
+
+def test_games_and_every_answer_are_stored(board):
+    game = played_game("rwrw")
+    game_id = board.record_game(game, "ada")
+    with board.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT round, deck, difficulty, sentence_hash, truth, guess, confidence, points FROM answers "
+            "WHERE game_id = ? ORDER BY round", (game_id,)).fetchall()
+    assert [r[0] for r in rows] == [1, 2, 3, 4]
+    assert {r[1] for r in rows} == {"wiki-sample"} and {r[2] for r in rows} == {"normal"}
+    assert [r[3] for r in rows] == [r.sentences[0].hash for r in game.rounds]
+    assert [(r[4], r[5]) for r in rows] == [("human", "human"), ("lstm", "human"), ("human", "human"), ("lstm", "human")]
+    assert [r[7] for r in rows] == [2, -3, 2, -3]
+    assert board.top_players()[0].best_score == -2
+
+
+def test_top_players_rank_by_best_score(board):
+    board.record_game(played_game("wwww"), "low")
+    board.record_game(played_game("rrrr"), "high")
+    board.record_game(played_game("wwrr"), "high")
+    players = board.top_players()
+    assert [p.nickname for p in players] == ["high", "low"]
+    assert players[0].best_score == 8 and players[0].games == 2 and players[0].accuracy == pytest.approx(6 / 8)
+
+
+def test_fooled_rate_counts_fakes_taken_for_human(board):
+    board.record_game(played_game("rwrw", "easy"), "a")  # both fakes taken for human
+    board.record_game(played_game("rrrr", "hard"), "b")  # no fake taken for human
+    board.record_game(played_game("wr", "hard", mode="pair"), "c")  # pair: picked the fake once
+    rates = {row.difficulty: (row.fakes_judged, row.fooled) for row in board.fooled_rate()}
+    assert rates == {"easy": (2, 2), "hard": (4, 1)}
+
+
+def test_thirty_players_finishing_at_once_lose_no_answer(board):
+    start = threading.Barrier(30)
+    ids, errors = [], []
+
+    def finish(player: int) -> None:
+        start.wait()
+        try:
+            ids.append(board.record_game(played_game("rwrwrwrwrw"), f"player {player}"))
+        except Exception as e:  # noqa: BLE001 - collected and asserted below
+            errors.append(e)
+
+    threads = [threading.Thread(target=finish, args=(p,)) for p in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(set(ids)) == 30
+    assert board.counts() == (30, 300)
+    assert len(board.top_players(limit=100)) == 30
+
+
+def test_a_locked_database_gives_a_clear_message_and_reads_still_work(tmp_path):
+    path = tmp_path / "room.db"
+    board = Leaderboard(f"sqlite:///{path}", busy_timeout=0.1)
+    board.record_game(played_game(), "before")
+    holder = sqlite3.connect(path)
+    holder.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
+    try:
+        with pytest.raises(LeaderboardUnavailable, match="locked"):
+            board.record_game(played_game(), "during")
+        assert [p.nickname for p in board.top_players()] == ["before"]  # WAL: reading goes on
+    finally:
+        holder.rollback()
+        holder.close()
+    board.record_game(played_game(), "after")
+    assert board.counts() == (2, 8)
+    board.close()
+
+
+def test_a_read_only_database_gives_a_clear_message(tmp_path):
+    path = tmp_path / "room.db"
+    Leaderboard(f"sqlite:///{path}").record_game(played_game(), "ada")
+    read_only = Leaderboard(f"sqlite:///file:{path}?mode=ro&uri=true")
+    assert [p.nickname for p in read_only.top_players()] == ["ada"]
+    with pytest.raises(LeaderboardUnavailable, match="read-only"):
+        read_only.record_game(played_game(), "grace")
+
+
+def test_a_corrupt_database_gives_a_clear_message(tmp_path):
+    path = tmp_path / "room.db"
+    path.write_bytes(b"this is not a database, just bytes\n" * 200)
+    with pytest.raises(LeaderboardUnavailable, match="damaged") as error:
+        Leaderboard(f"sqlite:///{path}")
+    assert "game goes on" in str(error.value)
+
+
+def test_a_missing_folder_gives_a_clear_message(tmp_path):
+    with pytest.raises(LeaderboardUnavailable, match="cannot be opened"):
+        Leaderboard(f"sqlite:///{tmp_path / 'no' / 'such' / 'folder' / 'room.db'}")
