@@ -1,0 +1,326 @@
+"""Benchmarks: prints one markdown table (metric, value, target, note) and the machine it ran on.
+
+    python bench/run.py            # full run (a few minutes on 2 cores)
+    python bench/run.py --quick    # fewer repetitions and a smaller t-SNE, for a smoke check
+
+Each row is one small function returning ``Row``s. A row whose page is not in the app yet reports
+"n/a (page missing)"; a row that fails reports its error: the table is always printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.chdir(ROOT)  # AppTest and the model store resolve paths from the project root
+
+import numpy as np  # noqa: E402
+
+from tests.e2e.harness import AppServer, launch_chromium, page_registered, wait_for_app  # noqa: E402
+
+FASHION_LM, FALLBACK_LM = "fashion-reviews", "wiki-sample"
+
+
+@dataclass
+class Row:
+    metric: str
+    value: str
+    target: str
+    note: str = ""
+
+
+@dataclass
+class Settings:
+    quick: bool = False
+
+    @property
+    def repeats(self) -> int:
+        return 10 if self.quick else 50
+
+    @property
+    def tsne_words(self) -> int:
+        return 500 if self.quick else 2000
+
+
+class PageMissing(Exception):
+    """The page a row measures is not in pages/ and streamlit_app.py yet."""
+
+
+def require_page(page_file: str) -> None:
+    if not page_registered(page_file):
+        raise PageMissing(page_file)
+
+
+def timed(function: Callable[[], object], repeats: int) -> list[float]:
+    """Wall seconds of each call, after one untimed warm-up call."""
+    function()
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def p50_ms(seconds: list[float]) -> float:
+    return 1000 * statistics.median(seconds)
+
+
+def p95_ms(seconds: list[float]) -> float:
+    return 1000 * float(np.percentile(seconds, 95))
+
+
+def language_model():
+    from app import models
+
+    bundle = FASHION_LM if FASHION_LM in models.language_model_bundles() else FALLBACK_LM
+    return bundle, models.load_language_model(bundle)
+
+
+# ---------------------------------------------------------------- the app as a whole
+
+
+def server_rows(settings: Settings) -> list[Row]:
+    """Cold start (process start → home page drawn in Chromium), then RSS after every page is opened."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        started = time.perf_counter()
+        with AppServer() as server:
+            page = browser.new_page()
+            page.goto(server.url)
+            wait_for_app(page)
+            page.locator('[data-testid="stMain"] h1').first.wait_for()
+            cold_start = time.perf_counter() - started
+
+            links = page.locator('[data-testid="stSidebarNav"] a')
+            urls = [links.nth(i).get_attribute("href") for i in range(links.count())]
+            for url in urls:
+                page.goto(url)
+                wait_for_app(page)
+            rss = server.rss_bytes()
+        browser.close()
+    return [Row("cold start: server start → home page drawn", f"{cold_start:.1f} s", "≤ 15 s",
+                "streamlit run, headless Chromium"),
+            Row("server RSS after opening every page", f"{rss / 2**20:.0f} MB", "≤ 2048 MB",
+                f"{len(urls)} pages, each loads its models")]
+
+
+def every_model_rss_row(settings: Settings) -> list[Row]:
+    """Memory of one process holding every embedding model, projection and language model."""
+    import psutil
+
+    from app import models
+
+    before = psutil.Process().memory_info().rss
+    held = []
+    for model in models.embedding_models():
+        emb = models.load_embeddings(model.key)
+        _ = emb.unit
+        held += [emb, models.load_projections(model.key)]
+    held += [models.load_language_model(b) for b in models.language_model_bundles()]
+    after = psutil.Process().memory_info().rss
+    return [Row("RSS with every model loaded", f"{after / 2**20:.0f} MB", "≤ 2048 MB",
+                f"{len(held)} objects; +{(after - before) / 2**20:.0f} MB over the bare interpreter")]
+
+
+# ---------------------------------------------------------------- models
+
+
+def neighbour_rows(settings: Settings) -> list[Row]:
+    """Top-10 cosine neighbours on GloVe's 400k words: ours against gensim on the same unit vectors."""
+    from gensim.models import KeyedVectors
+
+    from app.embeddings import load_glove
+
+    emb = load_glove()
+    kv = KeyedVectors(emb.dimensions)
+    kv.add_vectors(emb.words, emb.unit)
+    kv.fill_norms()
+    words = emb.words[100:100 + settings.repeats]
+    ours = [timed(lambda w=w: emb.most_similar(w, 10), 1)[0] for w in words]
+    theirs = [timed(lambda w=w: kv.most_similar(w, topn=10), 1)[0] for w in words]
+    same = np.mean([[n for n, _ in emb.most_similar(w, 10)] == [n for n, _ in kv.most_similar(w, topn=10)]
+                    for w in words[:10]])
+    return [Row("neighbour query, GloVe 400k × 50d (p50)", f"{p50_ms(ours):.1f} ms", "≤ 50 ms",
+                f"{len(words)} words, top 10"),
+            Row("… vs gensim KeyedVectors.most_similar", f"{p50_ms(ours) / p50_ms(theirs):.2f}×", "≤ 1.5×",
+                f"gensim {p50_ms(theirs):.1f} ms; same top 10 for {same:.0%} of words")]
+
+
+def tsne_rows(settings: Settings) -> list[Row]:
+    """3D t-SNE of the most frequent GloVe words: openTSNE (app.projection) against scikit-learn."""
+    from sklearn.manifold import TSNE
+
+    from app.embeddings import load_glove
+    from app.projection import TSNE_PARAMS, tsne
+
+    emb = load_glove()
+    vectors = emb.unit[:settings.tsne_words].astype(np.float64)
+    start = time.perf_counter()
+    tsne(vectors, 3, seed=0)
+    ours = time.perf_counter() - start
+    start = time.perf_counter()
+    TSNE(n_components=3, perplexity=TSNE_PARAMS["perplexity"], max_iter=TSNE_PARAMS["n_iter"], metric="cosine",
+         init="pca", random_state=0, n_jobs=1).fit_transform(vectors)  # one thread, as app.projection
+    theirs = time.perf_counter() - start
+    return [Row(f"t-SNE 3D of {len(vectors):,} words, openTSNE", f"{ours:.1f} s", "precomputed at training",
+                "Barnes-Hut, 750 iterations, 1 thread each"),
+            Row("… vs scikit-learn TSNE", f"{ours / theirs:.2f}×", "≤ 1×", f"scikit-learn {theirs:.1f} s")]
+
+
+def gate_trace_row(settings: Settings) -> list[Row]:
+    from app.charlm import trace_gates
+
+    bundle, lm = language_model()
+    text = "".join(lm.generate(length=300, seed=0)).ljust(300, " ")[:300]  # model-written, not corpus text
+    ids = lm.vocab.encode(text)
+    seconds = timed(lambda: trace_gates(lm.model, ids), settings.repeats // 5)
+    return [Row("gate trace of 300 characters (p50)", f"{p50_ms(seconds):.0f} ms", "≤ 150 ms",
+                f"{bundle} LM, every layer")]
+
+
+def generation_row(settings: Settings) -> list[Row]:
+    bundle, lm = language_model()
+    length = 200 if settings.quick else 1000
+    start = time.perf_counter()
+    text = "".join(lm.generate(length=length, temperature=0.8, seed=1))
+    rate = len(text) / (time.perf_counter() - start)
+    return [Row("LM generation", f"{rate:,.0f} chars/s", "≥ 300 chars/s", f"{bundle} LM, {len(text)} characters")]
+
+
+# ---------------------------------------------------------------- pages, server-side (AppTest)
+
+
+def page_reruns(page_file: str, interact: Callable[[object, int], None], repeats: int) -> list[float]:
+    """Seconds of each AppTest rerun that follows one interaction; the first run is not counted."""
+    from streamlit.testing.v1 import AppTest
+
+    require_page(page_file)
+    at = AppTest.from_file(str(ROOT / page_file), default_timeout=120).run()
+    if at.exception:
+        raise RuntimeError(at.exception[0].message)
+    seconds = []
+    for i in range(repeats):
+        interact(at, i)
+        start = time.perf_counter()
+        at.run()
+        seconds.append(time.perf_counter() - start)
+        if at.exception:
+            raise RuntimeError(at.exception[0].message)
+    return seconds
+
+
+EXPLORER_WORDS = ["dress", "silk", "king", "petite", "jeans", "blue", "summer", "cotton", "shoes", "london"]
+
+
+def explorer_rerun_row(settings: Settings) -> list[Row]:
+    def new_query(at, i):
+        at.text_input(key="explorer_word").input(EXPLORER_WORDS[i % len(EXPLORER_WORDS)])
+
+    seconds = page_reruns("pages/embeddings.py", new_query, settings.repeats // 2)
+    return [Row("explorer: new query → page rerun (p95)", f"{p95_ms(seconds):.0f} ms", "≤ 300 ms",
+                f"AppTest, {len(seconds)} queries, default model; p50 {p50_ms(seconds):.0f} ms")]
+
+
+def gates_keystroke_row(settings: Settings) -> list[Row]:
+    typing = ("the linen is soft and the fit is true to size, i would buy it again in blue. the sleeves "
+              "are a touch long and the hem is uneven, but the colour is exactly as pictured online.")
+
+    def keystroke(at, i):  # one more character each time, as a visitor types a sentence of 150-200
+        at.text_input(key="gates_text").input(typing[: 150 + i])
+
+    seconds = page_reruns("pages/lstm_gates.py", keystroke, settings.repeats // 2)
+    return [Row("gates: keystroke → page updated (p95)", f"{p95_ms(seconds):.0f} ms", "≤ 300 ms",
+                f"AppTest, {len(seconds)} keystrokes, every gate drawn; p50 {p50_ms(seconds):.0f} ms")]
+
+
+def quiz_round_row(settings: Settings) -> list[Row]:
+    def new_game(at, i):
+        at.button(key="quiz_new_game").click()
+
+    seconds = page_reruns("pages/fake_or_real.py", new_game, settings.repeats // 2)
+    return [Row("quiz: new game → first round shown (p95)", f"{p95_ms(seconds):.0f} ms", "≤ 500 ms",
+                f"AppTest, {len(seconds)} games from page open; p50 {p50_ms(seconds):.0f} ms, "
+                f"first {1000 * seconds[0]:.0f} ms")]
+
+
+def detector_row(settings: Settings) -> list[Row]:
+    from app.corpus import FASHION, WIKI, fashion_corpus_path
+
+    if not (ROOT / "bench" / "detectability.py").is_file():
+        return [Row("fake detector accuracy", "n/a", "≤ 70%", "bench/detectability.py not written yet")]
+    from bench.detectability import detectability
+
+    deck = FASHION if fashion_corpus_path().is_file() else WIKI
+    n = 100 if settings.quick else 400
+    (row,) = detectability(deck, n, ["normal"])
+    return [Row("fake detector accuracy (normal difficulty)", f"{row.accuracy:.0%} ± {row.accuracy_std:.0%}",
+                "≤ 70%", f"char 1-4-gram logistic regression, {row.pairs} real + {row.pairs} fake, {deck}")]
+
+
+ROWS = [server_rows, every_model_rss_row, neighbour_rows, tsne_rows, gate_trace_row, explorer_rerun_row,
+        gates_keystroke_row, quiz_round_row, generation_row, detector_row]
+
+
+# ---------------------------------------------------------------- the table
+
+
+def machine() -> str:
+    import psutil
+
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                 if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{cpu}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GB RAM, "
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}; "
+            f"load average {load:.1f} when the run started (other work on the machine slows every row)")
+
+
+def safe_rows(row_function, settings: Settings) -> list[Row]:
+    name = row_function.__name__.removesuffix("_rows").removesuffix("_row").replace("_", " ")
+    try:
+        return row_function(settings)
+    except PageMissing as missing:
+        return [Row(name, "n/a (page missing)", "", f"{missing} is not in the app yet")]
+    except Exception as error:  # one broken row must not hide the others
+        traceback.print_exc(file=sys.stderr)
+        return [Row(name, "error", "", f"{type(error).__name__}: {error}"[:200])]
+
+
+def markdown_table(rows: list[Row]) -> str:
+    lines = ["| metric | value | target | note |", "|---|---|---|---|"]
+    lines += [f"| {r.metric} | {r.value} | {r.target} | {r.note} |" for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, 500-word t-SNE")
+    parser.add_argument("--only", default="", help="comma-separated row functions, e.g. gate_trace_row")
+    args = parser.parse_args()
+    settings = Settings(quick=args.quick)
+    chosen = [f for f in ROWS if not args.only or f.__name__ in args.only.split(",")]
+    started_on = machine()
+    rows = [row for function in chosen for row in safe_rows(function, settings)]
+    print(f"Machine: {started_on}{' (quick run)' if args.quick else ''}\n")
+    print(markdown_table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Browser tests: the real app (``streamlit run``) driven by headless Chromium, as a visitor uses it.
+
+Run: ``pytest tests/e2e`` (all marked ``e2e``; ``pytest -m "not e2e"`` leaves them out). Screenshots and
+the server log land in ``artifacts/e2e/``. ``ATELIER_E2E_APP=other_entry.py`` tests another entry script.
+
+Fixtures
+- ``app_server`` (session): one server on a free loopback port, with a temporary leaderboard
+  database (``ATELIER_DATABASE_URL``), a private model store (``ATELIER_MODEL_STORE``) and checkpoint
+  folder (``ATELIER_CHECKPOINTS``). Its log is saved as ``artifacts/e2e/server.log``.
+- ``browser`` (session): Debian's Chromium via Playwright. Missing: a skip, or a failure under CI=true.
+- ``page``: a fresh browser context (a new visitor). After the test it saves a full-page screenshot
+  to ``artifacts/e2e/<page>--<test>.png`` and fails on any browser console error or page error and on any
+  Streamlit exception box.
+- ``open_app(path)``: go to a page by its url_path ("" is home) and wait for its script run.
+
+Adding a page: create ``tests/e2e/test_<page>.py`` with ``pytestmark = needs_page("pages/<page>.py")``
+(skipped until the page is in the navigation: streamlit_app.py / app/site.py), open it with ``open_app("<url_path>")``,
+and drive it with Playwright locators; wrap each interaction in ``rerun_after(page, action)``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.e2e.harness import (
+    EXCEPTION_BOX,
+    ROOT,
+    AppServer,
+    launch_chromium,
+    page_registered,
+    rerun_after,
+    wait_for_app,
+)
+
+ARTIFACTS = ROOT / "artifacts" / "e2e"
+SLOW_MACHINE_MS = 30_000  # charts draw after the run ends; a busy 2-core machine needs more than 5 s
+IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
+# Opened by a deep link (/why-lstm), Streamlit's frontend first probes /why-lstm/_stcore/... for the
+# server, gets 404 and falls back to /: expected noise, not an app error.
+BASE_PATH_PROBE = re.compile(r"/[\w-]+/_stcore/(health|host-config)$")
+expect.set_options(timeout=SLOW_MACHINE_MS)
+
+
+def needs_page(page_file: str):
+    """Mark a module's tests e2e, and skip them until the page is in pages/ and in the navigation."""
+    return [pytest.mark.e2e,
+            pytest.mark.skipif(not page_registered(page_file), reason=f"{page_file} is not in streamlit_app.py yet")]
+
+
+@pytest.fixture(scope="session")
+def app_server():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    server = AppServer(log_path=ARTIFACTS / "server.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        try:
+            chromium = launch_chromium(playwright)
+        except Exception as error:  # not installed, or it cannot start here
+            if IN_CI:
+                pytest.fail(f"CI needs Chromium: {error}")
+            pytest.skip(f"no usable Chromium: {error}")
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    problems: list[str] = []
+
+    def on_console(message):
+        if message.type == "error" and not BASE_PATH_PROBE.search(message.location.get("url", "")):
+            problems.append(f"console error: {message.text} ({message.location.get('url')})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    yield page
+    module = request.node.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    name = re.sub(r"[^\w.-]+", "_", f"{module}--{request.node.name}")
+    try:
+        show_whole_page(page)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        exceptions = page.locator(EXCEPTION_BOX).all_inner_texts()
+    finally:
+        context.close()
+    assert not exceptions, f"Streamlit exception box: {exceptions}"
+    assert not problems, "browser console errors:\n" + "\n".join(problems)
+
+
+def show_whole_page(page) -> None:
+    """Streamlit scrolls inside its main block, so grow the viewport to it for a full screenshot."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 900")
+    page.set_viewport_size({"width": 1280, "height": min(max(900, height), 8000)})
+
+
+@pytest.fixture
+def open_app(page, app_server):
+    """Open the home page, then (as a visitor does) the page at url_path through the sidebar."""
+
+    def open_path(url_path: str = ""):
+        page.goto(app_server.url)
+        wait_for_app(page)
+        if url_path:
+            link = page.locator(f'[data-testid="stSidebarNav"] a[href$="/{url_path}"]')
+            rerun_after(page, link.click)
+            page.wait_for_url(lambda url: urlsplit(url).path.endswith(f"/{url_path}"))
+        return page
+
+    return open_path
