@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app import ui_quiz
 from app.site import HOME, PAGES
 
 st.set_page_config(page_title="RNN Atelier", page_icon="🧵", layout="wide")
@@ -10,4 +11,5 @@ navigation = st.navigation(
     [st.Page(HOME.file, title=HOME.title, icon=HOME.icon, default=True)]
     + [st.Page(page.file, title=page.title, icon=page.icon, url_path=page.url_path) for page in PAGES]
 )
+ui_quiz.warm_up()  # returns at once; fakes are written in the background
 navigation.run()

@@ -381,6 +381,7 @@ class GameSupply:
         self._builder: threading.Thread | None = None
         self._warming: set[str] = set()
         self._real_average: float | None = None
+        self._average_lock = threading.Lock()  # the first reveals of a room arrive together
 
     def _build_deck(self) -> None:
         try:
@@ -438,9 +439,10 @@ class GameSupply:
 
     def real_average(self) -> float:
         """Mean nats/char of real test sentences: the yardstick shown in every reveal."""
-        if self._real_average is None:
-            self._real_average = average_nats_per_char(self.lm, self.deck().real_sentences)
-        return self._real_average
+        with self._average_lock:
+            if self._real_average is None:
+                self._real_average = average_nats_per_char(self.lm, self.deck().real_sentences)
+            return self._real_average
 
 
 # ---------------------------------------------------------------- rounds and games

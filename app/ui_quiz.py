@@ -12,7 +12,7 @@ import random
 
 import streamlit as st
 
-from app import models, quiz, ui
+from app import models, quiz, store, ui
 from app.corpus import CorpusError
 from app.highlight import Piece, pieces_html, rank_legend_html
 from app.leaderboard import DATABASE_ENV, FooledRow, Leaderboard, LeaderboardUnavailable, PlayerRow
@@ -26,6 +26,20 @@ GAME, REVEALING, SAVED = "quiz_game", "quiz_revealing", "quiz_saved_game_id"
 def decks() -> tuple[list[str], list[str]]:
     """(playable deck names, notices about decks left out)."""
     return quiz.playable_decks(models.language_model_bundles())
+
+
+def warm_up() -> None:
+    """Start writing fakes for the first deck at normal difficulty when anyone opens any page, so
+    a room's first games start at once (on a fresh server 30 players otherwise wait together).
+    ATELIER_WARM_UP=0 turns it off (the unit tests do, to keep the CPU for themselves)."""
+    if os.environ.get("ATELIER_WARM_UP", "1") == "0":
+        return
+    playable, _ = decks()
+    try:
+        if playable:
+            supply(playable[0]).warm("normal")
+    except store.StoreError:
+        pass  # the quiz page says what is wrong with the model; no other page should suffer for it
 
 
 @st.cache_resource(show_spinner=False)

@@ -21,9 +21,10 @@ with right:
     st.markdown("**LSTM**")
     st.latex(
         r"\begin{aligned}"
-        r"i_t, f_t, o_t &= \mathrm{sigmoid}\left(W [h_{t-1}, x_t] + b\right), \quad "
-        r"g_t = \tanh\left(W_g [h_{t-1}, x_t] + b_g\right) \\"
-        r"c_t &= f_t \odot c_{t-1} + i_t \odot g_t, \quad h_t = o_t \odot \tanh(c_t)"
+        r"i_t, f_t, o_t &= \mathrm{sigmoid}\left(W [h_{t-1}, x_t] + b\right) \\"
+        r"g_t &= \tanh\left(W_g [h_{t-1}, x_t] + b_g\right) \\"
+        r"c_t &= f_t \odot c_{t-1} + i_t \odot g_t \\"
+        r"h_t &= o_t \odot \tanh(c_t)"
         r"\end{aligned}"
     )
 
