@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from app import jobs, models, store, train, ui, ui_explorer, ui_gates, uploads
+from app import jobs, models, store, train, ui, ui_explorer, ui_gates, ui_quiz, uploads
 from app.corpus import FASHION, WIKI, Corpus, CorpusError, fashion_corpus_path, load_corpus
 
 UPLOAD = "Upload a file"
@@ -101,6 +101,7 @@ def forget_cached_models(bundle: str) -> None:
         for loader in (ui.embeddings, ui.projections, ui_explorer.projected_space):
             loader.clear(f"{bundle}/{architecture}")
     ui.language_model.clear(bundle)
+    ui_quiz.supply.clear(bundle)  # its deck and fake pools came from the old model
     # Results computed from the models and cached by their names: cheap to redo, so drop them all.
     for derived in (ui_explorer.colouring, ui_gates.gate_trace, ui_gates.next_char_guesses,
                     ui_gates.next_words_by_context):
