@@ -12,8 +12,9 @@ st.markdown(
     "23,000 customer reviews of women's clothing, next to general-English GloVe vectors."
 )
 
-for page in PAGES:
-    st.page_link(page.file, label=f"**{page.title}**: {page.blurb}", icon=page.icon)
+for page in PAGES:  # the title is the link; the line under it wraps on a phone, a long link would not
+    st.page_link(page.file, label=f"**{page.title}**", icon=page.icon)
+    st.caption(page.blurb)
 
 st.subheader("The fashion corpus")
 path = fashion_corpus_path()
