@@ -150,14 +150,13 @@ def rerun_after(page, action, timeout: float = 60_000) -> None:
     """Do ``action`` (a click, a key press…) and wait for the script run it starts to finish.
 
     Waiting for "not running" alone races with the start of the run, so a MutationObserver first
-    notes that the run began."""
+    notes that the run began. Any change of the script state counts: a quick run can be over
+    (state back to "notRunning") before the observer's callback reads the attribute."""
     page.evaluate("""() => {
         window.__atelierRunStarted = false;
         const app = document.querySelector('[data-testid="stApp"]');
         const observer = new MutationObserver(() => {
-            if (app.getAttribute('data-test-script-state') !== 'notRunning') {
-                window.__atelierRunStarted = true; observer.disconnect();
-            }
+            window.__atelierRunStarted = true; observer.disconnect();
         });
         observer.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
     }""")
