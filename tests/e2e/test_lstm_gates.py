@@ -3,7 +3,7 @@
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import needs_page
-from tests.e2e.harness import rerun_after
+from tests.e2e.harness import rerun_after, wait_for_app
 
 pytestmark = needs_page("pages/lstm_gates.py")
 
@@ -31,5 +31,6 @@ def test_emptying_the_text_asks_for_some(open_app):
     page = open_app("lstm-gates")
     box = page.get_by_label("Your text", exact=False)
     box.fill("")
-    rerun_after(page, lambda: box.press("Enter"))  # a live box sends an emptied value on Enter
-    expect(page.get_by_text("Type some text above")).to_be_visible()
+    box.press("Enter")  # whether the emptied live box reruns on its own or on Enter, wait for the outcome
+    expect(page.get_by_text("Type some text above")).to_be_visible(timeout=60_000)
+    wait_for_app(page)
