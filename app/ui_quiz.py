@@ -28,9 +28,11 @@ def decks() -> tuple[list[str], list[str]]:
     return quiz.playable_decks(models.language_model_bundles())
 
 
+@st.cache_resource(show_spinner=False)
 def warm_up() -> None:
     """Start writing fakes for the first deck at normal difficulty when anyone opens any page, so
     a room's first games start at once (on a fresh server 30 players otherwise wait together).
+    Cached: it runs once per process, not on every rerun of every page.
     ATELIER_WARM_UP=0 turns it off (the unit tests do, to keep the CPU for themselves)."""
     if os.environ.get("ATELIER_WARM_UP", "1") == "0":
         return
