@@ -268,9 +268,12 @@ class LanguageModel:
     def next_char_guesses(self, text: str, k: int = 5) -> list[list[tuple[str, float]]]:
         """After each character of text, the model's k most likely next characters with P."""
         logits, _ = self.model(self.ids(DOCUMENT_BREAK + text))
-        probs = torch.softmax(logits[0, 1:], dim=-1)  # position t: having read text[: t + 1]
-        top = torch.topk(probs, min(k, probs.shape[-1]), dim=-1)
-        return [[(self.vocab.chars[i], float(p)) for p, i in zip(ps, ids, strict=True)]
+        return self.top_characters(logits[0, 1:], k)  # position t: having read text[: t + 1]
+
+    def top_characters(self, logits: torch.Tensor, k: int) -> list[list[tuple[str, float]]]:
+        """For each row of next-character logits, the k most likely characters with P."""
+        top = torch.topk(torch.softmax(logits, dim=-1), min(k, logits.shape[-1]), dim=-1)
+        return [[(self.vocab.chars[i], p) for p, i in zip(ps, ids, strict=True)]
                 for ps, ids in zip(top.values.tolist(), top.indices.tolist(), strict=True)]
 
     @torch.no_grad()

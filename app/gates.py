@@ -148,10 +148,7 @@ def guesses_from_trace(lm: LanguageModel, trace: GateTrace, k: int = 5) -> list[
     The head reads the last layer's h_t, which the trace already holds: no second LSTM pass per
     keystroke (the tests check both ways agree).
     """
-    probs = torch.softmax(lm.model.head(torch.from_numpy(trace.layers[-1]["hidden"])), dim=-1)
-    top = torch.topk(probs, min(k, probs.shape[-1]), dim=-1)
-    return [[(lm.vocab.chars[i], p) for p, i in zip(ps, ids, strict=True)]
-            for ps, ids in zip(top.values.tolist(), top.indices.tolist(), strict=True)]
+    return lm.top_characters(lm.model.head(torch.from_numpy(trace.layers[-1]["hidden"])), k)
 
 
 # ---------------------------------------------------------------- which units
