@@ -27,13 +27,13 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from app.site import PAGES
 from tests.e2e.harness import (
     EXCEPTION_BOX,
     ROOT,
     AppServer,
     launch_chromium,
     page_registered,
-    rerun_after,
     wait_for_app,
 )
 
@@ -114,8 +114,13 @@ def open_app(page, app_server):
         wait_for_app(page)
         if url_path:
             link = page.locator(f'[data-testid="stSidebarNav"] a[href$="/{url_path}"]')
-            rerun_after(page, link.click)
+            link.click()
             page.wait_for_url(lambda url: urlsplit(url).path.endswith(f"/{url_path}"))
+            # Wait for the page's own title (each page's st.title is its title in app/site.py),
+            # not for a script run, which can start and end before anyone watches for it.
+            title = next(info.title for info in PAGES if info.url_path == url_path)
+            expect(page.locator('[data-testid="stMain"] h1').first).to_have_text(title, timeout=60_000)
+            wait_for_app(page)
         return page
 
     return open_path
