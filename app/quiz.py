@@ -26,7 +26,6 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -612,17 +611,3 @@ def average_nats_per_char(lm: LanguageModel, sentences: list[str], limit: int = 
     """Mean nats/char over (up to limit of) sentences, weighting each sentence equally."""
     sample = sentences[:limit]
     return float(np.mean([lm.score(s).nats_per_char for s in sample])) if sample else float("nan")
-
-
-# ---------------------------------------------------------------- meetup mode
-
-def qr_code_png(text: str, box_size: int = 8) -> bytes:
-    """A QR code of text (the app's address) as PNG bytes, drawn with pillow."""
-    import qrcode
-
-    code = qrcode.QRCode(border=2, box_size=box_size, error_correction=qrcode.constants.ERROR_CORRECT_M)
-    code.add_data(text)
-    code.make(fit=True)
-    buffer = BytesIO()
-    code.make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
-    return buffer.getvalue()

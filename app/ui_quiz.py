@@ -17,7 +17,6 @@ from app.corpus import CorpusError
 from app.highlight import Piece, pieces_html, rank_legend_html
 from app.leaderboard import DATABASE_ENV, FooledRow, Leaderboard, LeaderboardUnavailable, PlayerRow
 
-PUBLIC_URL_ENV = "ATELIER_PUBLIC_URL"
 GAME, REVEALING, SAVED = "quiz_game", "quiz_revealing", "quiz_saved_game_id"
 
 
@@ -71,11 +70,6 @@ def leaderboard() -> tuple[Leaderboard | None, str | None]:
         return _leaderboard(database_url()), None
     except LeaderboardUnavailable as e:
         return None, str(e)
-
-
-def public_url() -> str:
-    """The address the audience should open: $ATELIER_PUBLIC_URL, else what this browser uses."""
-    return os.environ.get(PUBLIC_URL_ENV) or st.context.url or "http://localhost:8501/fake-or-real"
 
 
 # ---------------------------------------------------------------- this player's game

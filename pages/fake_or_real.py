@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import quiz, ui_quiz
+from app import quiz, ui_join, ui_quiz
 from app.leaderboard import NICKNAME_MAX, LeaderboardUnavailable
 
 st.title("Fake or real?")
@@ -96,5 +96,4 @@ def room_leaderboard():
 room_leaderboard()
 
 if st.toggle("Meetup mode: a QR code to join from phones", key="quiz_meetup"):
-    address = ui_quiz.public_url()
-    st.image(quiz.qr_code_png(address), caption=address, width=260, output_format="PNG")
+    ui_join.join_panel("fake-or-real", key="quiz_join")
