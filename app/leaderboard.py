@@ -1,20 +1,18 @@
-"""The room leaderboard: finished games and every answer, in a SQL database through SQLAlchemy 2.
+"""The solo leaderboard: finished games and every answer, in the app's SQL database (app/database.py).
 
-By default a SQLite file (``data/atelier.db``, WAL mode so readers never block the writer);
-any SQLAlchemy URL for bigger rooms via ``ATELIER_DATABASE_URL`` (the page also reads it from
-Streamlit secrets). Every failure of the database (locked, read-only, corrupt, unreachable)
-surfaces as ``LeaderboardUnavailable`` with a message a player can read: the game goes on
+Players are told apart by a player id (one per browser session, kept by the page), not by their
+nickname: two "Alice"s are two rows, shown as "Alice" and "Alice #2". The board ranks everyone who
+played a deck at a difficulty (games of different difficulties are ranked separately); the page
+shows the top 10, how many players there are, and where the viewer stands. Every failure of the
+database surfaces as ``LeaderboardUnavailable`` with a message a player can read: the game goes on
 without the leaderboard.
 """
 
 from __future__ import annotations
 
-import os
 import time
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import (
     Column,
@@ -26,50 +24,26 @@ from sqlalchemy import (
     String,
     Table,
     case,
-    create_engine,
-    event,
     func,
     insert,
+    inspect,
     select,
+    text,
+    update,
 )
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.database import DATABASE_ENV, DatabaseUnavailable, database_url, explain, retry_if_locked, shared_engine
+from app.nicknames import NICKNAME_MAX, InvalidNickname, distinct_names, validate_nickname
 from app.quiz import HUMAN, LSTM, Game
 
-DATABASE_ENV = "ATELIER_DATABASE_URL"
-DEFAULT_DATABASE = Path(__file__).resolve().parent.parent / "data" / "atelier.db"  # data/ is git-ignored
-NICKNAME_MAX = 24
-WRITE_ATTEMPTS = 5  # a busy SQLite file is retried this often (on top of its busy timeout)
+__all__ = ["DATABASE_ENV", "NICKNAME_MAX", "Board", "FooledRow", "InvalidNickname", "Leaderboard",
+           "LeaderboardUnavailable", "PlayerRow", "validate_nickname"]
+PLAYER_ID_MAX = 64
 
 
-class LeaderboardUnavailable(RuntimeError):
-    """The database cannot be used; str(error) says why in words a player understands."""
-
-
-class InvalidNickname(ValueError):
-    pass
-
-
-# ---------------------------------------------------------------- nicknames
-
-def validate_nickname(raw: str) -> str:
-    """The nickname as stored: NFC, trimmed, 1-24 printable characters.
-
-    Any script, emoji (zero-width joiners included) and quotes are fine: the database gets it
-    as a bound parameter and the page shows it as text. Control and bidirectional-override
-    characters are refused, since they could disguise other rows.
-    """
-    nickname = unicodedata.normalize("NFC", raw or "").strip()
-    if not nickname:
-        raise InvalidNickname("Type a nickname (1 to 24 characters).")
-    if len(nickname) > NICKNAME_MAX:
-        raise InvalidNickname(f"That nickname has {len(nickname)} characters; the limit is {NICKNAME_MAX}.")
-    bad = [c for c in nickname if not (c.isprintable() or c == "\u200d")]  # ZWJ glues emoji together
-    if bad:
-        names = ", ".join(sorted({f"U+{ord(c):04X}" for c in bad}))
-        raise InvalidNickname(f"Nicknames can only hold printable characters (not {names}).")
-    return nickname
+class LeaderboardUnavailable(DatabaseUnavailable):
+    """The leaderboard's database cannot be used; str(error) says why."""
 
 
 # ---------------------------------------------------------------- schema
@@ -79,6 +53,7 @@ metadata = MetaData()
 games = Table(
     "games", metadata,
     Column("id", Integer, primary_key=True),
+    Column("player", String(PLAYER_ID_MAX), index=True),  # who played (nickname-based for old rows)
     Column("nickname", String(NICKNAME_MAX * 4), nullable=False),
     Column("deck", String(200), nullable=False),
     Column("difficulty", String(20), nullable=False),
@@ -111,50 +86,30 @@ def _utc(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
 
 
-# ---------------------------------------------------------------- the store
-
-def database_url(configured: str | None = None) -> str:
-    """The configured URL (argument, then $ATELIER_DATABASE_URL), else the default SQLite file."""
-    url = configured or os.environ.get(DATABASE_ENV)
-    if url:
-        return url
-    DEFAULT_DATABASE.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{DEFAULT_DATABASE}"
+def nickname_player(nickname: str) -> str:
+    """The player id of a game stored without one: its nickname (what the board used to group by)."""
+    return f"name:{nickname}"
 
 
-def _explain(error: Exception, url: str) -> str:
-    text = str(error).lower()
-    where = _describe(url)
-    if "locked" in text or "busy" in text:
-        why = "is locked by another program (or too busy right now)"
-    elif "readonly" in text or "read-only" in text or "permission" in text:
-        why = "is read-only, so scores cannot be saved"
-    elif "not a database" in text or "malformed" in text or "corrupt" in text:
-        why = "is damaged (not a readable database file)"
-    elif "unable to open" in text:
-        why = "cannot be opened (missing folder or no permission)"
-    else:
-        why = f"failed ({type(error).__name__})"
-    return (f"The leaderboard database {where} {why}. The game goes on without the leaderboard; the host "
-            f"can fix it or point {DATABASE_ENV} to another database.")
-
-
-def _describe(url: str) -> str:
-    """Where the database is, without a password."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        return f"({make_url(url).render_as_string(hide_password=True)})"
-    except Exception:  # noqa: BLE001 - a URL we cannot even parse is described by its scheme only
-        return f"({url.split(':', 1)[0]})"
-
+# ---------------------------------------------------------------- rows the pages show
 
 @dataclass(frozen=True)
 class PlayerRow:
-    nickname: str
+    rank: int  # 1 = best; tied players share a rank
+    player: str
+    nickname: str  # as shown: "Alice #2" when another player is called Alice too
     best_score: int
     games: int
     accuracy: float
+
+
+@dataclass(frozen=True)
+class Board:
+    """One deck and difficulty: the top rows, how many players in all, and the viewer's own row."""
+
+    top: list[PlayerRow]
+    players: int
+    me: PlayerRow | None
 
 
 @dataclass(frozen=True)
@@ -168,38 +123,40 @@ class FooledRow:
         return self.fooled / self.fakes_judged if self.fakes_judged else 0.0
 
 
+# ---------------------------------------------------------------- the store
+
 class Leaderboard:
     """Games and answers in one database. Thread-safe: each call takes its own connection."""
 
     def __init__(self, url: str | None = None, busy_timeout: float = 30.0):
         self.url = database_url(url)
-        self.busy_timeout = busy_timeout  # seconds a SQLite writer waits for another one to finish
         try:
-            self.engine = self._engine()
+            self.engine = shared_engine(self.url, busy_timeout)
             metadata.create_all(self.engine)
+            self._add_player_column()
         except SQLAlchemyError as e:
-            raise LeaderboardUnavailable(_explain(e, self.url)) from e
+            raise LeaderboardUnavailable(self._explain(e)) from e
 
-    def _engine(self) -> Engine:
-        if not self.url.startswith("sqlite"):
-            return create_engine(self.url, pool_pre_ping=True)
-        engine = create_engine(self.url, connect_args={"timeout": self.busy_timeout, "check_same_thread": False})
+    def _explain(self, error: Exception) -> str:
+        return explain(error, self.url, "The leaderboard database",
+                       f"The game goes on without the leaderboard; the host can fix it or point {DATABASE_ENV} "
+                       f"to another database.")
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(connection, _record):
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers and one writer at the same time
-            cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; fewer fsyncs
-            cursor.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
-            cursor.close()
+    def _add_player_column(self) -> None:
+        """Databases made before players had ids get the column; their games keep their nickname as id."""
+        if "player" in {c["name"] for c in inspect(self.engine).get_columns("games")}:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(text(f"ALTER TABLE games ADD COLUMN player VARCHAR({PLAYER_ID_MAX})"))
+            connection.execute(update(games).values(player="name:" + games.c.nickname))
 
-        return engine
-
-    def record_game(self, game: Game, nickname: str) -> int:
-        """Store a finished game and all its answers in one transaction; returns the game id."""
+    def record_game(self, game: Game, nickname: str, player: str | None = None) -> int:
+        """Store a finished game and all its answers in one transaction; returns the game id.
+        player: who played (the page's id for this browser); None groups the game by its nickname."""
         nickname = validate_nickname(nickname)
         finished_at = max((r.answer.answered_at for r in game.answered), default=time.time())
-        game_row = {"nickname": nickname, "deck": game.deck, "difficulty": game.difficulty, "mode": game.mode,
+        game_row = {"player": (player or nickname_player(nickname))[:PLAYER_ID_MAX], "nickname": nickname,
+                    "deck": game.deck, "difficulty": game.difficulty, "mode": game.mode,
                     "rounds": len(game.answered), "correct": game.correct, "score": game.score,
                     "started_at": _utc(game.started_at), "finished_at": _utc(finished_at)}
         answer_rows, previous = [], game.started_at
@@ -211,37 +168,67 @@ class Leaderboard:
                                 "seconds": round(r.answer.answered_at - previous, 3),
                                 "answered_at": _utc(r.answer.answered_at)})
             previous = r.answer.answered_at
-        return self._write(game_row, answer_rows)
 
-    def _write(self, game_row: dict, answer_rows: list[dict]) -> int:
-        for attempt in range(WRITE_ATTEMPTS):
-            try:
-                with self.engine.begin() as connection:
-                    game_id = connection.execute(insert(games).values(**game_row)).inserted_primary_key[0]
-                    if answer_rows:
-                        connection.execute(insert(answers), [{**row, "game_id": game_id} for row in answer_rows])
-                return int(game_id)
-            except SQLAlchemyError as e:
-                if "locked" in str(e).lower() and attempt < WRITE_ATTEMPTS - 1:
-                    time.sleep(0.2 * (attempt + 1))
-                    continue
-                raise LeaderboardUnavailable(_explain(e, self.url)) from e
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        def write() -> int:
+            with self.engine.begin() as connection:
+                game_id = connection.execute(insert(games).values(**game_row)).inserted_primary_key[0]
+                if answer_rows:
+                    connection.execute(insert(answers), [{**row, "game_id": game_id} for row in answer_rows])
+            return int(game_id)
 
-    def top_players(self, limit: int = 10, deck: str | None = None) -> list[PlayerRow]:
-        """Best score per nickname, then fewer games (the sharper player) first."""
-        best = func.max(games.c.score).label("best")
-        query = (select(games.c.nickname, best, func.count().label("games"),
-                        func.sum(games.c.correct).label("correct"), func.sum(games.c.rounds).label("rounds"))
-                 .group_by(games.c.nickname).order_by(best.desc(), func.count(), games.c.nickname).limit(limit))
+        try:
+            return retry_if_locked(write, self._explain)
+        except DatabaseUnavailable as e:
+            raise LeaderboardUnavailable(str(e)) from e
+
+    def _ranked(self, deck: str | None, difficulty: str | None):
+        """Every player's best score (per deck and difficulty asked for), ranked: best score first,
+        then fewer games (the sharper player); ties share a rank."""
+        best = func.max(games.c.score)
+        per_player = (select(games.c.player, func.max(games.c.nickname).label("nickname"), best.label("best"),
+                             func.count().label("games"), func.sum(games.c.correct).label("correct"),
+                             func.sum(games.c.rounds).label("rounds"), func.min(games.c.id).label("first_game"))
+                      .group_by(games.c.player))
         if deck:
-            query = query.where(games.c.deck == deck)
-        rows = self._read(query)
-        return [PlayerRow(r.nickname, int(r.best), int(r.games), (r.correct or 0) / max(1, r.rounds or 0))
-                for r in rows]
+            per_player = per_player.where(games.c.deck == deck)
+        if difficulty:
+            per_player = per_player.where(games.c.difficulty == difficulty)
+        per_player = per_player.subquery()
+        rank = func.rank().over(order_by=(per_player.c.best.desc(), per_player.c.games.asc()))
+        return select(per_player, rank.label("rank")).subquery()
+
+    def board(self, deck: str | None = None, difficulty: str | None = None, player: str | None = None,
+              limit: int = 10) -> Board:
+        """The top `limit` players, the number of players, and `player`'s own row (wherever it ranks)."""
+        ranked = self._ranked(deck, difficulty)
+        top = select(ranked).order_by(ranked.c.rank, ranked.c.first_game).limit(limit)
+        everyone = select(func.count()).select_from(ranked)
+        try:
+            with self.engine.connect() as connection:
+                top_rows = list(connection.execute(top))
+                count = int(connection.execute(everyone).scalar_one())
+                mine = (connection.execute(select(ranked).where(ranked.c.player == player)).first()
+                        if player else None)
+                same_names = {r.nickname for r in top_rows} | ({mine.nickname} if mine else set())
+                # who else is called that, to number the namesakes the same way wherever they are shown
+                namesakes = list(connection.execute(
+                    select(ranked.c.player, ranked.c.nickname).where(ranked.c.nickname.in_(same_names))
+                    .order_by(ranked.c.first_game))) if same_names else []
+        except SQLAlchemyError as e:
+            raise LeaderboardUnavailable(self._explain(e)) from e
+        shown = distinct_names((r.player, r.nickname) for r in namesakes)
+
+        def row(r) -> PlayerRow:
+            return PlayerRow(int(r.rank), r.player, shown.get(r.player, r.nickname), int(r.best), int(r.games),
+                             (r.correct or 0) / max(1, r.rounds or 0))
+
+        return Board([row(r) for r in top_rows], count, row(mine) if mine else None)
+
+    def top_players(self, limit: int = 10, deck: str | None = None, difficulty: str | None = None) -> list[PlayerRow]:
+        return self.board(deck, difficulty, limit=limit).top
 
     def fooled_rate(self, deck: str | None = None) -> list[FooledRow]:
-        """Per difficulty: how many fakes the room judged and how many it took for human."""
+        """Per difficulty: how many fakes the players judged and how many they took for human."""
         fooled = func.sum(case((answers.c.guess == HUMAN, 1), else_=0)).label("fooled")
         query = (select(answers.c.difficulty, func.count().label("judged"), fooled)
                  .where(answers.c.truth == LSTM).group_by(answers.c.difficulty))
@@ -260,7 +247,7 @@ class Leaderboard:
             with self.engine.connect() as connection:
                 return list(connection.execute(query))
         except SQLAlchemyError as e:
-            raise LeaderboardUnavailable(_explain(e, self.url)) from e
+            raise LeaderboardUnavailable(self._explain(e)) from e
 
     def close(self) -> None:
         self.engine.dispose()

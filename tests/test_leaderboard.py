@@ -6,6 +6,7 @@ import threading
 import pytest
 
 from app.leaderboard import InvalidNickname, Leaderboard, LeaderboardUnavailable, validate_nickname
+from app.nicknames import distinct_names
 from app.quiz import Game, Round, Sentence
 
 HOSTILE_NICKNAMES = [
@@ -65,6 +66,32 @@ def test_bad_nicknames_are_refused_with_a_reason(nickname, why):
 
 def test_nickname_is_trimmed_and_normalised():
     assert validate_nickname("  Zoe\u0301  ") == "Zoé"
+    assert validate_nickname("\uff21\uff4c\uff49\uff43\uff45") == "Alice"  # fullwidth letters
+    assert validate_nickname("\U0001d400lice") == "Alice"  # mathematical bold A
+
+
+@pytest.mark.parametrize("look_alike, why", [
+    ("Al\u200bice", "U+200B"),  # zero-width space
+    ("Ali\u200dce", "U+200D"),  # zero-width joiner between letters (not inside an emoji)
+    ("Alice\u2060", "U+2060"),  # word joiner
+    ("\ufeffAlice", "U+FEFF"),  # byte-order mark
+    ("Alice\u200e", "U+200E"),  # left-to-right mark
+    ("\u0410lice", "mixes Cyrillic and Latin"),  # Cyrillic capital A
+    ("B\u03bfb", "mixes Greek and Latin"),  # Greek omicron
+])
+def test_look_alike_nicknames_are_refused(look_alike, why):
+    with pytest.raises(InvalidNickname, match=why.replace("+", r"\+")):
+        validate_nickname(look_alike)
+
+
+@pytest.mark.parametrize("nickname", ["Иван Petrov", "やまだ太郎", "Ана-Мария 2", "👨‍👩‍👧 family", "❤️\u200d🔥 fire"])
+def test_one_script_per_word_still_allows_every_alphabet(nickname):
+    assert validate_nickname(nickname) == nickname
+
+
+def test_namesakes_are_shown_apart_in_order():
+    shown = distinct_names([(7, "Alice"), (3, "Bob"), (9, "alice"), (12, "Alice")])
+    assert shown == {7: "Alice", 3: "Bob", 9: "alice #2", 12: "Alice #3"}
 
 
 def test_games_and_every_answer_are_stored(board):
@@ -159,3 +186,47 @@ def test_a_corrupt_database_gives_a_clear_message(tmp_path):
 def test_a_missing_folder_gives_a_clear_message(tmp_path):
     with pytest.raises(LeaderboardUnavailable, match="cannot be opened"):
         Leaderboard(f"sqlite:///{tmp_path / 'no' / 'such' / 'folder' / 'room.db'}")
+
+
+def test_two_players_with_one_nickname_stay_two_rows(board):
+    board.record_game(played_game("rrrr"), "Alice", player="browser-1")
+    board.record_game(played_game("rrww"), "Alice", player="browser-2")
+    board.record_game(played_game("wwww"), "Alice", player="browser-1")  # her second game: still one row
+    rows = board.board(player="browser-2")
+    assert [(p.rank, p.nickname, p.games) for p in rows.top] == [(1, "Alice", 2), (2, "Alice #2", 1)]
+    assert rows.me.nickname == "Alice #2" and rows.players == 2
+
+
+def test_the_board_ranks_everyone_and_each_player_finds_themselves(board):
+    patterns = ["rrrr", "rrrw", "rrwr", "rrww", "rwww", "wwww"]  # scores 8, 3, 3, -2, -7, -12
+    for number in range(15):
+        board.record_game(played_game(patterns[number % len(patterns)]), f"p{number}", player=f"id{number}")
+    board.record_game(played_game("rrrr", "hard"), "hard one", player="id14")  # another difficulty
+    normal = board.board("wiki-sample", "normal", player="id14")
+    assert len(normal.top) == 10 and normal.players == 15
+    assert [p.best_score for p in normal.top] == sorted((p.best_score for p in normal.top), reverse=True)
+    assert normal.me.nickname == "p14" and normal.me.best_score == 3
+    assert normal.me.rank == 4  # behind the three 8s, tied with the other 3s
+    last = board.board("wiki-sample", "normal", player="id5")
+    assert last.me.rank == 14 and last.me.best_score == -12  # two players share the lowest score
+    hard = board.board("wiki-sample", "hard", player="id14")
+    assert hard.players == 1 and hard.me.rank == 1 and hard.me.nickname == "hard one"
+    assert board.board("wiki-sample", "easy", player="id14") == type(hard)([], 0, None)
+
+
+def test_a_database_from_before_player_ids_is_upgraded(tmp_path):
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE games (id INTEGER PRIMARY KEY, nickname VARCHAR(96) NOT NULL, deck VARCHAR(200) NOT NULL, "
+                "difficulty VARCHAR(20) NOT NULL, mode VARCHAR(20) NOT NULL, rounds INTEGER NOT NULL, "
+                "correct INTEGER NOT NULL, score INTEGER NOT NULL, started_at DATETIME NOT NULL, "
+                "finished_at DATETIME NOT NULL)")
+    old.execute("INSERT INTO games VALUES (1, 'ada', 'wiki-sample', 'normal', 'single', 4, 4, 8, "
+                "'2026-01-01 10:00:00', '2026-01-01 10:05:00')")
+    old.commit()
+    old.close()
+    board = Leaderboard(f"sqlite:///{path}")
+    board.record_game(played_game("wwww"), "ada")  # no player id: grouped with her old game by nickname
+    rows = board.board("wiki-sample", "normal")
+    assert [(p.nickname, p.best_score, p.games) for p in rows.top] == [("ada", 8, 2)]
+    board.close()
