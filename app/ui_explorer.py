@@ -1,5 +1,5 @@
 """Cached pieces of the embedding explorer: each model's projected space, its colourings, and
-re-projections keyed by their parameters. The logic is in ``app/explorer.py``."""
+re-projections keyed by their parameters. The logic is in ``app/explorer/``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from collections import OrderedDict
 import numpy as np
 import streamlit as st
 
-from app import explorer, ui
-from app.explorer import Colouring, ProjectedSpace, Reprojection
+from app import ui
+from app.explorer import space
+from app.explorer.space import Colouring, ProjectedSpace, Reprojection
 
 MAX_REPROJECTIONS = 16  # each is at most 2,000 × 3 floats; old ones are dropped first
 
@@ -23,10 +24,10 @@ def projected_space(model_key: str) -> ProjectedSpace | None:
 
 @st.cache_resource(show_spinner="Clustering the word vectors…")
 def colouring(model_key: str, colour: str, clusters: int) -> Colouring:
-    space = projected_space(model_key)
+    projected = projected_space(model_key)
     if colour == "kmeans":
-        return explorer.colour_by_kmeans(space.words, space.vectors, clusters)
-    return explorer.colour_by_category(space.words)
+        return space.colour_by_kmeans(projected.words, projected.vectors, clusters)
+    return space.colour_by_category(projected.words)
 
 
 @st.cache_resource(show_spinner=False)
@@ -46,7 +47,7 @@ def reprojection(params: Reprojection) -> tuple[list[str], np.ndarray]:
     if found is not None:
         return found
     bar = st.progress(0.0, text=f"t-SNE of {params.words:,} words around “{params.word}”…")
-    result = explorer.reproject(ui.embeddings(params.model), params,
+    result = space.reproject(ui.embeddings(params.model), params,
                                 progress=lambda done: bar.progress(done, text=f"t-SNE: {done:.0%}"))
     bar.empty()
     store, lock = _reprojections()

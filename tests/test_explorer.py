@@ -3,6 +3,7 @@ page through AppTest (typing, switching models, the tools, bad input, bad links)
 
 Uses the committed wiki-sample and fashion models and GloVe, which are always there."""
 
+import json
 import random
 
 import numpy as np
@@ -10,8 +11,10 @@ import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import explorer, models
-from app.explorer import ExplorerView, ProjectedSpace, Reprojection
+from app import models
+from app.explorer import figures, link, space, tools, words
+from app.explorer.link import ExplorerView
+from app.explorer.space import ProjectedSpace, Reprojection
 from tests.conftest import ROOT
 
 PAGE = str(ROOT / "pages/embeddings.py")
@@ -44,52 +47,52 @@ def neighbour_words(emb, word, k=10):
 # ---------------------------------------------------------------- reading what people type
 
 def test_a_plain_word_is_found_with_case_and_punctuation_dropped(wiki):
-    query = explorer.read_query("  King!  ", wiki)
+    query = words.read_query("  King!  ", wiki)
     assert query.word == "king" and not query.notices
 
 
 @pytest.mark.parametrize("text", ["", "   "])
 def test_empty_query_asks_for_a_word(wiki, text):
-    query = explorer.read_query(text, wiki)
+    query = words.read_query(text, wiki)
     assert query.word is None
     assert [n.level for n in query.notices] == ["info"]
 
 
 @pytest.mark.parametrize("text", ["!!!", "👗✨", "— … ·"])
 def test_punctuation_and_emoji_are_not_words(wiki, text):
-    query = explorer.read_query(text, wiki)
+    query = words.read_query(text, wiki)
     assert query.word is None
     assert "No word" in query.notices[0].text
 
 
 def test_unknown_word_comes_with_suggestions(wiki):
-    query = explorer.read_query("kingg", wiki)
+    query = words.read_query("kingg", wiki)
     assert query.word is None
     assert "king" in query.suggestions
     assert "not in the" in query.notices[0].text
 
 
 def test_several_words_look_up_the_first_and_say_so(wiki):
-    query = explorer.read_query("king queen prince", wiki)
+    query = words.read_query("king queen prince", wiki)
     assert query.word == "king"
     assert "queen" in query.notices[0].text and "One word at a time" in query.notices[0].text
 
 
 def test_html_tags_are_left_out_of_the_search(wiki):
-    query = explorer.read_query("<b>kingg</b>", wiki)
+    query = words.read_query("<b>kingg</b>", wiki)
     assert query.word is None and "king" in query.suggestions
     assert "HTML tags" in query.notices[0].text
-    assert explorer.read_word_list("<i>king</i>, <script>queen</script>", wiki).words == ["king", "queen"]
+    assert words.read_word_list("<i>king</i>, <script>queen</script>", wiki).words == ["king", "queen"]
 
 
 def test_ten_kilobytes_of_text_reads_one_word(wiki):
-    query = explorer.read_query("king " * 2048, wiki)
+    query = words.read_query("king " * 2048, wiki)
     assert query.word == "king"
     assert query.notices[0].level == "warning" and "10,240 characters" in query.notices[0].text
 
 
 def test_word_list_sets_aside_unknown_repeated_and_non_words(wiki):
-    found = explorer.read_word_list("king, queen king 👑 kingg", wiki)
+    found = words.read_word_list("king, queen king 👑 kingg", wiki)
     assert found.words == ["king", "queen"]
     assert found.ignored["king"] == "repeated"
     assert "no letters" in found.ignored["👑"]
@@ -97,11 +100,11 @@ def test_word_list_sets_aside_unknown_repeated_and_non_words(wiki):
 
 
 def test_markdown_safe_shows_symbols_literally():
-    assert explorer.markdown_safe("$$ *a* `b` [c](d)") == r"\$\$ \*a\* \`b\` \[c\]\(d\)"
+    assert words.markdown_safe("$$ *a* `b` [c](d)") == r"\$\$ \*a\* \`b\` \[c\]\(d\)"
 
 
 def test_word_list_reads_at_most_its_limit(wiki):
-    found = explorer.read_word_list(TEN_KB, wiki, limit=5)
+    found = words.read_word_list(TEN_KB, wiki, limit=5)
     assert found.words == []  # "dress" is not in the Wikipedia sample
     assert any("only the first 5 words" in why for why in found.ignored.values())
 
@@ -109,7 +112,7 @@ def test_word_list_reads_at_most_its_limit(wiki):
 # ---------------------------------------------------------------- the tools
 
 def test_analogy_king_man_woman_is_queen_and_inputs_are_reported(glove):
-    outcome = explorer.analogy(glove, "king", "man", "Woman")
+    outcome = tools.analogy(glove, "king", "man", "Woman")
     assert outcome.problem is None
     assert outcome.rows[0][0] == "queen"
     assert set(outcome.ignored) == {"king", "man", "woman"}
@@ -117,40 +120,40 @@ def test_analogy_king_man_woman_is_queen_and_inputs_are_reported(glove):
 
 
 def test_analogy_figure_draws_the_parallelogram(glove):
-    outcome = explorer.analogy(glove, "king", "man", "woman")
-    fig = explorer.analogy_figure(glove, *outcome.inputs, outcome.rows)
+    outcome = tools.analogy(glove, "king", "man", "woman")
+    fig = figures.analogy_figure(glove, *outcome.inputs, outcome.rows)
     assert list(fig.data[0].text) == ["king", "man", "woman", *(w for w, _ in outcome.rows)]
-    assert all(isinstance(t, go.Scattergl) for t in fig.data)
+    assert all(isinstance(t, go.Scatter) for t in fig.data)  # SVG: no WebGL context for a handful of points
     assert len(fig.layout.annotations) == 2  # the arrows man → king and woman → target
     go.Figure(fig.to_plotly_json())  # built unvalidated for speed, so check it passes Plotly's validation
 
 
 def test_analogy_with_an_unknown_word_says_which_and_suggests(glove):
-    outcome = explorer.analogy(glove, "king", "womann", "")
+    outcome = tools.analogy(glove, "king", "womann", "")
     assert outcome.rows == [] and "b" in outcome.problem and "c" in outcome.problem
     assert "did you mean" in outcome.ignored["womann"]
 
 
 def test_analogy_extra_words_in_a_box_are_ignored(glove):
-    outcome = explorer.analogy(glove, "king queen", "man", "woman")
+    outcome = tools.analogy(glove, "king queen", "man", "woman")
     assert outcome.rows and "takes one word" in outcome.ignored["queen"]
 
 
 def test_odd_one_out(glove):
-    outcome = explorer.odd_one_out(glove, "breakfast, lunch, dinner, cereal, 🍳")
+    outcome = tools.odd_one_out(glove, "breakfast, lunch, dinner, cereal, 🍳")
     assert "cereal" in outcome.answer
     assert [w for w, _ in outcome.rows][-1] == "cereal"
     assert "🍳" in outcome.ignored
 
 
 def test_odd_one_out_needs_three_known_words(glove):
-    outcome = explorer.odd_one_out(glove, "silk satinn")
+    outcome = tools.odd_one_out(glove, "silk satinn")
     assert outcome.problem and "three" in outcome.problem
     assert "satinn" in outcome.ignored
 
 
 def test_similarity_gives_the_neighbour_rank(glove):
-    outcome = explorer.similarity(glove, "silk", "satin")
+    outcome = tools.similarity(glove, "silk", "satin")
     score = glove.similarity("silk", "satin")
     rank = neighbour_words(glove, "silk", 50).index("satin") + 1
     assert outcome.rows == [("satin", pytest.approx(score))]
@@ -159,21 +162,21 @@ def test_similarity_gives_the_neighbour_rank(glove):
 
 def test_compare_marks_the_shared_neighbours(wiki):
     cbow = models.load_embeddings("wiki-sample/cbow")
-    comparison = explorer.compare_neighbours(wiki, cbow, "king", 10)
+    comparison = tools.compare_neighbours(wiki, cbow, "king", 10)
     assert [w for w, _ in comparison.first] == neighbour_words(wiki, "king")
     assert [w for w, _ in comparison.second] == neighbour_words(cbow, "king")
     assert comparison.shared == set(neighbour_words(wiki, "king")) & set(neighbour_words(cbow, "king"))
 
 
 def test_compare_with_a_word_one_model_lacks(wiki, glove):
-    comparison = explorer.compare_neighbours(glove, wiki, "blahnik", 5)
+    comparison = tools.compare_neighbours(glove, wiki, "blahnik", 5)
     assert comparison.first and comparison.second is None and comparison.shared == set()
 
 
 def test_default_comparison_pairs_skipgram_with_cbow():
     keys = [m.key for m in models.embedding_models()]
-    assert explorer.default_comparison("wiki-sample/skipgram", keys) == "wiki-sample/cbow"
-    assert explorer.default_comparison("glove", keys) != "glove"
+    assert tools.default_comparison("wiki-sample/skipgram", keys) == "wiki-sample/cbow"
+    assert tools.default_comparison("glove", keys) != "glove"
 
 
 # ---------------------------------------------------------------- placing words
@@ -198,7 +201,7 @@ def test_tsne_places_an_outside_word_among_its_projected_neighbours(wiki, wiki_s
     coords, placed = wiki_space.positions([outside], wiki, "tsne2")
     assert placed == [True]
     scores = wiki_space.vectors @ wiki.unit[wiki.index[outside]]
-    nearest = wiki_space.coordinates("tsne2")[np.argsort(-scores)[:explorer.PLACEMENT_NEIGHBOURS]]
+    nearest = wiki_space.coordinates("tsne2")[np.argsort(-scores)[:space.PLACEMENT_NEIGHBOURS]]
     assert np.all(coords[0] >= nearest.min(axis=0) - 1e-4) and np.all(coords[0] <= nearest.max(axis=0) + 1e-4)
 
 
@@ -211,29 +214,31 @@ def test_axis_titles_give_pca_variance(wiki_space):
 # ---------------------------------------------------------------- colouring and figures
 
 def test_category_colouring_names_fashion_words():
-    colouring = explorer.colour_by_category(["dress", "silk", "navy", "zebra"])
+    colouring = space.colour_by_category(["dress", "silk", "navy", "zebra"])
     assert colouring.groups == ["garments", "fabrics", "colours", "other"]
     assert list(colouring.colours) == ["garments", "fabrics", "colours", "other"]
 
 
 def test_kmeans_colouring_has_k_named_groups_and_is_repeatable(wiki_space):
     words, vectors = wiki_space.words[:400], wiki_space.vectors[:400]
-    first = explorer.colour_by_kmeans(words, vectors, 6)
+    first = space.colour_by_kmeans(words, vectors, 6)
     assert len(first.colours) == 6 and set(first.groups) == set(first.colours)
-    assert explorer.colour_by_kmeans(words, vectors, 6).groups == first.groups
+    assert space.colour_by_kmeans(words, vectors, 6).groups == first.groups
 
 
 @pytest.mark.parametrize("projection, trace_type", [("tsne3", go.Scatter3d), ("pca3", go.Scatter3d),
                                                      ("tsne2", go.Scattergl), ("pca2", go.Scattergl)])
 def test_figure_highlights_exactly_the_query_and_its_neighbours(wiki, wiki_space, projection, trace_type):
     neighbours = wiki.most_similar("king", 7)
-    highlight = explorer.highlight_for(wiki_space, wiki, projection, "king", neighbours)
-    colouring = explorer.colour_by_category(wiki_space.words)
-    fig = explorer.explorer_figure(wiki_space.words, wiki_space.coordinates(projection), colouring,
+    highlight = figures.highlight_for(wiki_space, wiki, projection, "king", neighbours)
+    colouring = space.colour_by_category(wiki_space.words)
+    fig = figures.explorer_figure(wiki_space.words, wiki_space.coordinates(projection), colouring,
                                    wiki_space.axis_titles(projection), highlight)
     assert all(isinstance(trace, trace_type) for trace in fig.data)
     highlighted = fig.data[-1]
-    assert list(highlighted.text) == ["king", *(w for w, _ in neighbours)]
+    labelled = figures.LABELLED_NEIGHBOURS
+    assert list(highlighted.text) == ["king", *(w for w, _ in neighbours[:labelled]), *[""] * (7 - labelled)]
+    assert [row[0] for row in highlighted.customdata] == ["king", *(w for w, _ in neighbours)]  # hover, click
     assert "markers+text" in highlighted.mode
     lines = fig.data[-2]
     assert np.isnan(np.asarray(lines.x, dtype=float)).sum() == 7  # one segment per neighbour
@@ -244,16 +249,16 @@ def test_figure_highlights_exactly_the_query_and_its_neighbours(wiki, wiki_space
 
 
 def test_figure_without_a_query_has_only_the_groups(wiki_space):
-    colouring = explorer.colour_by_category(wiki_space.words)
-    fig = explorer.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne3"), colouring,
+    colouring = space.colour_by_category(wiki_space.words)
+    fig = figures.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne3"), colouring,
                                    wiki_space.axis_titles("tsne3"))
     assert len(fig.data) == len(colouring.colours)
 
 
 def test_zoom_frames_the_neighbourhood(wiki, wiki_space):
-    highlight = explorer.highlight_for(wiki_space, wiki, "tsne2", "king", wiki.most_similar("king", 5))
-    fig = explorer.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne2"),
-                                   explorer.colour_by_category(wiki_space.words), ["a", "b"], highlight, zoom=True)
+    highlight = figures.highlight_for(wiki_space, wiki, "tsne2", "king", wiki.most_similar("king", 5))
+    fig = figures.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne2"),
+                                   space.colour_by_category(wiki_space.words), ["a", "b"], highlight, zoom=True)
     (low, high), (bottom, top) = fig.layout.xaxis.range, fig.layout.yaxis.range
     x, y = highlight.coords[:, 0], highlight.coords[:, 1]
     assert (low + high) / 2 == pytest.approx(x[0], abs=1e-3) and (bottom + top) / 2 == pytest.approx(y[0], abs=1e-3)
@@ -263,18 +268,18 @@ def test_zoom_frames_the_neighbourhood(wiki, wiki_space):
 
 def test_placed_neighbours_are_marked_in_the_table(wiki, wiki_space):
     outside = next(w for w in reversed(wiki.words) if w not in wiki_space.position)
-    rows = explorer.neighbour_rows([(outside, 0.5)], [True])
+    rows = tools.neighbour_rows([(outside, 0.5)], [True])
     assert rows == [{"#": 1, "word": outside, "similarity": 0.5, "category": "other", "in the plot": "placed"}]
 
 
 def test_reprojection_of_a_neighbourhood(wiki):
     seen = []
     params = Reprojection("wiki-sample/skipgram", "king", words=80, dimensions=2, iterations=250, seed=3)
-    words, coords = explorer.reproject(wiki, params, progress=seen.append)
+    words, coords = space.reproject(wiki, params, progress=seen.append)
     assert words[0] == "king" and words[1:11] == neighbour_words(wiki, "king")
     assert coords.shape == (80, 2) and np.all(np.isfinite(coords))
     assert seen and seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
-    _, again = explorer.reproject(wiki, params)
+    _, again = space.reproject(wiki, params)
     np.testing.assert_allclose(again, coords)  # same parameters and seed, same layout
 
 
@@ -286,20 +291,20 @@ MODEL_KEYS = [m.key for m in models.embedding_models()]
 def test_a_view_survives_the_round_trip_through_a_link():
     view = ExplorerView(model="glove", projection="pca2", word="manolo", k=7, colour="kmeans", clusters=5,
                         compare="wiki-sample/cbow")
-    params = explorer.view_to_query(view)
+    params = link.view_to_query(view)
     assert params["model"] == "glove" and params["word"] == "manolo" and params["projection"] == "pca2"
-    assert explorer.view_from_query(params, MODEL_KEYS) == (view, [])
+    assert link.view_from_query(params, MODEL_KEYS) == (view, [])
 
 
 def test_an_empty_link_gives_the_default_view():
-    view, notices = explorer.view_from_query({}, MODEL_KEYS)
-    assert view == explorer.default_view(MODEL_KEYS) and notices == []
+    view, notices = link.view_from_query({}, MODEL_KEYS)
+    assert view == link.default_view(MODEL_KEYS) and notices == []
     assert view.word and view.compare != view.model
 
 
 def test_starting_word_falls_back_to_a_frequent_word(wiki):
-    assert explorer.starting_word(wiki, "king") == "king"
-    assert explorer.starting_word(wiki, "dress") == wiki.most_frequent(1)[0]  # no "dress" in the Wikipedia sample
+    assert link.starting_word(wiki, "king") == "king"
+    assert link.starting_word(wiki, "dress") == wiki.most_frequent(1)[0]  # no "dress" in the Wikipedia sample
 
 
 @pytest.mark.parametrize("params, field", [
@@ -308,11 +313,11 @@ def test_starting_word_falls_back_to_a_frequent_word(wiki):
     ({"colour": "<script>"}, "colour"), ({"compare": "👗"}, "compare"), ({"word": "x" * 10_000}, "word"),
 ])
 def test_bad_link_values_fall_back_with_a_notice(params, field):
-    view, notices = explorer.view_from_query(params, MODEL_KEYS)
+    view, notices = link.view_from_query(params, MODEL_KEYS)
     assert len(notices) == 1 and field in notices[0]
-    default = explorer.default_view(MODEL_KEYS)
+    default = link.default_view(MODEL_KEYS)
     if field == "word":
-        assert view.word == "x" * explorer.MAX_QUERY_CHARS
+        assert view.word == "x" * words.MAX_QUERY_CHARS
     else:
         assert getattr(view, field) == getattr(default, field)
 
@@ -323,8 +328,8 @@ def test_random_links_never_raise():
     for _ in range(300):
         params = {name: "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
                   for name in rng.sample(["model", "projection", "word", "k", "colour", "clusters", "compare"], 4)}
-        view, _ = explorer.view_from_query(params, MODEL_KEYS)
-        assert view.model in MODEL_KEYS and view.projection in explorer.PROJECTIONS
+        view, _ = link.view_from_query(params, MODEL_KEYS)
+        assert view.model in MODEL_KEYS and view.projection in space.PROJECTIONS
 
 
 # ---------------------------------------------------------------- the page
@@ -334,7 +339,7 @@ def tables(at, kind):
     columns = {"neighbours": "in the plot", "odd": "similarity to the mean", "compare": "in both"}
     found = [df.value for df in at.dataframe]
     if kind == "analogy":
-        return [t for t in found if list(t.columns) == ["#", "word", "similarity", "category"]]
+        return [t for t in found if list(t.columns) == ["word", "similarity", "#", "category"]]
     return [t for t in found if columns[kind] in t.columns]
 
 
@@ -383,6 +388,14 @@ def test_page_typing_a_word_and_switching_model(glove):
     assert at.query_params["k"] == "5"
 
 
+def open_tab(at, label):
+    """Open one of the lazy tool tabs, as a click on it does."""
+    at.session_state["explorer_tab"] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_page_analogy_odd_one_out_similarity_and_compare():
     at = page(model="glove", word="silk")
     at.text_input(key="analogy_a").input("king")
@@ -392,14 +405,14 @@ def test_page_analogy_odd_one_out_similarity_and_compare():
     assert table(at, "analogy")["word"].iloc[0] == "queen"
     assert any("≈ queen" in s.value for s in at.success)
 
-    at.text_input(key="odd_words").input("breakfast lunch dinner cereal").run()
+    open_tab(at, "Odd one out").text_input(key="odd_words").input("breakfast lunch dinner cereal").run()
     assert table(at, "odd")["word"].iloc[-1] == "cereal"
 
-    at.text_input(key="similarity_a").input("silk")
+    open_tab(at, "Similarity").text_input(key="similarity_a").input("silk")
     at.text_input(key="similarity_b").input("satin").run()
     assert any(s.value.startswith("cos(silk, satin)") for s in at.success)
 
-    at.selectbox(key="explorer_compare").set_value("fashion-reviews/skipgram").run()
+    open_tab(at, "Compare models").selectbox(key="explorer_compare").set_value("fashion-reviews/skipgram").run()
     assert not at.exception, at.exception
     first, second = tables(at, "compare")
     shared = set(first["word"]) & set(second["word"])
@@ -410,16 +423,17 @@ def test_page_analogy_odd_one_out_similarity_and_compare():
 @pytest.mark.parametrize("text", BAD_INPUTS)
 def test_page_survives_bad_input_in_every_box(text):
     at = page(model="wiki-sample/skipgram")
-    for key in ("explorer_word", "analogy_a", "odd_words", "similarity_b"):
-        at.text_input(key=key).input(text)
-    at.run()
-    assert not at.exception, at.exception
-    assert at.warning or at.info  # each problem is said in the page
-    assert "<script>" not in "".join(m.value for m in at.markdown)  # nothing raw in markdown
+    for tab, key in (("Analogy", "explorer_word"), ("Analogy", "analogy_a"), ("Odd one out", "odd_words"),
+                     ("Similarity", "similarity_b")):
+        open_tab(at, tab).text_input(key=key).input(text)
+        at.run()
+        assert not at.exception, at.exception
+        assert at.warning or at.info  # each problem is said in the page
+        assert "<script>" not in "".join(m.value for m in at.markdown)  # nothing raw in markdown
 
 
 def test_page_compares_a_word_only_the_second_model_knows(glove):
-    at = page(model="wiki-sample/skipgram", word="blahnik", compare="glove")
+    at = open_tab(page(model="wiki-sample/skipgram", word="blahnik", compare="glove"), "Compare models")
     assert any("blahnik" in w.value and "not in the" in w.value for w in at.warning)
     assert sum("“blahnik” is not in the" in w.value for w in at.warning) == 2  # the search box and the compare column
     assert tables(at, "compare")[0]["word"].tolist() == neighbour_words(glove, "blahnik")
@@ -465,10 +479,83 @@ def test_page_every_projection_and_kmeans_colouring(projection):
 
 
 def test_page_reprojects_a_neighbourhood_on_demand():
-    at = page(model="wiki-sample/skipgram", word="king")
+    at = open_tab(page(model="wiki-sample/skipgram", word="king"), "Re-project")
     at.slider(key="reproject_words").set_value(100)
     at.radio(key="reproject_dimensions").set_value(2)
     at.slider(key="reproject_iterations").set_value(250)
     at.button[-1].click().run()  # the form's "Run t-SNE"
     assert not at.exception, at.exception
     assert '"king"' in charts(at)["reproject_plot"]
+
+
+# ---------------------------------------------------------------- looks and examples (issue 16)
+
+@pytest.mark.parametrize("model_key", [m.key for m in models.embedding_models()])
+def test_every_offered_analogy_example_works_on_its_model(model_key):
+    emb = models.load_embeddings(model_key)
+    offered = tools.analogy_examples(emb, model_key)
+    assert offered, f"{model_key} offers no analogy example"
+    for example in offered:
+        answers = [w for w, _ in tools.analogy(emb, example.a, example.b, example.c).rows]
+        assert example.expected in answers, f"{example.label} ≈ {example.expected} not in {answers} on {model_key}"
+
+
+def test_a_model_without_curated_examples_gets_only_those_that_work_on_it(wiki):
+    offered = tools.analogy_examples(wiki, "user/my-texts/skipgram")
+    assert offered and all(tools.works(wiki, e) for e in offered)
+    assert not tools.works(wiki, tools.AnalogyExample("king", "man", "woman", "queen"))  # why curation matters
+
+
+def test_labels_go_to_the_side_away_from_the_query(wiki, wiki_space):
+    highlight = figures.highlight_for(wiki_space, wiki, "tsne2", "king", wiki.most_similar("king", 10))
+    positions = figures.label_positions(highlight)
+    assert positions[0] == "top center" and len(positions) == 11
+    for (x, y), position in zip(highlight.coords[1:] - highlight.coords[0], positions[1:], strict=True):
+        assert ("right" in position) == (x >= 0) and ("top" in position) == (y >= 0)
+
+
+def test_the_legend_sits_under_the_plot_where_the_toolbar_cannot_cover_it(wiki_space):
+    fig = figures.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne3"),
+                                  space.colour_by_category(wiki_space.words), wiki_space.axis_titles("tsne3"))
+    assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top"
+
+
+def test_a_clicked_point_gives_its_word():
+    event = {"selection": {"points": [{"customdata": ["silk", "0.812", "projected"], "x": 1.0}]}}
+    assert figures.clicked_word(event) == "silk"
+    assert figures.clicked_word({"selection": {"points": [{"customdata": "satin"}]}}) == "satin"
+    assert figures.clicked_word({"selection": {"points": []}}) is None
+    assert figures.clicked_word(None) is None
+
+
+def test_a_phone_gets_the_flat_map_of_the_same_projection():
+    assert link.phone_view(ExplorerView("glove", "tsne3")).projection == "tsne2"
+    assert link.phone_view(ExplorerView("glove", "pca3")).projection == "pca2"
+    assert link.phone_view(ExplorerView("glove", "pca2")).projection == "pca2"
+
+
+def test_page_first_shows_the_whole_cloud_then_zooms_on_a_lookup():
+    at = page(model="wiki-sample/skipgram", word="king")
+    def x_range():
+        return json.loads(charts(at)["explorer_plot"])["layout"]["scene"]["xaxis"].get("range")
+
+    assert at.checkbox(key="explorer_zoom").value is False
+    assert x_range() is None  # the whole coloured cloud
+    at.text_input(key="explorer_word").input("queen").run()
+    assert at.checkbox(key="explorer_zoom").value is True
+    assert x_range() is not None  # framed on the neighbourhood
+
+
+def test_page_offers_the_models_own_examples_and_one_click_fills_the_boxes():
+    at = page(model="glove", word="silk")
+    offered = tools.analogy_examples(models.load_embeddings("glove"), "glove")
+    assert at.text_input(key="analogy_a").value == offered[0].a  # the page opens on one that works
+    at.button_group(key="analogy_example").set_value(offered[1].label).run()
+    assert [at.text_input(key=k).value for k in ("analogy_a", "analogy_b", "analogy_c")] == \
+        [offered[1].a, offered[1].b, offered[1].c]
+    assert table(at, "analogy")["word"].tolist().index(offered[1].expected) < 5
+
+    at.selectbox(key="explorer_model").set_value("fashion-reviews/skipgram").run()
+    fashion = tools.analogy_examples(models.load_embeddings("fashion-reviews/skipgram"), "fashion-reviews/skipgram")
+    assert at.text_input(key="analogy_a").value == fashion[0].a  # not GloVe's example on the fashion model
+    assert fashion[0].expected in table(at, "analogy")["word"].tolist()

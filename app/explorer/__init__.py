@@ -1,0 +1,9 @@
+"""The embedding explorer's logic, one module per idea; nothing here imports Streamlit
+(``app/ui_explorer.py`` caches the heavy pieces, ``pages/embeddings.py`` lays out the widgets).
+
+- ``words``: read a word, or a list of words, out of whatever was typed
+- ``tools``: analogy (with curated examples per model), odd one out, similarity, two models compared
+- ``space``: the precomputed layouts, placing words outside them, colourings, re-projection
+- ``figures``: the Plotly figures
+- ``link``: the view that lives in the page's URL
+"""
