@@ -6,6 +6,8 @@ logic it wraps lives in plain modules so it can be tested and benchmarked withou
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import streamlit as st
 
@@ -29,3 +31,13 @@ def projections(key: str) -> dict[str, np.ndarray] | None:
 @st.cache_resource(show_spinner="Loading the language model…")
 def language_model(bundle: str) -> LanguageModel:
     return models.load_language_model(bundle)
+
+
+PHONE_AGENT = re.compile(r"Mobi|iPhone|Android", re.IGNORECASE)
+
+
+def on_phone() -> bool:
+    """Whether the visitor's browser says it is a phone (its User-Agent; the server cannot see the
+    screen). Pages then draw shorter figures that touch can scroll past."""
+    headers = st.context.headers
+    return bool(headers and PHONE_AGENT.search(headers.get("User-Agent", "")))
