@@ -109,24 +109,34 @@ def load_arrays(path: Path) -> dict[str, np.ndarray]:
 
 # ---------------------------------------------------------------- language model
 
-def save_language_model(path: Path, lm: LanguageModel) -> Path:
-    """Weights in float16 (what the app serves), vocabulary and config in the header."""
+def save_weights(path: Path, model: torch.nn.Module, **header) -> Path:
+    """A model's weights in float16 (what the app serves); each header value is stored as JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().to(torch.float16).contiguous() for k, v in lm.model.state_dict().items()}
-    save_file(tensors, str(path), metadata={"config": json.dumps(asdict(lm.model.config)),
-                                            "chars": json.dumps(lm.vocab.chars, ensure_ascii=False)})
+    tensors = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
+    save_file(tensors, str(path), metadata={k: json.dumps(v, ensure_ascii=False) for k, v in header.items()})
     return path
 
 
-def load_language_model(path: Path) -> LanguageModel:
+def load_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """float32 weights and the decoded header of a file written by save_weights."""
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as f:
         metadata = f.metadata()
-    config = LMConfig(**json.loads(metadata["config"]))
-    model = CharLSTM(config)
-    model.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()})
-    return LanguageModel(model, CharVocab(json.loads(metadata["chars"])))
+    weights = {k: v.float() for k, v in load_file(str(path)).items()}
+    return weights, {k: json.loads(v) for k, v in metadata.items()}
+
+
+def save_language_model(path: Path, lm: LanguageModel) -> Path:
+    """The char-LSTM: weights, then its config and vocabulary in the header."""
+    return save_weights(path, lm.model, config=asdict(lm.model.config), chars=lm.vocab.chars)
+
+
+def load_language_model(path: Path) -> LanguageModel:
+    weights, header = load_weights(path)
+    model = CharLSTM(LMConfig(**header["config"]))
+    model.load_state_dict(weights)
+    return LanguageModel(model, CharVocab(header["chars"]))
 
 
 def round_to_float16(lm: LanguageModel) -> None:
