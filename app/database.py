@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TypeVar
 
@@ -60,6 +61,7 @@ def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
 
 _engines: dict[tuple[str, float], Engine] = {}
 _engines_lock = threading.Lock()
+_sqlite_writers: dict[int, threading.Lock] = {}
 
 
 def shared_engine(url: str, busy_timeout: float = 30.0) -> Engine:
@@ -69,6 +71,16 @@ def shared_engine(url: str, busy_timeout: float = 30.0) -> Engine:
         if key not in _engines:
             _engines[key] = make_engine(url, busy_timeout)
         return _engines[key]
+
+
+def one_writer(engine: Engine) -> AbstractContextManager:
+    """Held around a write transaction. SQLite lets one writer in at a time and makes the others
+    sleep and retry (up to 100 ms a try): queueing the threads of this process here instead lets
+    500 votes in one second go through in order, with no sleeping. Other databases: no lock."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _engines_lock:
+        return _sqlite_writers.setdefault(id(engine), threading.Lock())
 
 
 def describe(url: str) -> str:

@@ -33,7 +33,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.database import DATABASE_ENV, DatabaseUnavailable, database_url, explain, retry_if_locked, shared_engine
+from app.database import (
+    DATABASE_ENV,
+    DatabaseUnavailable,
+    database_url,
+    explain,
+    one_writer,
+    retry_if_locked,
+    shared_engine,
+)
 from app.nicknames import NICKNAME_MAX, InvalidNickname, distinct_names, validate_nickname
 from app.quiz import HUMAN, LSTM, Game
 
@@ -170,7 +178,7 @@ class Leaderboard:
             previous = r.answer.answered_at
 
         def write() -> int:
-            with self.engine.begin() as connection:
+            with one_writer(self.engine), self.engine.begin() as connection:
                 game_id = connection.execute(insert(games).values(**game_row)).inserted_primary_key[0]
                 if answer_rows:
                     connection.execute(insert(answers), [{**row, "game_id": game_id} for row in answer_rows])
