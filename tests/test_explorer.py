@@ -233,12 +233,15 @@ def test_figure_highlights_exactly_the_query_and_its_neighbours(wiki, wiki_space
     highlight = figures.highlight_for(wiki_space, wiki, projection, "king", neighbours)
     colouring = space.colour_by_category(wiki_space.words)
     fig = figures.explorer_figure(wiki_space.words, wiki_space.coordinates(projection), colouring,
-                                   wiki_space.axis_titles(projection), highlight)
+                                   wiki_space.axis_titles(projection), highlight, zoom=True)
     assert all(isinstance(trace, trace_type) for trace in fig.data)
     highlighted = fig.data[-1]
     labelled = figures.LABELLED_NEIGHBOURS
     assert list(highlighted.text) == ["king", *(w for w, _ in neighbours[:labelled]), *[""] * (7 - labelled)]
     assert [row[0] for row in highlighted.customdata] == ["king", *(w for w, _ in neighbours)]  # hover, click
+    whole_cloud = figures.explorer_figure(wiki_space.words, wiki_space.coordinates(projection), colouring,
+                                          wiki_space.axis_titles(projection), highlight, zoom=False)
+    assert list(whole_cloud.data[-1].text) == ["king", *[""] * 7]  # seen from afar, only the query is named
     assert "markers+text" in highlighted.mode
     lines = fig.data[-2]
     assert np.isnan(np.asarray(lines.x, dtype=float)).sum() == 7  # one segment per neighbour

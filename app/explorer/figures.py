@@ -88,7 +88,7 @@ def explorer_figure(words: list[str], coords: np.ndarray, colouring: Colouring, 
                     height: int = PLOT_HEIGHT) -> go.Figure:
     """The projected words, one trace per colour group (so the legend toggles groups), then the
     highlighted query and neighbours, lines from the query to each, and labels on the query and its
-    LABELLED_NEIGHBOURS closest. Every point's word is in ``customdata`` (a click reads it back).
+    LABELLED_NEIGHBOURS closest (zoomed in; the whole cloud labels only the query). Every point's word is in ``customdata`` (a click reads it back).
     ``zoom`` frames the neighbourhood, else the whole cloud; ``revision`` keeps the camera while it
     is unchanged."""
     dims = coords.shape[1]
@@ -112,7 +112,8 @@ def explorer_figure(words: list[str], coords: np.ndarray, colouring: Colouring, 
         count = len(highlight.neighbours)
         scores = [1.0, *(s for _, s in highlight.neighbours)]
         notes = ["placed (not projected)" if p else "projected" for p in highlight.placed]
-        labels = [w if i <= LABELLED_NEIGHBOURS else "" for i, w in enumerate(highlight.words)]
+        labelled = LABELLED_NEIGHBOURS if zoom else 0  # seen from afar, neighbours' labels would pile up
+        labels = [w if i <= labelled else "" for i, w in enumerate(highlight.words)]
         traces.append(_scatter(
             dims, highlight.coords, webgl, mode="markers+text", name=f"“{highlight.query}” and neighbours",
             text=labels, textposition="top center" if dims == 3 else label_positions(highlight),
@@ -130,9 +131,10 @@ def explorer_figure(words: list[str], coords: np.ndarray, colouring: Colouring, 
         for axis, (low, high) in zip("xyz", zoom_ranges(highlight, coords), strict=False):
             axes[f"{axis}axis"]["range"] = [low, high]
     # The legend goes under the plot: above it, the toolbar (top right) covered its last entries.
-    layout = {"height": height, "margin": {"l": 0, "r": 0, "t": 10, "b": 0}, "uirevision": revision,
-              "legend": {"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0, "itemsizing": "constant",
-                         "font": {"size": 14}},
+    # (in 2D, below the x axis's title). The top margin leaves room for the query's label.
+    layout = {"height": height, "margin": {"l": 0, "r": 0, "t": 30, "b": 0}, "uirevision": revision,
+              "legend": {"orientation": "h", "yanchor": "top", "y": -0.02 if dims == 3 else -0.1, "x": 0,
+                         "itemsizing": "constant", "font": {"size": 14}},
               "hoverlabel": {"font": {"size": 16}}}
     if dims == 3:
         layout["scene"] = {**axes, "aspectmode": "cube"}

@@ -8,7 +8,8 @@ Fixtures
   database (``ATELIER_DATABASE_URL``), a private model store (``ATELIER_MODEL_STORE``) and checkpoint
   folder (``ATELIER_CHECKPOINTS``). Its log is saved as ``artifacts/e2e/server.log``.
 - ``browser`` (session): Debian's Chromium via Playwright. Missing: a skip, or a failure under CI=true.
-- ``page``: a fresh browser context (a new visitor). After the test it saves a full-page screenshot
+- ``page``: a fresh browser context (a new visitor) at 1280 × 900; ``phone_page`` the same on a phone
+  (390 × 844, touch, a phone's User-Agent). After the test it saves a full-page screenshot
   to ``artifacts/e2e/<page>--<test>.png`` and fails on any browser console error or page error and on any
   Streamlit exception box.
 - ``open_app(path)``: go to a page by its url_path ("" is home) and wait for its script run.
@@ -73,9 +74,17 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+# A phone as the room has them: 390 × 844 CSS pixels, touch, and a phone's User-Agent (pages read it
+# to draw shorter figures); scale 1 keeps the screenshots small.
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 1,
+         "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+                       "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"}
+
+
+def visitor_page(browser, request, device: dict):
+    """A fresh browser context (a new visitor) on ``device``; see ``page`` for what happens after the test."""
+    context = browser.new_context(**device)
     page = context.new_page()
     page.set_default_timeout(60_000)
     problems: list[str] = []
@@ -99,28 +108,50 @@ def page(browser, request):
     assert not problems, "browser console errors:\n" + "\n".join(problems)
 
 
+@pytest.fixture
+def page(browser, request):
+    yield from visitor_page(browser, request, DESKTOP)
+
+
+@pytest.fixture
+def phone_page(browser, request):
+    """Like ``page``, on a phone (PHONE): touch, 390 px wide."""
+    yield from visitor_page(browser, request, PHONE)
+
+
 def show_whole_page(page) -> None:
     """Streamlit scrolls inside its main block, so grow the viewport to it for a full screenshot."""
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 900")
-    page.set_viewport_size({"width": 1280, "height": min(max(900, height), 8000)})
+    width = page.viewport_size["width"]
+    page.set_viewport_size({"width": width, "height": min(max(900, height), 8000)})
+
+
+def open_through_sidebar(page, server_url: str, url_path: str = ""):
+    """Open the home page, then (as a visitor does) the page at url_path through the sidebar."""
+    page.goto(server_url)
+    wait_for_app(page)
+    if url_path:
+        link = page.locator(f'[data-testid="stSidebarNav"] a[href$="/{url_path}"]')
+        expand = page.locator('[data-testid="stExpandSidebarButton"]')
+        if expand.is_visible():  # a phone keeps the sidebar closed: open it as a thumb does
+            expand.click()
+        link.click()
+        page.wait_for_url(lambda url: urlsplit(url).path.endswith(f"/{url_path}"))
+        # Wait for the page's own title (each page's st.title is its title in app/site.py),
+        # not for a script run, which can start and end before anyone watches for it.
+        title = next(info.title for info in PAGES if info.url_path == url_path)
+        expect(page.locator('[data-testid="stMain"] h1').first).to_have_text(title, timeout=60_000)
+        wait_for_app(page)
+    return page
 
 
 @pytest.fixture
 def open_app(page, app_server):
     """Open the home page, then (as a visitor does) the page at url_path through the sidebar."""
+    return lambda url_path="": open_through_sidebar(page, app_server.url, url_path)
 
-    def open_path(url_path: str = ""):
-        page.goto(app_server.url)
-        wait_for_app(page)
-        if url_path:
-            link = page.locator(f'[data-testid="stSidebarNav"] a[href$="/{url_path}"]')
-            link.click()
-            page.wait_for_url(lambda url: urlsplit(url).path.endswith(f"/{url_path}"))
-            # Wait for the page's own title (each page's st.title is its title in app/site.py),
-            # not for a script run, which can start and end before anyone watches for it.
-            title = next(info.title for info in PAGES if info.url_path == url_path)
-            expect(page.locator('[data-testid="stMain"] h1').first).to_have_text(title, timeout=60_000)
-            wait_for_app(page)
-        return page
 
-    return open_path
+@pytest.fixture
+def open_on_phone(phone_page, app_server):
+    """``open_app`` on a phone (``phone_page``)."""
+    return lambda url_path="": open_through_sidebar(phone_page, app_server.url, url_path)
