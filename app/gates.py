@@ -33,7 +33,8 @@ UNIT_CHOICES = ("most variable", "most active", "by index")
 VISIBLE = {" ": "␣", "\n": "⏎", "\t": "⇥", "\r": "↵"}  # whitespace made visible in labels
 SATURATION_LOW, SATURATION_HIGH = 0.1, 0.9
 INITIAL_WINDOW = 120  # characters in view when a heatmap opens; pan or zoom out for the rest
-GUESS_WINDOW = 60  # the guess strip prints five characters per column: fewer columns fit
+GUESS_WINDOW = 40  # the guess strip prints a character in every cell: fewer columns fit
+PHONE_WINDOW = 16  # characters in view on a 390-pixel phone, heatmaps and guess strip alike
 
 
 # ---------------------------------------------------------------- the text
@@ -316,11 +317,12 @@ def colour_range(gate: str, values: np.ndarray) -> dict:
 
 
 def heatmap_figure(rows: list[tuple[str, np.ndarray]], units: list[int], text: str,
-                   span: tuple[int, int] | None = None) -> dict:
+                   span: tuple[int, int] | None = None, window: int = INITIAL_WINDOW) -> dict:
     """One heatmap per (gate, values (time, hidden)) row: the chosen units × the characters of text.
 
     Characters run along a shared x-axis (zooming one row zooms all), one column each, labelled
-    with the character under every row; the first view shows the last INITIAL_WINDOW characters.
+    with the character under every row; the first view shows the last ``window`` characters
+    (PHONE_WINDOW on a phone, where 120 labels would overlap).
     An optional span (first, last) is outlined in every row.
 
     Built as a plain Plotly spec: Streamlit validates a figure once anyway, and building it through
@@ -343,7 +345,7 @@ def heatmap_figure(rows: list[tuple[str, np.ndarray]], units: list[int], text: s
                                   "thickness": 10, "title": {"text": SYMBOLS[gate]}},
                      **colour_range(gate, chosen)})
         layout[x.replace("x", "xaxis")] = {
-            "type": "category", "anchor": y, "matches": "x" if row else None, "range": initial_window(len(text)),
+            "type": "category", "anchor": y, "matches": "x" if row else None, "range": initial_window(len(text), window),
             "tickmode": "array", "tickvals": columns, "ticktext": labels, "tickangle": 0,
             "tickfont": {"size": 10, "family": "monospace"}}
         layout[y.replace("y", "yaxis")] = {"domain": domain, "anchor": x, "autorange": "reversed",
@@ -366,23 +368,24 @@ def initial_window(length: int, width: int = INITIAL_WINDOW) -> tuple[float, flo
     return max(0, length - width) - 0.5, length - 0.5
 
 
-def guesses_figure(guesses: list[list[tuple[str, float]]], text: str) -> dict:
+def guesses_figure(guesses: list[list[tuple[str, float]]], text: str, window: int = GUESS_WINDOW) -> dict:
     """Karpathy's strip: under each character, the model's top guesses for the next one.
 
-    Column t holds the guesses after reading text[: t + 1], best on top, coloured by probability.
+    Column t holds the guesses after reading text[: t + 1], best on top, coloured by probability
+    (white letters on the darkest greens). The first view shows the last ``window`` columns.
     """
     k = max((len(g) for g in guesses), default=0)
     columns = character_columns(text)
     heatmap = {"type": "heatmap", "x": columns, "y": [f"guess {r + 1}" for r in range(k)],
                "z": np.array([[g[r][1] for g in guesses] for r in range(k)]).reshape(k, len(guesses)),
                "text": [[char_label(g[r][0]) for g in guesses] for r in range(k)],
-               "texttemplate": "%{text}", "textfont": {"family": "monospace", "size": 11},
+               "texttemplate": "%{text}", "textfont": {"family": "monospace", "size": 14},
                "colorscale": "Greens", "zmin": 0.0, "zmax": 1.0, "colorbar": {"thickness": 10, "title": {"text": "P"}},
                "hovertemplate": "after character %{x}<br>next ‘%{text}’ with P = %{z:.2f}<extra></extra>"}
-    layout = {"height": 220, "margin": {"l": 60, "r": 20, "t": 40, "b": 10},
-              "xaxis": {"type": "category", "side": "top", "range": initial_window(len(text), GUESS_WINDOW), "tickmode": "array",
+    layout = {"height": 260, "margin": {"l": 60, "r": 20, "t": 40, "b": 10},
+              "xaxis": {"type": "category", "side": "top", "range": initial_window(len(text), window), "tickmode": "array",
                         "tickvals": columns, "ticktext": [char_label(c) for c in text], "tickangle": 0,
-                        "tickfont": {"size": 11, "family": "monospace"}},
+                        "tickfont": {"size": 15, "family": "monospace"}},
               "yaxis": {"autorange": "reversed"}}
     return {"data": [heatmap], "layout": layout}
 

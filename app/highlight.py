@@ -8,6 +8,7 @@ through ``html.escape``: ``<script>`` is shown, never run.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -23,14 +24,51 @@ class Piece:
     tooltip: str = ""
 
 
+# A tooltip is the span's title (hover, on a desktop) and, for touch, a note a tap shows: the span
+# takes focus (tabindex) and CSS prints its data-tip under it while focused.
+TAP_TOOLTIP_CSS = (
+    "<style>.atelier-text span[data-tip]{position:relative;cursor:help}"
+    ".atelier-text span[data-tip]:focus{outline:2px solid #c2185b}"
+    ".atelier-text span[data-tip]:focus::after{content:attr(data-tip);position:absolute;left:0;top:1.7em;"
+    "z-index:10;white-space:pre;padding:2px 6px;border-radius:4px;background:#222;color:#fff;font-size:0.85em}"
+    "</style>"
+)
+
+
 def pieces_html(pieces: Iterable[Piece]) -> str:
-    """One inline block of text; spaces and line breaks are kept as typed."""
+    """One inline block of text; spaces and line breaks are kept as typed. Each piece's text is
+    black or white, whichever reads better on its background (dark and light themes alike)."""
     spans = []
     for piece in pieces:
-        title = f' title="{html.escape(piece.tooltip)}"' if piece.tooltip else ""
-        spans.append(f'<span style="background:{piece.colour}"{title}>{html.escape(piece.text)}</span>')
-    return ('<div style="font-family:monospace;white-space:pre-wrap;word-break:break-word;'
-            'line-height:1.9;color:#111">' + "".join(spans) + "</div>")
+        tip = html.escape(piece.tooltip)
+        attributes = f' title="{tip}" data-tip="{tip}" tabindex="0"' if piece.tooltip else ""
+        style = f"background:{piece.colour};color:{text_colour_on(piece.colour)}"
+        spans.append(f'<span style="{style}"{attributes}>{html.escape(piece.text)}</span>')
+    return (TAP_TOOLTIP_CSS + '<div class="atelier-text" style="font-family:monospace;white-space:pre-wrap;'
+            'word-break:break-word;line-height:1.9">' + "".join(spans) + "</div>")
+
+
+def text_colour_on(background: str) -> str:
+    """Black on a light background, white on a dark one (WCAG relative luminance of an
+    ``rgb(r,g,b)`` or ``#rrggbb`` colour); "inherit" (the theme's text colour) on anything else,
+    such as "transparent"."""
+    rgb = _rgb(background)
+    if rgb is None:
+        return "inherit"
+    linear = [c / 255 / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    # black's contrast (L + 0.05) / 0.05 beats white's 1.05 / (L + 0.05) above L ≈ 0.179, where both
+    # are 4.58: so whatever the background, the text reaches WCAG's 4.5 for body text
+    return "#000" if luminance > 0.179 else "#fff"
+
+
+def _rgb(colour: str) -> tuple[int, int, int] | None:
+    colour = colour.strip().lower()
+    if match := re.fullmatch(r"#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})", colour):
+        return tuple(int(part, 16) for part in match.groups())
+    if match := re.fullmatch(r"rgb\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)", colour):
+        return tuple(min(255, int(part)) for part in match.groups())
+    return None
 
 
 def diverging_colour(value: float) -> str:

@@ -2,17 +2,20 @@
 
 import streamlit as st
 
-from app import gates, models, ui_gates
+from app import gates, models, ui, ui_gates
 from app.charlm import GATES
 from app.highlight import pieces_html
 
 PREFILL = "I ordered the linen wrap dress in a medium (I am 5'6\") and the fit is lovely, but the buttons feel cheap."
 
+PHONE = ui.on_phone()
+HEATMAP_WINDOW, GUESS_WINDOW = (gates.PHONE_WINDOW,) * 2 if PHONE else (gates.INITIAL_WINDOW, gates.GUESS_WINDOW)
+
 st.title("LSTM gates, live")
 st.markdown(
-    "Type, and watch the character LSTM read your text: its **input**, **forget** and **output** gates, "
-    "the **candidate** memory, the **cell** state and the **hidden** state, one column per character. "
-    "Hover over any cell for its character and value."
+    "**Type in the box below** and watch the character LSTM read your text: its **input**, **forget** and "
+    "**output** gates, the **candidate** memory, the **cell** state and the **hidden** state, one column per "
+    "character. Hover over (or tap) any cell for its character and value."
 )
 
 with st.sidebar:
@@ -66,7 +69,8 @@ heatmap_tab, cell_tab, saturation_tab, equations_tab, find_tab = st.tabs(
 if heatmap_tab.open:
     with heatmap_tab:
         if states:
-            st.plotly_chart(gates.heatmap_figure([(g, layer[g]) for g in states], units, text), key="gates_heatmaps")
+            st.plotly_chart(gates.heatmap_figure([(g, layer[g]) for g in states], units, text,
+                                                 window=HEATMAP_WINDOW), key="gates_heatmaps")
         else:
             st.info("Choose at least one gate or state in the sidebar.")
         st.caption("Gates run from 0 (closed) to 1 (open); candidate and hidden state from −1 to 1; the cell "
@@ -75,7 +79,7 @@ if heatmap_tab.open:
 if cell_tab.open:
     with cell_tab:
         st.markdown("The text coloured by one unit (Karpathy's cell view): red is high, blue is low. "
-                    "Hover over a character for the value and the model's guesses for the next character.")
+                    "Hover over (or tap) a character for the value and the model's guesses for the next one.")
         left, right = st.columns(2)
         cell_state = left.selectbox("State", GATES, format_func=gates.NAMES.get, key="gates_cell_state")
         cell_unit = right.selectbox("Unit", list(range(hidden_size)), key=cell_unit_key)
@@ -83,7 +87,7 @@ if cell_tab.open:
         st.markdown(pieces_html(gates.cell_pieces(text, cell_state, layer[cell_state][:, cell_unit], guesses)),
                     unsafe_allow_html=True)
         st.markdown("**Under each character, the model's top 5 guesses for the next one**")
-        st.plotly_chart(gates.guesses_figure(guesses, text), key="gates_guesses")
+        st.plotly_chart(gates.guesses_figure(guesses, text, GUESS_WINDOW), key="gates_guesses")
 
 if saturation_tab.open:
     with saturation_tab:
@@ -116,5 +120,6 @@ if find_tab.open:
         contrasts = gates.rank_span_units(layer[find_state], span_start, span_end, count=10)
         st.dataframe(gates.contrast_rows(contrasts), hide_index=True, key="gates_find_table")
         best = [c.unit for c in contrasts]
-        st.plotly_chart(gates.heatmap_figure([(find_state, layer[find_state])], best, text, span=(span_start, span_end)),
+        st.plotly_chart(gates.heatmap_figure([(find_state, layer[find_state])], best, text, span=(span_start, span_end),
+                                             window=HEATMAP_WINDOW),
                         key="gates_find_heatmap")

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from app import gates, models
 from app.charlm import DOCUMENT_BREAK, GATES, trace_gates
-from app.highlight import pieces_html
+from app.highlight import Piece, diverging_colour, pieces_html, text_colour_on
 from tests.conftest import ROOT
 
 BUNDLE = "wiki-sample"  # always committed, and the smaller of the two models
@@ -190,6 +190,46 @@ def test_cell_view_escapes_html_and_lists_guesses(lm):
     assert "next:" in html
 
 
+def contrast(text: str, background: str) -> float:
+    """WCAG contrast ratio of two colours written as #rgb, #rrggbb or rgb(r,g,b)."""
+    def luminance(colour):
+        if colour.startswith("rgb("):
+            rgb = [int(v) for v in colour[4:-1].split(",")]
+        else:
+            digits = colour[1:] if len(colour) == 7 else "".join(2 * d for d in colour[1:])
+            rgb = [int(digits[i:i + 2], 16) for i in (0, 2, 4)]
+        linear = [c / 255 / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted([luminance(text), luminance(background)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("value", np.linspace(-1, 1, 41))
+def test_cell_view_text_is_readable_at_any_value(value):
+    background = diverging_colour(value)
+    text = text_colour_on(background)
+    assert contrast(text, background) >= 4.5, (value, background, text)  # WCAG AA for body text
+    assert f"background:{background};color:{text}" in pieces_html([Piece("a", background)])
+
+
+def test_a_tap_shows_what_hover_shows():
+    html = pieces_html([Piece("a", "#ffffff", 'P = 0.5 <"next">'), Piece("b", "transparent")])
+    assert 'title="P = 0.5 &lt;&quot;next&quot;&gt;"' in html and 'data-tip="P = 0.5 &lt;&quot;next&quot;&gt;"' in html
+    assert html.count('tabindex="0"') == 1  # only pieces with something to show take a tap
+    assert ":focus::after{content:attr(data-tip)" in html
+    assert "color:inherit" in html  # no background: the theme's own text colour (dark mode too)
+
+
+def test_a_phone_sees_a_narrow_window_of_readable_columns():
+    text = "x" * 300
+    values = np.zeros((300, 2))
+    assert gates.heatmap_figure([("input", values)], [0], text, window=gates.PHONE_WINDOW)["layout"]["xaxis"]["range"] \
+        == (300 - gates.PHONE_WINDOW - 0.5, 299.5)
+    guesses = [[("a", 0.5)]] * 300
+    assert gates.guesses_figure(guesses, text, gates.PHONE_WINDOW)["layout"]["xaxis"]["range"] == \
+        (300 - gates.PHONE_WINDOW - 0.5, 299.5)
+
+
 # ---------------------------------------------------------------- the page
 
 def heatmap_columns(at) -> list[int]:
@@ -241,7 +281,7 @@ def test_page_follows_typing():
     assert "<script" not in html and "&lt;script&gt;" in html
     at.select_slider(key=f"gates_span_{len(at.text_input(key='gates_text').value)}").set_value((1, 6)).run()
     assert not at.exception, at.exception
-    assert any('title="selected span">script<' in m.value for m in at.markdown)
+    assert any('title="selected span" data-tip="selected span" tabindex="0">script<' in m.value for m in at.markdown)
 
     open_tab(at, "Saturation")
     assert not at.exception, at.exception
