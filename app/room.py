@@ -177,8 +177,8 @@ class RoundInfo:
     ends_at: float | None
     revealed_at: float | None
 
-    def seconds_left(self, now: float) -> float:
-        return max(0.0, (self.ends_at or 0.0) - now)
+    def seconds_left(self, now: float | None = None) -> float:
+        return max(0.0, (self.ends_at or 0.0) - (time.time() if now is None else now))
 
 
 @dataclass(frozen=True)

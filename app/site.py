@@ -22,6 +22,10 @@ PAGES = [
     PageInfo("pages/fake_or_real.py", "Fake or real?", "🎭", "fake-or-real",
              "real review sentences against sentences the LSTM wrote: play from your phone and join "
              "the room leaderboard"),
+    PageInfo("pages/present.py", "Room mode", "📽️", "present",
+             "for the speaker: put one sentence on the projector, the room votes from phones, then the reveal"),
+    PageInfo("pages/play.py", "Join a room", "📱", "play",
+             "for the audience: the room code from the big screen, a nickname, and vote from your phone"),
     PageInfo("pages/lstm_gates.py", "LSTM gates, live", "🔬", "lstm-gates",
              "the input, forget and output gates, cell and hidden state of a character LSTM as you type"),
     PageInfo("pages/playground.py", "LM playground", "✍️", "playground",

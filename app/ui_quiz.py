@@ -142,13 +142,18 @@ def show_reveal(bundle: str, answered: quiz.Round, by: str) -> None:
     result = answered.answer
     points = f"{result.points:+d} point{'s' if abs(result.points) != 1 else ''}"
     (st.success if result.correct else st.error)(f"{'Right' if result.correct else 'Wrong'}! {points}")
+    show_model_view(bundle, answered.sentences, by)
+
+
+def show_model_view(bundle: str, sentences: list[quiz.Sentence], by: str) -> None:
+    """Who wrote each sentence, its GLTR colouring and the model's surprise (the solo reveal and the room's)."""
     lm = ui.language_model(bundle)
     average = supply(bundle).real_average()
-    for number, sentence in enumerate(answered.sentences):
+    for number, sentence in enumerate(sentences):
         shown = quiz.reveal(lm, sentence.text)
         name = "human" if sentence.real else "LSTM"
         with st.container(border=True):
-            label = f"Sentence {'AB'[number]}: " if len(answered.sentences) > 1 else ""
+            label = f"Sentence {'AB'[number]}: " if len(sentences) > 1 else ""
             st.markdown(f"**{label}written by {name}**")
             pieces = shown.by_character if by == "character" else shown.by_word
             st.markdown(pieces_html(pieces), unsafe_allow_html=True)

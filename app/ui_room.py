@@ -1,0 +1,279 @@
+"""Streamlit helpers of room mode: the presenter's screen (pages/present.py) and the phones (pages/play.py).
+
+State lives in SQL (``app/room.py``); the address holds who is who: ``?room=CODE`` for everyone,
+``&key=SECRET`` on the presenter's screen only, ``&player=TOKEN`` on a phone once it has joined (a
+reload or a lost connection comes back as the same player). Each page draws its phase in a full run
+and keeps a small fragment that polls the database every second: it redraws the countdown and the
+counts, and reruns the whole page only when the phase changes.
+"""
+
+from __future__ import annotations
+
+import random
+
+import streamlit as st
+
+from app import quiz, ui_quiz
+from app.highlight import Piece, pieces_html
+from app.room import (
+    COUNTDOWN_RANGE,
+    DEFAULT_COUNTDOWN,
+    MAX_ROUNDS,
+    MIXED,
+    REVEAL,
+    PhoneStatus,
+    RoomError,
+    RoomStore,
+    RoomUnavailable,
+    SplitRow,
+    Standing,
+    difficulty_plan,
+    normalise_code,
+    ordinal,
+)
+
+ROOM_PARAM, KEY_PARAM, PLAYER_PARAM = "room", "key", "player"
+PLAY_PAGE = "play"  # url_path of the phones' page (app/site.py)
+POLL = "1s"  # phones learn of a new round within this
+SHOWN_KEY = "room_shown_phase"  # the phase this session's page was last drawn for
+MESSAGE_KEY = "room_message"  # a refusal to show on the next run (a late vote, say)
+CHOICE_NAMES = {quiz.HUMAN: "🧑 Human", quiz.LSTM: "🤖 LSTM", "A": "A is real", "B": "B is real"}
+
+
+# ---------------------------------------------------------------- the store and the address
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str | None) -> RoomStore:
+    return RoomStore(url)  # a failure raises and is not cached: the next run tries again
+
+
+def store() -> tuple[RoomStore | None, str | None]:
+    """(the rooms' store, None) or (None, why rooms cannot be played)."""
+    try:
+        return _store(ui_quiz.database_url()), None
+    except RoomUnavailable as e:
+        return None, str(e)
+
+
+def param(name: str) -> str | None:
+    value = st.query_params.get(name)
+    return value or None
+
+
+def room_code() -> str | None:
+    return normalise_code(param(ROOM_PARAM)) or None
+
+
+def leave_room() -> None:
+    st.query_params.clear()
+
+
+# ---------------------------------------------------------------- set-up (presenter)
+
+DIFFICULTY_CHOICES = [*quiz.DIFFICULTIES, MIXED]
+
+
+def deal(bundle: str, setting: str, mode: str, count: int) -> list[tuple[str, list[quiz.Sentence]]]:
+    """count rounds from the deck's shared supply, each with its difficulty (MIXED: easy to hard)."""
+    plan = difficulty_plan(setting, count)
+    rng = random.Random()
+    games = {level: iter(ui_quiz.supply(bundle).new_game(level, mode, rng).rounds) for level in dict.fromkeys(plan)}
+    return [(level, next(games[level]).sentences) for level in plan]
+
+
+def create_room(rooms: RoomStore, bundle: str, setting: str, mode: str, count: int, countdown: int) -> None:
+    """Deal the rounds, make the room and put its code and presenter key in this screen's address."""
+    try:
+        with st.spinner("Dealing sentences… (the first game of a deck reads its corpus first)"):
+            dealt = deal(bundle, setting, mode, count)
+        code, secret = rooms.create_room(bundle, mode, setting, dealt, countdown)
+    except (RoomError, RoomUnavailable, RuntimeError, OSError) as e:
+        st.error(f"The room could not be made: {e}")
+        return
+    st.query_params.from_dict({ROOM_PARAM: code, KEY_PARAM: secret})
+    st.rerun()
+
+
+def setup_form(rooms: RoomStore, decks: list[str]) -> None:
+    with st.form("room_setup"):
+        deck_column, difficulty_column, mode_column = st.columns(3)
+        bundle = deck_column.selectbox("Deck", decks, key="room_deck")
+        setting = difficulty_column.radio("Difficulty", DIFFICULTY_CHOICES, index=1, horizontal=True,
+                                          key="room_difficulty", help="mixed: from easy to hard as the game goes on")
+        mode = mode_column.radio("Mode", list(quiz.MODES), format_func=quiz.MODES.get, horizontal=True,
+                                 key="room_mode")
+        count_column, countdown_column = st.columns(2)
+        count = count_column.slider("Rounds", 1, MAX_ROUNDS, 5, key="room_rounds")
+        countdown = countdown_column.number_input("Countdown (seconds)", *COUNTDOWN_RANGE, DEFAULT_COUNTDOWN,
+                                                  key="room_countdown")
+        if st.form_submit_button("Create the room", type="primary"):
+            create_room(rooms, bundle, setting, mode, count, int(countdown))
+
+
+# ---------------------------------------------------------------- drawing
+
+def big_text(text: str, rem: float = 2.0, label: str = "") -> None:
+    """Escaped text in large type (for the projector), optionally under a small label."""
+    if label:
+        st.caption(label)
+    st.markdown(f'<div style="font-size:{rem}rem">{pieces_html([Piece(text, "transparent")])}</div>',
+                unsafe_allow_html=True)
+
+
+def show_sentences(sentences: list[quiz.Sentence], rem: float) -> None:
+    for index, sentence in enumerate(sentences):
+        with st.container(border=True):
+            big_text(sentence.text, rem, f"Sentence {'AB'[index]}" if len(sentences) > 1 else "Human or LSTM?")
+
+
+def show_split(mode: str, rows: list[SplitRow]) -> None:
+    """The room's votes: each choice as a bar, with how many were sure."""
+    total = sum(r.votes for r in rows)
+    for choice in ((quiz.HUMAN, quiz.LSTM) if mode == "single" else ("A", "B")):
+        votes = {r.confidence: r.votes for r in rows if r.choice == choice}
+        count = sum(votes.values())
+        share = count / total if total else 0.0
+        detail = ", ".join(f"{votes.get(c, 0)} {c}" for c in quiz.CONFIDENCES)
+        st.progress(share, text=f"**{CHOICE_NAMES[choice]}**: {count} vote{'s' * (count != 1)} ({share:.0%}) · {detail}")
+
+
+def standing_rows(standings: list[Standing]) -> list[dict]:
+    """Rows for st.dataframe, which shows nicknames as plain text."""
+    return [{"#": s.rank, "player": s.name, "points": s.points, "right": f"{s.correct} of {s.answered}"}
+            for s in standings]
+
+
+def podium(standings: list[Standing]) -> None:
+    medals = ["🥇", "🥈", "🥉"]
+    columns = st.columns(3)
+    for column, medal, standing in zip(columns, medals, standings[:3], strict=False):
+        with column.container(border=True):
+            big_text(f"{medal} {standing.name}", 2.2)
+            st.caption(f"{ordinal(standing.rank)} · {standing.points} points · {standing.correct} right")
+
+
+def show_message() -> None:
+    """A message left by a button callback (callbacks run before the page draws)."""
+    message = st.session_state.pop(MESSAGE_KEY, None)
+    if message:
+        st.warning(message)
+
+
+def rerun_on_change(shown_key: tuple, now_key: tuple) -> None:
+    """Called by a polling fragment: redraw the whole page when the phase it was drawn for is gone."""
+    if now_key != shown_key:
+        st.rerun(scope="app")
+
+
+# ---------------------------------------------------------------- the presenter's buttons
+
+def presenter_action(rooms: RoomStore, action: str, code: str, secret: str) -> None:
+    """Button callback: start / reveal / finish, refused with a message for anyone but the presenter."""
+    try:
+        {"start": rooms.start_round, "reveal": rooms.reveal, "finish": rooms.finish}[action](code, secret)
+    except (RoomError, RoomUnavailable) as e:
+        st.session_state[MESSAGE_KEY] = str(e)
+
+
+# ---------------------------------------------------------------- the phone's buttons
+
+def phone_status(rooms: RoomStore, code: str, token: str | None) -> PhoneStatus | None:
+    """The room's state for this phone, or None after showing why the room cannot be played."""
+    try:
+        status = rooms.phone_status(code, token)
+    except (RoomError, RoomUnavailable) as e:
+        st.error(str(e))
+        return None
+    if status.expired:
+        st.error(f"Room {status.code} has expired: ask for the code on the screen.")
+        return None
+    return status
+
+
+def join(rooms: RoomStore, code: str) -> None:
+    """Button callback: join with the nickname typed; the token goes into the address."""
+    try:
+        token = rooms.join(code, st.session_state.get("room_nickname", ""))
+    except (ValueError, RoomUnavailable) as e:  # a bad nickname, a finished room, a broken database
+        st.session_state[MESSAGE_KEY] = str(e)
+        return
+    st.query_params[PLAYER_PARAM] = token
+
+
+def vote(rooms: RoomStore, code: str, token: str, number: int, picked: int, says_real: bool) -> None:
+    """Button callback: this phone's vote, with the confidence picked; refusals are shown, not raised."""
+    confidence = st.session_state.get("room_confidence") or quiz.CONFIDENCES[0]
+    try:
+        rooms.vote(code, token, number, picked, says_real, confidence)
+    except (RoomError, RoomUnavailable) as e:
+        st.session_state[MESSAGE_KEY] = str(e)
+
+
+def describe_vote(mode: str, vote: dict) -> str:
+    choice = ("A" if vote["picked"] == 0 else "B") if mode == "pair" else (quiz.HUMAN if vote["says_real"] else quiz.LSTM)
+    return f"{CHOICE_NAMES[choice]} ({vote['confidence']})"
+
+
+def player_line(standings: list[Standing], player_id: int) -> str:
+    """ "14th of 63 · 7 points" for this player."""
+    mine = next((s for s in standings if s.player_id == player_id), None)
+    if mine is None:
+        return ""
+    return f"{ordinal(mine.rank)} of {len(standings)} · {mine.points} point{'s' * (abs(mine.points) != 1)}"
+
+
+# ---------------------------------------------------------------- the phone's page
+
+PHONE_CSS = """<style>
+[data-testid="stMainBlockContainer"] {padding-top: 1.5rem;}
+[data-testid="stMain"] h1 {font-size: 1.6rem; padding: 0;}
+.st-key-room_human button, .st-key-room_lstm button, .st-key-room_a button, .st-key-room_b button
+    {min-height: 4.5rem; font-size: 1.5rem;}
+</style>"""
+
+
+def phone_layout() -> None:
+    """Less space above the title, and vote buttons a thumb cannot miss."""
+    st.html(PHONE_CSS)
+
+
+def go_to_room(typed: str) -> None:
+    code = normalise_code(typed)
+    if code:
+        st.query_params.from_dict({ROOM_PARAM: code})
+        st.rerun()
+    st.warning("Type the room code shown on the big screen.")
+
+
+def phone_key(status: PhoneStatus, now: float) -> tuple:
+    """What the phone's page is drawn for: it is redrawn when this changes (a new round, a vote, the reveal,
+    the end of the countdown, a pause)."""
+    return status.phase, status.current, status.vote is not None, status.can_vote(now)
+
+
+def vote_buttons(rooms: RoomStore, status: PhoneStatus, token: str, shown) -> None:
+    left, right = st.columns(2)
+    if len(shown.sentences) == 1:
+        choices = [(left, "🧑 Human", "room_human", 0, True), (right, "🤖 LSTM", "room_lstm", 0, False)]
+    else:
+        choices = [(left, "A is real", "room_a", 0, True), (right, "B is real", "room_b", 1, True)]
+    for column, label, key, picked, says_real in choices:
+        column.button(label, key=key, type="primary", width="stretch", on_click=vote,
+                      args=(rooms, status.code, token, status.current, picked, says_real))
+
+
+def show_result(rooms: RoomStore, status: PhoneStatus) -> None:
+    """After a reveal: right or wrong, the points, the truth; and the player's rank in the room."""
+    if status.phase == REVEAL:
+        shown = rooms.round(status.code, status.current)
+        if len(shown.sentences) == 1:
+            truth = f"It was written by {'a person' if shown.sentences[0].real else 'the LSTM'}."
+        else:
+            truth = f"Sentence {'AB'[[s.real for s in shown.sentences].index(True)]} was the real one."
+        if status.vote is None:
+            st.info(f"You did not vote on this one. {truth}")
+        else:
+            points = status.vote["points"]
+            verdict = f"{'Right' if status.vote['correct'] else 'Wrong'}! {points:+d} point{'s' * (abs(points) != 1)}"
+            (st.success if status.vote["correct"] else st.error)(f"{verdict}. {truth}")
+    big_text(player_line(rooms.standings(status.code), status.player_id), 1.6, "Your place in the room")

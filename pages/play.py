@@ -1,0 +1,80 @@
+"""Room mode on a phone: join with a nickname, vote on each sentence, see if you were right and your rank."""
+
+import time
+
+import streamlit as st
+
+from app import quiz, ui_room
+from app.nicknames import NICKNAME_MAX
+from app.room import LOBBY, OVER, REVEAL, ROUND
+
+ui_room.phone_layout()
+st.title("Join a room")
+rooms, problem = ui_room.store()
+if problem:
+    st.error(problem)
+    st.stop()
+
+code, token = ui_room.room_code(), ui_room.param(ui_room.PLAYER_PARAM)
+status = ui_room.phone_status(rooms, code, token) if code else None
+if status is None:  # no code yet, or one that does not work (the reason is shown above)
+    with st.form("room_code_form"):
+        typed = st.text_input("Room code (it is on the big screen)", max_chars=8, key="room_code_typed")
+        if st.form_submit_button("Go", type="primary", width="stretch"):
+            ui_room.go_to_room(typed)
+    st.stop()
+
+if not status.joined:
+    st.markdown(f"Room **{status.code}**: pick a nickname for the room's board.")
+    ui_room.show_message()
+    st.text_input("Nickname", max_chars=NICKNAME_MAX, key="room_nickname")
+    st.button("Join", type="primary", on_click=ui_room.join, args=(rooms, status.code), key="room_join",
+              width="stretch")
+    st.stop()
+
+now = time.time()
+where = f"round {status.current} of {status.rounds}" if status.current else "lobby"
+ui_room.big_text(f"{rooms.player_name(status.code, token)} · room {status.code} · {where}", 0.9)
+ui_room.show_message()
+
+
+@st.fragment(run_every=ui_room.POLL)
+def live():
+    """Every second, one small query: the countdown, a pause; a new phase redraws the page."""
+    current = ui_room.phone_status(rooms, status.code, token)
+    if current is None:
+        return
+    moment = time.time()
+    if current.paused(moment) and current.phase != OVER:
+        st.warning("The presenter's screen is away: the room is paused until it is back.")
+    elif current.phase == ROUND and current.plays_this_round:
+        left = current.seconds_left(moment)
+        st.markdown(f"⏱ **{left:.0f} s** left" if left > 0 else "⏱ Time's up")
+    ui_room.rerun_on_change(ui_room.phone_key(status, now), ui_room.phone_key(current, moment))
+
+
+live()
+if status.phase == LOBBY:
+    st.info("You're in! Waiting for the first sentence…")
+
+elif status.phase == ROUND and status.can_vote(now):
+    shown = rooms.round(status.code, status.current)
+    ui_room.show_sentences(shown.sentences, 1.25)
+    st.radio("How sure are you?", quiz.CONFIDENCES, horizontal=True, key="room_confidence")
+    ui_room.vote_buttons(rooms, status, token, shown)
+
+elif status.phase == ROUND:
+    if status.vote:
+        st.success(f"Your vote: {ui_room.describe_vote(rooms.room(status.code).mode, status.vote)}. "
+                   f"Waiting for the reveal…")
+    elif not status.plays_this_round:
+        st.info("You joined during this sentence: you play from the next one.")
+    else:
+        st.info("Waiting for the reveal…")
+
+elif status.phase in (REVEAL, OVER):
+    ui_room.show_result(rooms, status)
+    if status.phase == REVEAL:
+        st.info("Waiting for the next sentence…")
+    else:
+        st.subheader("Game over: thanks for playing!")
