@@ -57,6 +57,13 @@ def card_rows() -> list[dict]:
                 figures = "mean accuracy RNN / LSTM: " + ", ".join(
                     f"T={t} {rnn:.0%} / {lstm:.0%}"
                     for t, rnn, lstm in zip(p["delays"], m["mean_accuracy_rnn"], m["mean_accuracy_lstm"], strict=True))
+            elif a.get("kind") == "fake decks":  # app/decks.py: the quiz's stored fakes
+                decks = m.get("decks", {})
+                what = (f"quiz fakes by the {a['writer']} (temperature {a['params']['temperature']:g}), chosen to "
+                        f"match people's sentences: {', '.join(decks)}")
+                figures = f"{' / '.join(str(d['fakes']) for d in decks.values())} fakes of {m['candidates']:,} " \
+                          "candidates; strongest detector " + ", ".join(
+                              f"{name} {max(d['detectors'].values()):.0%}" for name, d in decks.items() if d.get("detectors"))
             else:
                 what, figures = a.get("kind", name), ""
             rows.append({"bundle": bundle, "model": name, "what": what, "figures": figures,

@@ -265,6 +265,30 @@ class LanguageModel:
 
 
     @torch.no_grad()
+    def score_batch(self, texts: list[str], batch_size: int = 64) -> list[TextScore]:
+        """``score`` of many texts, batch_size at a time in one padded forward pass each.
+
+        Padding goes after each text, so it never changes what the model read before: the LSTM
+        reads left to right. Many times faster than one ``score`` per text (deck building scores
+        thousands of sentences).
+        """
+        scores: list[TextScore | None] = [None] * len(texts)
+        by_length = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # texts of a batch pad little
+        for start in range(0, len(texts), batch_size):
+            chunk = by_length[start:start + batch_size]
+            encoded = [self.vocab.encode(DOCUMENT_BREAK + texts[i]) for i in chunk]
+            width = max(map(len, encoded))
+            ids = torch.tensor([e + [0] * (width - len(e)) for e in encoded])
+            log_probs = torch.log_softmax(self.model(ids)[0][:, :-1], dim=-1)
+            chosen = log_probs.gather(2, ids[:, 1:, None])[..., 0]
+            ranks = (log_probs > chosen[..., None]).sum(dim=-1) + 1
+            for row, i in enumerate(chunk):
+                scores[i] = TextScore(text=texts[i], log_probs=chosen[row, :len(texts[i])].numpy(),
+                                      ranks=ranks[row, :len(texts[i])].numpy())
+        return scores
+
+
+    @torch.no_grad()
     def next_char_guesses(self, text: str, k: int = 5) -> list[list[tuple[str, float]]]:
         """After each character of text, the model's k most likely next characters with P."""
         logits, _ = self.model(self.ids(DOCUMENT_BREAK + text))

@@ -46,7 +46,7 @@ from app.nicknames import NICKNAME_MAX, InvalidNickname, distinct_names, validat
 from app.quiz import HUMAN, LSTM, Game
 
 __all__ = ["DATABASE_ENV", "NICKNAME_MAX", "Board", "FooledRow", "InvalidNickname", "Leaderboard",
-           "LeaderboardUnavailable", "PlayerRow", "validate_nickname"]
+           "LeaderboardUnavailable", "PlayerRow", "ordinal", "validate_nickname"]
 PLAYER_ID_MAX = 64
 
 
@@ -129,6 +129,12 @@ class FooledRow:
     @property
     def rate(self) -> float:
         return self.fooled / self.fakes_judged if self.fakes_judged else 0.0
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st: a rank as people say it."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 # ---------------------------------------------------------------- the store

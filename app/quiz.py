@@ -1,56 +1,38 @@
-"""Fake or real? The guessing game: decks, fake sentences, rounds, points and the reveal.
+"""Fake or real? The guessing game: difficulties, the supply of sentences, rounds, points, the reveal.
 
-A deck pairs a corpus with the character LSTM trained on it. Real sentences come from the
-corpus's TEST split (the model never trained on them); fakes are sampled from the LSTM and kept
-only when they pass every filter:
+A game deals real sentences from the corpus's TEST split (the model never trained on them) and
+fakes the LSTM wrote. For the committed models the fakes come from stored decks, written and
+chosen at training time (``app/decks.py``): dealing is instant and no text is generated while
+serving. A model trained in the app has no stored deck: its fakes are written live, in the
+background, by a ``FakePool`` (``app/fakes.py``).
 
-* length: 8-30 words, like the real ones;
-* vocabulary: every word occurs in the training split (no invented words to give it away; the
-  sampler is already held to known words by ``KnownWordsOnly``, the filter re-checks);
-* memorisation: no 8-word span is copied from the training split (the model must write, not recite);
-* best-of-n: of n survivors, the one the model itself finds most likely.
-
-Difficulty is the sampling temperature: lower reads more fluently to people, although a
-character n-gram classifier finds those blander fakes easier to spot (bench/detectability.py). A ``FakePool`` per (deck, difficulty) makes fakes in a
-background thread ahead of time, so a round starts at once. Everything else here is plain data:
-a ``Game`` is a list of ``Round``s, each answered with a guess and a confidence.
+A difficulty is a deck, named by how detectable it is, as measured (``app/detectors.py``):
+"hard" is the deck whose likelihood profile best matches people's sentences. Everything else
+here is plain data: a ``Game`` is a list of ``Round``s, each answered with a guess and a
+confidence.
 """
 
 from __future__ import annotations
 
-import atexit
 import hashlib
+import queue
 import random
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from app import store
-from app.charlm import LanguageModel, sample_batch
-from app.corpus import (
-    FASHION,
-    FASHION_ENV,
-    FASHION_FILE,
-    WIKI,
-    Corpus,
-    fashion_corpus_path,
-    load_corpus,
-    normalise,
-    split_sentences,
-    tokenize,
-)
+from app import decks, store
+from app.charlm import LanguageModel, TextScore
+from app.corpus import FASHION, FASHION_ENV, FASHION_FILE, WIKI, fashion_corpus_path, load_corpus
+from app.fakes import FakePool, TrainingText
 from app.highlight import Piece, rank_bucket
 
-MIN_WORDS, MAX_WORDS = 8, 30
-COPY_SPAN = 8  # a fake sharing this many consecutive words with the training split is "copied"
 ROUNDS_PER_GAME = 10
-SAMPLE_LENGTH = 320  # characters per sampled document: long enough for a few sentences
 
 
 # ---------------------------------------------------------------- settings players choose
@@ -58,16 +40,22 @@ SAMPLE_LENGTH = 320  # characters per sampled document: long enough for a few se
 @dataclass(frozen=True)
 class Difficulty:
     name: str
-    temperature: float
-    description: str
+    description: str  # what the deck is, in a player's words
+    chosen_by: str  # how its fakes were chosen (app/decks.py SELECTIONS)
 
 
-# Lower temperature: the model picks its likeliest characters, so fakes read more fluently.
+# From the most detectable deck to the least (bench/detectability.py measures them).
 DIFFICULTIES = {
-    "easy": Difficulty("easy", 1.1, "bold sampling: odd word choices give it away"),
-    "normal": Difficulty("normal", 0.9, "close to the model's own voice"),
-    "hard": Difficulty("hard", 0.7, "cautious sampling: fluent, plain sentences"),
+    "easy": Difficulty("easy", "the fakes least like people's sentences to the model",
+                       "matched to real sentences in surface habits only, from the third of the samples whose "
+                       "likelihood profile is least like people's"),
+    "normal": Difficulty("normal", "fakes as surprising to the model as people's sentences, on average",
+                         "matched in surface habits and mean log-prob per character (likelihood-matched rejection)"),
+    "hard": Difficulty("hard", "fakes whose whole likelihood profile matches people's",
+                       "matched in surface habits and the whole likelihood profile: log-prob mean, spread, "
+                       "minimum and GLTR rank fractions"),
 }
+DEFAULT_DIFFICULTY = "normal"
 MODES = {"single": "Human or LSTM?", "pair": "Which is real?"}
 HUMAN, LSTM = "human", "lstm"
 
@@ -75,266 +63,6 @@ HUMAN, LSTM = "human", "lstm"
 # saying "sure" only when you are right more than 2 times in 3 (2p - 3(1 - p) > p - (1 - p)).
 POINTS = {"think so": (1, -1), "sure": (2, -3)}
 CONFIDENCES = tuple(POINTS)
-# Best-of-n by likelihood makes fakes read more smoothly but also more generic: in
-# bench/detectability.py a character n-gram classifier tells normal fakes apart 54% of the time
-# with n = 1, 64% with n = 2 and 69-71% with n = 4 (fashion deck, 200 + 200 sentences).
-BEST_OF = 2
-
-
-# ---------------------------------------------------------------- decks
-
-@dataclass
-class Deck:
-    """What the game needs from a corpus, built once per process."""
-
-    name: str
-    real_sentences: list[str]  # test split, 8-30 words, deduplicated
-    training_vocabulary: frozenset[str]
-    training_spans: np.ndarray  # sorted hashes of every COPY_SPAN-word span of the training split
-    word_prefixes: frozenset[str]  # every prefix of every training word (for KnownWordsOnly)
-
-    def has_copied_span(self, words: list[str]) -> bool:
-        hashes = span_hashes(words)
-        if not len(hashes) or not len(self.training_spans):
-            return False
-        found = np.minimum(np.searchsorted(self.training_spans, hashes), len(self.training_spans) - 1)
-        return bool(np.any(self.training_spans[found] == hashes))
-
-
-def span_hashes(words: list[str]) -> np.ndarray:
-    """A 64-bit hash of every COPY_SPAN-word window of words (Python's hash: stable within a process)."""
-    spans = [" ".join(words[i:i + COPY_SPAN]) for i in range(len(words) - COPY_SPAN + 1)]
-    return np.fromiter((hash(s) for s in spans), dtype=np.int64, count=len(spans))
-
-
-def word_count_in_range(sentence: str) -> bool:
-    return MIN_WORDS <= len(tokenize(sentence)) <= MAX_WORDS
-
-
-def real_sentences(corpus: Corpus) -> list[str]:
-    """Test-split sentences of the right length, first copy of each (case and spacing ignored)."""
-    seen, kept = set(), []
-    for sentence in corpus.sentences("test"):
-        sentence = normalise(sentence)
-        key = " ".join(tokenize(sentence))
-        if key not in seen and word_count_in_range(sentence):
-            seen.add(key)
-            kept.append(sentence)
-    return kept
-
-
-def build_deck(corpus: Corpus) -> Deck:
-    vocabulary: set[str] = set()
-    hashes = []
-    for document in corpus.split("train"):
-        words = tokenize(document)
-        vocabulary.update(words)
-        hashes.append(span_hashes(words))
-    spans = np.unique(np.concatenate(hashes)) if hashes else np.empty(0, dtype=np.int64)
-    prefixes = frozenset(word[:i] for word in vocabulary for i in range(1, len(word) + 1))
-    return Deck(corpus.name, real_sentences(corpus), frozenset(vocabulary), spans, prefixes)
-
-
-# ---------------------------------------------------------------- fakes
-
-def is_word_char(char: str) -> bool:
-    """Characters that make up words for ``corpus.tokenize``: letters, digits, inner ' and -."""
-    return char.isalnum() or char in "'-"
-
-
-class KnownWordsOnly:
-    """A sampling constraint: every word the model writes is a word of the training split.
-
-    While a sample is inside a word, it may only continue with a character that keeps the word
-    a prefix of some known word, and may only end the word where it is a whole known word. The
-    model still chooses among what is allowed, by its own probabilities. (Without this the small
-    wiki-sample model almost never writes a sentence free of invented words.)
-    """
-
-    def __init__(self, lm: LanguageModel, prefixes: frozenset[str], words: frozenset[str]):
-        self.chars = lm.vocab.chars
-        self.prefixes, self.words = prefixes, words
-        self.word_char = torch.tensor([is_word_char(c) for c in self.chars])
-        self._masks: dict[str, torch.Tensor] = {}
-        self.current: list[str] = []
-
-    def start(self, count: int) -> None:
-        self.current = [""] * count  # the word each sample is in the middle of (lower case)
-
-    def mask_after(self, prefix: str) -> torch.Tensor:
-        mask = self._masks.get(prefix)
-        if mask is None:
-            can_end = prefix == "" or prefix in self.words
-            mask = torch.tensor([(prefix + c.lower()) in self.prefixes if is_word_char(c) else can_end
-                                 for c in self.chars])
-            mask[0] = False
-            if not bool(mask.any()):  # a dead end the character set cannot finish: let the filter judge
-                mask[1:] = True
-            self._masks[prefix] = mask
-        return mask
-
-    def allowed(self) -> torch.Tensor:
-        return torch.stack([self.mask_after(prefix) for prefix in self.current])
-
-    def advance(self, next_ids: list[int]) -> None:
-        for i, char_id in enumerate(next_ids):
-            char = self.chars[char_id]
-            self.current[i] = self.current[i] + char.lower() if is_word_char(char) else ""
-
-
-@dataclass
-class FilterCounts:
-    """How many sampled sentences each filter turned away (the first failing filter counts)."""
-
-    sampled: int = 0
-    unfinished: int = 0  # the sample ran out before the sentence ended
-    length: int = 0
-    unknown_word: int = 0
-    copied: int = 0
-    passed: int = 0
-    kept: int = 0  # after best-of-n
-
-    def add(self, other: FilterCounts) -> None:
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-_SENTENCE_ENDING = re.compile(r"[.!?][\"')\]]*$")
-
-
-def rejection_reason(sentence: str, deck: Deck) -> str | None:
-    """Which filter a sampled sentence fails (a FilterCounts field name), or None if it passes."""
-    if not _SENTENCE_ENDING.search(sentence):
-        return "unfinished"
-    words = tokenize(sentence)
-    if not MIN_WORDS <= len(words) <= MAX_WORDS:
-        return "length"
-    if any(w not in deck.training_vocabulary for w in words):
-        return "unknown_word"
-    if deck.has_copied_span(words):
-        return "copied"
-    return None
-
-
-@dataclass(frozen=True)
-class Fake:
-    text: str
-    nats_per_char: float  # the model's own surprise at it (temperature 1)
-
-
-def generate_fakes(lm: LanguageModel, deck: Deck, difficulty: Difficulty, streams: int = 32,
-                   seed: int = 0, best_of: int = BEST_OF, counts: FilterCounts | None = None) -> list[Fake]:
-    """One batch of sampled documents -> the fakes that survive the filters and best-of-n.
-
-    Sentences are cut from whole sampled documents (after the first, they start mid-text as
-    real test sentences do); the last one of a sample may be unfinished and is dropped.
-    """
-    counts = counts if counts is not None else FilterCounts()
-    survivors = []
-    constraint = KnownWordsOnly(lm, deck.word_prefixes, deck.training_vocabulary)
-    for sample in sample_batch(lm, streams, SAMPLE_LENGTH, difficulty.temperature, seed=seed,
-                               constraint=constraint, should_stop=_shutting_down.is_set):
-        for sentence in split_sentences(normalise(sample)):
-            counts.sampled += 1
-            reason = rejection_reason(sentence, deck)
-            if reason is None:
-                counts.passed += 1
-                survivors.append(sentence)
-            else:
-                setattr(counts, reason, getattr(counts, reason) + 1)
-    fakes = []
-    for start in range(0, len(survivors) - best_of + 1, best_of):
-        scored = [Fake(s, lm.score(s).nats_per_char) for s in survivors[start:start + best_of]]
-        fakes.append(min(scored, key=lambda fake: fake.nats_per_char))
-    counts.kept += len(fakes)
-    return fakes
-
-
-# Background samplers must be stopped before the interpreter exits: a torch computation still
-# running in a daemon thread at shutdown aborts the process.
-_shutting_down = threading.Event()
-_producers: list[threading.Thread] = []
-
-
-@atexit.register
-def _stop_producers() -> None:
-    _shutting_down.set()
-    for thread in list(_producers):
-        thread.join(timeout=30)
-
-
-class FakePool:
-    """Fakes of one deck and difficulty, made ahead of time by a background thread.
-
-    Players share the pool: a game draws fakes at random (without repeats inside the game), so
-    thirty players starting together wait for nobody. The pool grows to ``capacity``, then the
-    thread rests. If a game needs more fakes than are ready, the caller makes them itself.
-    """
-
-    def __init__(self, lm: LanguageModel, deck: Deck, difficulty: Difficulty,
-                 capacity: int = 200, ahead: int = 30, streams: int = 32, seed: int = 0):
-        self.lm, self.deck, self.difficulty = lm, deck, difficulty
-        self.capacity, self.ahead, self.streams = capacity, ahead, streams
-        self.handed_out = 0
-        self.counts = FilterCounts()
-        self._fakes: list[Fake] = []
-        self._texts: set[str] = set()
-        self._lock = threading.Lock()
-        self._next_seed = seed
-        self._thread: threading.Thread | None = None
-
-    def __len__(self) -> int:
-        return len(self._fakes)
-
-    def fakes(self) -> list[Fake]:
-        with self._lock:
-            return list(self._fakes)
-
-    def produce_once(self) -> int:
-        """Sample one batch and add its new fakes; returns how many were added."""
-        with self._lock:
-            seed, self._next_seed = self._next_seed, self._next_seed + 1
-        counts = FilterCounts()
-        fakes = generate_fakes(self.lm, self.deck, self.difficulty, self.streams, seed, counts=counts)
-        with self._lock:
-            self.counts.add(counts)
-            new = [f for f in fakes if f.text not in self._texts]
-            self._fakes.extend(new)
-            self._texts.update(f.text for f in new)
-        return len(new)
-
-    def start(self) -> None:
-        """Fill the pool in a daemon thread (idempotent)."""
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._thread = threading.Thread(target=self._fill, name=f"fakes-{self.deck.name}-{self.difficulty.name}",
-                                            daemon=True)
-            self._thread.start()
-            _producers[:] = [t for t in _producers if t.is_alive()] + [self._thread]
-
-    @property
-    def target(self) -> int:
-        """How many fakes to have ready: a head start, growing as games draw on the pool."""
-        return min(self.capacity, self.ahead + 2 * self.handed_out)
-
-    def _fill(self) -> None:
-        misses = 0  # batches in a row that added nothing: the model has run dry
-        while len(self) < self.target and misses < 50 and not _shutting_down.is_set():
-            misses = 0 if self.produce_once() else misses + 1
-
-    def take(self, count: int, rng: random.Random, max_batches: int = 200) -> list[Fake]:
-        """count distinct fakes at random; made here and now if the pool is short."""
-        for _ in range(max_batches):
-            if len(self) >= count:
-                break
-            self.produce_once()
-        with self._lock:
-            fakes = list(self._fakes)
-            if len(fakes) < count:
-                raise RuntimeError(f"the {self.deck.name} model wrote only {len(fakes)} usable fakes")
-            self.handed_out += count
-        return rng.sample(fakes, count)
 
 
 # ---------------------------------------------------------------- decks on offer
@@ -364,83 +92,145 @@ def playable_decks(bundles: list[str]) -> tuple[list[str], list[str]]:
 
 
 class GameSupply:
-    """Everything one deck's games draw on, shared by all players of a process.
+    """Everything one bundle's games draw on, shared by all players of a process.
 
-    ``warm`` returns at once: the deck (corpus read, vocabulary, copy index) is built and the
-    difficulty's fake pool starts filling in a background thread. ``new_game`` waits for them.
+    Real sentences are dealt round-robin from a shuffled order (``decks.Dealer``), fakes from
+    the stored decks of each writer the same way, so a room's players see different sentences.
+    ``warm`` returns at once and reads the corpus in a background thread; ``new_game`` waits
+    for it. Reveals are computed once per sentence, in the background right after a deal.
     """
 
-    def __init__(self, lm: LanguageModel, corpus: str, pool_capacity: int = 200):
-        self.lm, self.corpus, self.pool_capacity = lm, corpus, pool_capacity
-        self._deck: Deck | None = None
-        self._deck_ready = threading.Event()
-        self._deck_error: Exception | None = None
-        self._pools: dict[str, FakePool] = {}
+    def __init__(self, bundle: str, lm: LanguageModel, corpus: str, stored: dict[str, decks.StoredDecks] | None = None,
+                 real_average: float | None = None):
+        self.bundle, self.lm, self.corpus = bundle, lm, corpus
+        self.stored = stored or {}  # writer -> its stored decks
+        self._real_average = real_average
+        self._reals: decks.Dealer | None = None
+        self._fakes: dict[tuple[str, str], decks.Dealer] = {}
+        self._pool: FakePool | None = None  # live fakes, for a bundle without stored decks
+        self._ready = threading.Event()
+        self._error: Exception | None = None
         self._lock = threading.Lock()
-        self._builder: threading.Thread | None = None
-        self._warming: set[str] = set()
-        self._real_average: float | None = None
-        self._average_lock = threading.Lock()  # the first reveals of a room arrive together
+        self._reader: threading.Thread | None = None
+        self._reveals: OrderedDict[str, Reveal] = OrderedDict()  # the most recently used last
+        self._reveals_lock = threading.Lock()
+        self._to_reveal: queue.Queue[list[str]] = queue.Queue()
+        self._revealer: threading.Thread | None = None
 
-    def _build_deck(self) -> None:
+    @classmethod
+    def of(cls, bundle: str, lm: LanguageModel) -> GameSupply:
+        """A bundle's supply, with its stored decks (those chosen with the LM it serves now)."""
+        stored = {w: d for w in decks.stored_writers(bundle) if (d := decks.load_stored_decks(bundle, w))}
+        average = next((d.real_average for d in stored.values() if d.real_average is not None), None)
+        return cls(bundle, lm, deck_corpus(bundle), stored, average)
+
+    @property
+    def writers(self) -> list[str]:
+        return list(self.stored) or [decks.CHAR_LSTM]
+
+    def _read(self) -> None:
         try:
-            self._deck = build_deck(load_corpus(self.corpus))
+            corpus = load_corpus(self.corpus)
+            self._reals = decks.Dealer(decks.real_sentences(corpus, "test"))
+            if not self.stored:  # live fakes need the filters' view of the training split
+                self._pool = FakePool(self.lm, TrainingText.of(corpus), name=corpus.name)
+                self._pool.start()
         except Exception as e:  # noqa: BLE001 - handed to whoever waits for the deck
-            self._deck_error = e
+            self._error = e
         finally:
-            self._deck_ready.set()
-        if self._deck is not None:
-            self.real_average()  # measured now, so the first reveal does not wait for it
+            self._ready.set()
+        if self._error is None:
+            self.real_average()  # measured now (live decks), so the first reveal does not wait for it
 
-    def _start_building(self) -> None:
+    def warm(self, difficulty: str = DEFAULT_DIFFICULTY) -> None:
+        """Start reading the corpus (and writing live fakes if need be); never blocks."""
         with self._lock:
-            if self._builder is None:
-                self._builder = threading.Thread(target=self._build_deck, name=f"deck-{self.corpus}", daemon=True)
-                self._builder.start()
+            if self._reader is None:
+                self._reader = threading.Thread(target=self._read, name=f"deck-{self.corpus}", daemon=True)
+                self._reader.start()
 
-    def warm(self, difficulty: str) -> None:
-        """Start building the deck and filling this difficulty's pool; never blocks."""
-        self._start_building()
+    def wait(self) -> None:
+        """Until the real sentences are ready (re-raises what reading the corpus raised)."""
+        self.warm()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+
+    def ready(self) -> bool:
+        return self._ready.is_set() and self._error is None
+
+    def fake_dealer(self, writer: str, difficulty: str) -> decks.Dealer | None:
+        if writer not in self.stored:
+            return None
         with self._lock:
-            if difficulty in self._warming:
-                return
-            self._warming.add(difficulty)
-        threading.Thread(target=lambda: self.pool(difficulty).start(), daemon=True).start()
+            key = (writer, difficulty)
+            if key not in self._fakes:
+                self._fakes[key] = decks.Dealer(self.stored[writer].texts(difficulty))
+            return self._fakes[key]
 
-    def deck(self) -> Deck:
-        """The deck, waiting for it to be built if need be (re-raises what building raised)."""
-        self._start_building()
-        self._deck_ready.wait()
-        if self._deck_error is not None:
-            raise self._deck_error
-        return self._deck
+    def deal_fakes(self, count: int, difficulty: str, writer: str, rng: random.Random) -> list[str]:
+        dealer = self.fake_dealer(writer, difficulty)
+        if dealer is not None:
+            return dealer.deal(count)
+        if self._pool is None:
+            raise RuntimeError(f"no stored {writer} deck for this model and no live writer")
+        return self._pool.take(count, rng)
 
-    def pool(self, difficulty: str) -> FakePool:
-        deck = self.deck()
-        with self._lock:
-            if difficulty not in self._pools:
-                self._pools[difficulty] = FakePool(self.lm, deck, DIFFICULTIES[difficulty], self.pool_capacity)
-            return self._pools[difficulty]
-
-    def ready_fakes(self, difficulty: str) -> int:
-        """How many fakes are waiting (0 while the deck is still being read)."""
-        if not self._deck_ready.is_set():
-            return 0
-        with self._lock:
-            pool = self._pools.get(difficulty)
-        return len(pool) if pool else 0
-
-    def new_game(self, difficulty: str, mode: str, rng: random.Random) -> Game:
-        pool = self.pool(difficulty)
-        game = new_game(self.deck(), pool, mode, rng)
-        pool.start()  # keep making fresh fakes for the next players
+    def new_game(self, difficulty: str, mode: str, rng: random.Random, writer: str = decks.CHAR_LSTM) -> Game:
+        if difficulty not in DIFFICULTIES:
+            raise ValueError(f"difficulty must be one of {list(DIFFICULTIES)}, not {difficulty!r}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {list(MODES)}, not {mode!r}")
+        self.wait()
+        fakes_needed = ROUNDS_PER_GAME if mode == "pair" else ROUNDS_PER_GAME // 2
+        reals_needed = ROUNDS_PER_GAME if mode == "pair" else ROUNDS_PER_GAME - fakes_needed
+        fakes = self.deal_fakes(fakes_needed, difficulty, writer, rng)
+        game = new_game(self._reals.deal(reals_needed), fakes, mode, rng, difficulty, writer, self.bundle)
+        self._reveal_ahead([s.text for r in game.rounds for s in r.sentences])  # ready before the first answer
         return game
 
+    REVEALS_KEPT = 3000  # the most recently shown reveals kept per process (about 1 MB per 100)
+
+    def reveals(self, texts: list[str]) -> list[Reveal]:
+        """reveal() of each text, each computed once per process (all texts of a call in one batch)."""
+        with self._reveals_lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._reveals]
+        fresh = dict(zip(missing, map(reveal_of, self.lm.score_batch(missing)), strict=True)) if missing else {}
+        with self._reveals_lock:
+            self._reveals.update(fresh)
+            shown = [fresh.get(t) or self._reveals.get(t) for t in texts]
+            for text in texts:
+                self._reveals.move_to_end(text)
+            while len(self._reveals) > self.REVEALS_KEPT:
+                self._reveals.popitem(last=False)
+        return shown
+
+    def _reveal_ahead(self, texts: list[str]) -> None:
+        """Queue a game's sentences for one background thread, which scores what piled up in one
+        batch: a room's hundred New games cost a few batches, not a hundred threads."""
+        self._to_reveal.put(texts)
+        with self._lock:
+            if self._revealer is None or not self._revealer.is_alive():
+                self._revealer = threading.Thread(target=self._reveal_queued, name="reveals", daemon=True)
+                self._revealer.start()
+
+    def _reveal_queued(self) -> None:
+        while True:
+            try:
+                texts = self._to_reveal.get(timeout=5)
+            except queue.Empty:
+                return  # idle: the thread ends; the next deal starts another
+            while not self._to_reveal.empty():
+                texts += self._to_reveal.get_nowait()
+            self.reveals(texts)
+
     def real_average(self) -> float:
-        """Mean nats/char of real test sentences: the yardstick shown in every reveal."""
-        with self._average_lock:
+        """Mean nats/char of real test sentences: the yardstick shown in every reveal (stored
+        with the decks; measured on 200 sentences for a live deck)."""
+        with self._lock:
             if self._real_average is None:
-                self._real_average = average_nats_per_char(self.lm, self.deck().real_sentences)
+                self.wait()
+                self._real_average = decks.average_nats_per_char(self.lm, self._reals.items)
             return self._real_average
 
 
@@ -513,6 +303,7 @@ class Game:
     mode: str
     rounds: list[Round]
     started_at: float = field(default_factory=time.time)
+    writer: str = decks.CHAR_LSTM  # who wrote the fakes (decks.WRITERS)
 
     @property
     def current(self) -> int | None:
@@ -551,23 +342,21 @@ class Game:
         return rows
 
 
-def new_game(deck: Deck, pool: FakePool, mode: str, rng: random.Random,
-             rounds: int = ROUNDS_PER_GAME) -> Game:
-    """A fresh game. Single mode: half the rounds real, half fake, shuffled; pair mode: a real
-    and a fake in every round, in random order."""
+def new_game(reals: list[str], fakes: list[str], mode: str, rng: random.Random, difficulty: str = DEFAULT_DIFFICULTY,
+             writer: str = decks.CHAR_LSTM, deck: str = "") -> Game:
+    """A game of the dealt sentences. Single mode: one sentence a round, reals and fakes
+    shuffled together; pair mode: a real and a fake in every round, in random order."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {list(MODES)}, not {mode!r}")
-    fakes_needed = rounds if mode == "pair" else rounds // 2
-    reals_needed = rounds if mode == "pair" else rounds - fakes_needed
-    fakes = [Sentence(f.text, real=False) for f in pool.take(fakes_needed, rng)]
-    reals = [Sentence(t, real=True) for t in rng.sample(deck.real_sentences, reals_needed)]
+    real = [Sentence(t, real=True) for t in reals]
+    fake = [Sentence(t, real=False) for t in fakes]
     if mode == "pair":
-        game_rounds = [Round(rng.sample([real, fake], 2)) for real, fake in zip(reals, fakes, strict=True)]
+        game_rounds = [Round(rng.sample([r, f], 2)) for r, f in zip(real, fake, strict=True)]
     else:
-        sentences = reals + fakes
+        sentences = real + fake
         rng.shuffle(sentences)
         game_rounds = [Round([s]) for s in sentences]
-    return Game(deck.name, pool.difficulty.name, mode, game_rounds)
+    return Game(deck, difficulty, mode, game_rounds, writer=writer)
 
 
 # ---------------------------------------------------------------- the reveal
@@ -583,7 +372,12 @@ class Reveal:
 
 
 def reveal(lm: LanguageModel, text: str) -> Reveal:
-    score = lm.score(text)
+    return reveal_of(lm.score(text))
+
+
+def reveal_of(score: TextScore) -> Reveal:
+    """The reveal of a scored text (``GameSupply.reveals`` scores a game's sentences in one batch)."""
+    text = score.text
     by_character = []
     for char, rank, log_p in zip(text, score.ranks.tolist(), score.log_probs.tolist(), strict=True):
         bucket, colour = rank_bucket(rank)
@@ -605,9 +399,3 @@ def reveal(lm: LanguageModel, text: str) -> Reveal:
         by_word.append(Piece(text[position:], "transparent"))
     rank_counts = Counter(rank_bucket(r)[0] for r in score.ranks.tolist())
     return Reveal(by_character, by_word, score.nats_per_char, dict(rank_counts))
-
-
-def average_nats_per_char(lm: LanguageModel, sentences: list[str], limit: int = 200) -> float:
-    """Mean nats/char over (up to limit of) sentences, weighting each sentence equally."""
-    sample = sentences[:limit]
-    return float(np.mean([lm.score(s).nats_per_char for s in sample])) if sample else float("nan")

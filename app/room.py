@@ -250,11 +250,6 @@ class SplitRow:
     votes: int
 
 
-def ordinal(number: int) -> str:
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    return f"{number}{suffix}"
-
-
 def difficulty_plan(setting: str, count: int) -> list[str]:
     """The difficulty of each round: one throughout, or MIXED from easy to hard in even blocks."""
     if setting != MIXED:

@@ -36,7 +36,7 @@ from app import store
 from app.corpus import FASHION, WIKI, Corpus, CorpusError, load_corpus
 
 CHECKPOINTS = Path(os.environ.get("ATELIER_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
-STAGES = ("embeddings", "lm", "projections")
+STAGES = ("embeddings", "lm", "projections", "decks")
 ARCHITECTURES = {"skipgram": 1, "cbow": 0}  # artifact name -> gensim's sg flag
 STAGING = ".staging"  # under model_store/user/: not a bundle name (safe_name never starts with ".")
 
@@ -296,6 +296,20 @@ def train_lm(corpus: Corpus, bundle: str, seed: int, minutes: float | None,
                  "curves": asdict(history) | {"seconds": round(history.seconds, 1)}})
 
 
+def prepare_decks(corpus: Corpus, bundle: str, lm_bundle: str, seed: int):
+    """The quiz's fake decks for the LM in lm_bundle (see app/decks.py): the long part, sampling
+    candidates into a resumable checkpoint named after the LM, runs before the bundle is staged."""
+    from app import decks
+    from app.detectors import grade_decks
+
+    lm = store.load_language_model(store.verified_path(lm_bundle, "lm"))
+    lm_sha = store.artifact_card(lm_bundle, "lm")["sha256"]
+    checkpoint = CHECKPOINTS / bundle / f"decks-{decks.CHAR_LSTM}-{lm_sha[:12]}.jsonl"
+    prepared = decks.prepare_decks(corpus, lm, checkpoint, seed=seed)
+    grade_decks(corpus, lm, prepared)
+    return prepared, lm_sha
+
+
 def train_projections(bundle: str, seed: int, words: int, progress: Progress | None = None,
                       should_stop: StopAsked | None = None) -> dict:
     """t-SNE and PCA of the most frequent words of each word2vec model the bundle holds."""
@@ -484,11 +498,12 @@ def main(argv: list[str] | None = None) -> int:
             train_projections("glove", args.seed, args.projection_words)
         return 0
     try:
-        corpus = load_corpus(args.corpus, text_column=args.text_column) if {"embeddings", "lm"} & set(stages) else None
+        corpus = load_corpus(args.corpus, text_column=args.text_column) if {"embeddings", "lm", "decks"} & set(stages) else None
     except CorpusError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     recover_staging()
+    ready_decks = prepare_decks(corpus, bundle, bundle, args.seed) if "decks" in stages and "lm" not in stages else None
     with staged_bundle(bundle) as staging:
         if "embeddings" in stages:
             train_embeddings(corpus, staging, args.seed, vector_size=args.vector_size, window=args.window,
@@ -498,6 +513,11 @@ def main(argv: list[str] | None = None) -> int:
                      checkpoint=checkpoint_path(bundle, args.lm_hidden, args.lm_layers))
         if "projections" in stages:
             train_projections(staging, args.seed, args.projection_words)
+        if "decks" in stages:
+            from app.decks import write_decks
+
+            prepared, lm_sha = ready_decks or prepare_decks(corpus, bundle, staging, args.seed)
+            write_decks(staging, prepared, lm_sha, seed=args.seed, corpus=corpus.card())
     return 0
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 
 import streamlit as st
 
 from app import models, quiz, store, ui
 from app.corpus import CorpusError
 from app.highlight import Piece, pieces_html, rank_legend_html
-from app.leaderboard import DATABASE_ENV, FooledRow, Leaderboard, LeaderboardUnavailable, PlayerRow
+from app.leaderboard import DATABASE_ENV, Board, FooledRow, Leaderboard, LeaderboardUnavailable, PlayerRow, ordinal
 
 GAME, REVEALING, SAVED = "quiz_game", "quiz_revealing", "quiz_saved_game_id"
+PLAYER = "quiz_player"  # this browser session's id on the board
 
 
 # ---------------------------------------------------------------- process-wide resources
@@ -114,7 +116,7 @@ def save_score(board: Leaderboard, nickname: str) -> bool:
     if current is None or st.session_state.get(SAVED):
         return False
     try:
-        st.session_state[SAVED] = board.record_game(current, nickname)
+        st.session_state[SAVED] = board.record_game(current, nickname, player=player_id())
         return True
     except (ValueError, LeaderboardUnavailable) as e:
         st.warning(str(e))
@@ -176,10 +178,24 @@ def saved() -> bool:
 FOOLED_COLUMNS = {"fooled": st.column_config.ProgressColumn("fooled", format="percent", min_value=0, max_value=1)}
 
 
+def player_id() -> str:
+    """Who this browser session is on the board: two players who pick one nickname stay two rows."""
+    return st.session_state.setdefault(PLAYER, secrets.token_urlsafe(12))
+
+
 def player_rows(players: list[PlayerRow]) -> list[dict]:
     """Rows for st.dataframe, which shows nicknames as plain text (never as HTML or markdown)."""
-    return [{"#": rank, "player": p.nickname, "best score": p.best_score, "games": p.games,
-             "accuracy": f"{p.accuracy:.0%}"} for rank, p in enumerate(players, 1)]
+    return [{"#": p.rank, "player": p.nickname, "best score": p.best_score, "games": p.games,
+             "accuracy": f"{p.accuracy:.0%}"} for p in players]
+
+
+def board_caption(board: Board) -> str:
+    """How many are on the board, and where this player stands (also outside the top rows)."""
+    everyone = f"Top {len(board.top)} of {board.players} player{'s' * (board.players != 1)}."
+    if board.me is None:
+        return everyone
+    return (f"{everyone} You ({board.me.nickname}): {ordinal(board.me.rank)} of {board.players}, "
+            f"best score {board.me.best_score}.")
 
 
 def fooled_rows(rows: list[FooledRow]) -> list[dict]:

@@ -15,6 +15,7 @@ import streamlit as st
 
 from app import quiz, ui_quiz
 from app.highlight import Piece, pieces_html
+from app.leaderboard import ordinal
 from app.room import (
     COUNTDOWN_RANGE,
     DEFAULT_COUNTDOWN,
@@ -29,7 +30,6 @@ from app.room import (
     Standing,
     difficulty_plan,
     normalise_code,
-    ordinal,
 )
 
 ROOM_PARAM, KEY_PARAM, PLAYER_PARAM = "room", "key", "player"

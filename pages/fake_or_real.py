@@ -74,20 +74,21 @@ else:
 
 @st.fragment(run_every="5s")
 def room_leaderboard():
-    st.subheader(f"The room · {bundle}")
+    st.subheader(f"The room · {bundle} · {difficulty}")
     board, problem = ui_quiz.leaderboard()
     if problem:
         st.warning(problem)
         return
     try:
-        players, fooled = board.top_players(deck=bundle), board.fooled_rate(deck=bundle)
+        standings, fooled = board.board(bundle, difficulty, ui_quiz.player_id()), board.fooled_rate(deck=bundle)
     except LeaderboardUnavailable as e:
         st.warning(str(e))
         return
-    if not players:
-        st.caption("No games yet: be the first on the board.")
+    if not standings.top:
+        st.caption(f"No {difficulty} games yet: be the first on the board.")
         return
-    st.dataframe(ui_quiz.player_rows(players), hide_index=True, key="quiz_top_players")
+    st.dataframe(ui_quiz.player_rows(standings.top), hide_index=True, key="quiz_top_players")
+    st.caption(ui_quiz.board_caption(standings))
     st.markdown("**How often the room was fooled** (fakes taken for human)")
     st.dataframe(ui_quiz.fooled_rows(fooled), hide_index=True, key="quiz_fooled",
                  column_config=ui_quiz.FOOLED_COLUMNS)

@@ -230,3 +230,24 @@ def test_a_database_from_before_player_ids_is_upgraded(tmp_path):
     rows = board.board("wiki-sample", "normal")
     assert [(p.nickname, p.best_score, p.games) for p in rows.top] == [("ada", 8, 2)]
     board.close()
+
+
+def test_the_solo_page_shows_the_top_ten_the_count_and_your_own_rank(tmp_path, monkeypatch):
+    """pages/fake_or_real.py's board, for the difficulty picked: 10 rows of 12 players, and the 12th
+    player (this browser) told where they stand; another difficulty's game is not on it."""
+    from streamlit.testing.v1 import AppTest
+
+    url = f"sqlite:///{tmp_path / 'room.db'}"
+    monkeypatch.setenv("ATELIER_FASHION_CORPUS", str(tmp_path / "no-fashion.csv"))  # the wiki-sample deck only
+    monkeypatch.setenv("ATELIER_DATABASE_URL", url)
+    board = Leaderboard(url)
+    for number in range(12):
+        board.record_game(played_game("r" * (12 - number) + "w" * number), f"p{number}", player=f"id{number}")
+    board.record_game(played_game("rrrr", "hard"), "hard only", player="id-hard")
+    at = AppTest.from_file("../pages/fake_or_real.py", default_timeout=180)
+    at.session_state["quiz_player"] = "id11"
+    at.run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "best score" in d.value.columns)
+    assert list(table["#"]) == list(range(1, 11)) and list(table["player"]) == [f"p{n}" for n in range(10)]
+    assert any("Top 10 of 12 players. You (p11): 12th of 12" in c.value for c in at.caption)

@@ -1,15 +1,18 @@
-"""Fake or real?: the wiki-sample deck, the fake filters, points, the reveal and full games in AppTest."""
+"""Fake or real?: real sentences, the fake filters, the stored decks and how they were chosen, dealing,
+points, the reveal and full games in AppTest. Real data: wiki-sample (always there) and the fashion
+corpus when present."""
 
 import random
 import re
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import models, quiz
-from app.corpus import WIKI, load_corpus, tokenize
+from app import decks, detectors, fakes, models, quiz
+from app.corpus import FASHION, WIKI, load_corpus, normalise, tokenize
 from app.highlight import RANK_BUCKETS, pieces_html
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,8 +25,8 @@ def corpus():
 
 
 @pytest.fixture(scope="module")
-def deck(corpus):
-    return quiz.build_deck(corpus)
+def training(corpus):
+    return fakes.TrainingText.of(corpus)
 
 
 @pytest.fixture(scope="module")
@@ -32,22 +35,22 @@ def lm():
 
 
 @pytest.fixture(scope="module")
-def pool(lm, deck):
-    """A pool with enough fakes for a pair-mode game (made once for the module)."""
-    pool = quiz.FakePool(lm, deck, quiz.DIFFICULTIES["normal"], streams=24, seed=7)
-    pool.take(quiz.ROUNDS_PER_GAME, random.Random(0))
-    return pool
+def reals(corpus):
+    return decks.real_sentences(corpus, "test")
 
 
-# ---------------------------------------------------------------- the deck
+# ---------------------------------------------------------------- real sentences
 
-def test_real_sentences_come_from_the_test_split_in_range_and_unique(corpus, deck):
-    assert len(deck.real_sentences) > 200
-    assert all(quiz.MIN_WORDS <= len(tokenize(s)) <= quiz.MAX_WORDS for s in deck.real_sentences)
-    keys = [" ".join(tokenize(s)) for s in deck.real_sentences]
+def test_real_sentences_are_whole_test_split_sentences_as_the_source_writes_them(corpus, reals):
+    assert len(reals) > 200
+    assert all(fakes.MIN_WORDS <= len(tokenize(s)) <= fakes.MAX_WORDS for s in reals)
+    assert all(fakes.is_complete_sentence(s) for s in reals)  # never cut mid-word
+    keys = [fakes.sentence_key(s) for s in reals]
     assert len(keys) == len(set(keys))
-    test_text = " ".join(corpus.split("test"))
-    assert all(s in test_text for s in deck.real_sentences[:50])
+    test_text = " ".join(normalise(d) for d in corpus.split("test"))
+    assert all(s in test_text for s in reals)  # verbatim: first letter cased as in the source
+    train_text = " ".join(corpus.split("train"))
+    assert sum(s in train_text for s in reals[:100]) <= 2  # from the split the LM never saw
 
 
 def test_only_wiki_sample_is_offered_without_the_fashion_file(monkeypatch, tmp_path):
@@ -57,43 +60,164 @@ def test_only_wiki_sample_is_offered_without_the_fashion_file(monkeypatch, tmp_p
     assert len(notices) == 1 and "ATELIER_FASHION_CORPUS" in notices[0] and "wiki-sample" in notices[0]
 
 
-# ---------------------------------------------------------------- filters
+# ---------------------------------------------------------------- filters and sampling
 
-def test_a_copied_training_sentence_is_rejected(corpus, deck):
+def test_a_copied_training_sentence_is_rejected(corpus, training):
     copied = next(s for s in corpus.sentences("train") if 12 <= len(tokenize(s)) <= 25 and s.endswith("."))
-    assert quiz.rejection_reason(copied, deck) == "copied"
+    assert fakes.rejection_reason(copied, training) == "copied"
     # only eight words of it, inside new words, are enough
     words = copied.split()
-    assert quiz.rejection_reason("Then " + " ".join(words[:9]) + " again.", deck) == "copied"
+    assert fakes.rejection_reason("Then " + " ".join(words[:9]) + " again.", training) == "copied"
 
 
-def test_each_filter_names_its_reason(deck):
-    known = sorted(w for w in deck.training_vocabulary if w.isalpha() and len(w) > 3)[:40]
+def test_each_filter_names_its_reason(training):
+    known = sorted(w for w in training.vocabulary if w.isalpha() and len(w) > 3)[:40]
     fresh = " ".join(known[::4][:10]).capitalize() + "."
-    assert quiz.rejection_reason(fresh, deck) is None
-    assert quiz.rejection_reason(fresh[:-1], deck) == "unfinished"
-    assert quiz.rejection_reason("Too short to count.", deck) == "length"
-    assert quiz.rejection_reason(" ".join(known[:31]) + ".", deck) == "length"
-    assert quiz.rejection_reason(fresh[:-1] + " blorptastic.", deck) == "unknown_word"
+    assert fakes.rejection_reason(fresh, training) is None
+    assert fakes.rejection_reason(fresh[:-1], training) == "unfinished"
+    assert fakes.rejection_reason("Too short to count.", training) == "length"
+    assert fakes.rejection_reason(" ".join(known[:31]) + ".", training) == "length"
+    assert fakes.rejection_reason(fresh[:-1] + " blorptastic.", training) == "unknown_word"
 
 
-def test_generated_fakes_pass_every_filter_and_counts_add_up(lm, deck):
-    counts = quiz.FilterCounts()
-    fakes = quiz.generate_fakes(lm, deck, quiz.DIFFICULTIES["easy"], streams=16, seed=3, best_of=2, counts=counts)
-    assert fakes and counts.kept == len(fakes)
+def test_sampled_sentences_pass_every_filter_and_counts_add_up(lm, training):
+    counts = fakes.FilterCounts()
+    written = fakes.sample_sentences(lm, training, streams=16, seed=3, counts=counts)
+    assert written and counts.passed == len(written)
     assert counts.sampled == counts.unfinished + counts.length + counts.unknown_word + counts.copied + counts.passed
-    assert counts.kept == counts.passed // 2
-    for fake in fakes:
-        assert quiz.rejection_reason(fake.text, deck) is None
-        assert not deck.has_copied_span(tokenize(fake.text))
-        assert set(tokenize(fake.text)) <= deck.training_vocabulary
+    for text in written:
+        assert fakes.rejection_reason(text, training) is None
+        assert set(tokenize(text)) <= training.vocabulary
 
 
-def test_best_of_n_keeps_the_likeliest(lm, deck):
-    counts = quiz.FilterCounts()
-    single = quiz.generate_fakes(lm, deck, quiz.DIFFICULTIES["easy"], streams=16, seed=3, best_of=1, counts=counts)
-    best = quiz.generate_fakes(lm, deck, quiz.DIFFICULTIES["easy"], streams=16, seed=3, best_of=2)
-    assert best[0].nats_per_char == pytest.approx(min(f.nats_per_char for f in single[:2]))
+def test_batched_scores_equal_one_at_a_time(lm, reals):
+    texts = reals[:5] + ["x", "Émoji 🧵 and <b>tags</b>."]
+    for batched, text in zip(lm.score_batch(texts, batch_size=3), texts, strict=True):
+        single = lm.score(text)
+        assert batched.text == text
+        assert np.allclose(batched.log_probs, single.log_probs, atol=1e-4)
+        assert (batched.ranks == single.ranks).all()
+
+
+# ---------------------------------------------------------------- the stored decks
+
+def committed_decks() -> list[str]:
+    return [b for b in models.language_model_bundles() if not b.startswith("user/")]
+
+
+@pytest.mark.parametrize("bundle", [WIKI, FASHION])
+def test_every_committed_lm_has_stored_decks_chosen_with_it(bundle):
+    stored = decks.load_stored_decks(bundle)  # checksum-verified; None if chosen with another LM
+    assert stored is not None, f"retrain the decks: python -m app.train --corpus {bundle} --only decks"
+    assert set(stored.decks) == set(quiz.DIFFICULTIES)
+    for difficulty in stored.decks:
+        texts = stored.texts(difficulty)
+        assert len(texts) >= decks.MIN_DECK_SIZE
+        assert len({fakes.sentence_key(t) for t in texts}) == len(texts), f"{difficulty}: a fake twice"
+        metrics = stored.metrics[difficulty]
+        assert metrics["fakes"] == len(texts) and set(metrics["detectors"]) == set(detectors.DETECTORS)
+
+
+def stored_deck_against_reals(bundle: str):
+    corpus = load_corpus(bundle)
+    return decks.load_stored_decks(bundle), corpus, decks.real_sentences(corpus, "test")
+
+
+def surface_rates(texts: list[str]) -> dict[str, float]:
+    """Shares of sentences with each surface habit a reader sees."""
+    words = [len(tokenize(t)) for t in texts]
+    ends = [t.rstrip("\"')]")[-1] for t in texts]
+    rates = {f"{low}-{high} words": np.mean([low <= n <= high for n in words])
+             for low, high in ((8, 11), (12, 15), (16, 20), (21, 30))}
+    rates |= {f"ends with {e}": np.mean([end == e for end in ends]) for e in ".!?"}
+    return rates | {"first letter upper": np.mean([t[0].isupper() for t in texts]),
+                    "has a digit": np.mean([any(c.isdigit() for c in t) for t in texts]),
+                    "has an apostrophe": np.mean(["'" in t for t in texts])}
+
+
+def assert_decks_match_people(stored, corpus, reals):
+    training = fakes.TrainingText.of(corpus)
+    real_rates = surface_rates(reals)
+    for difficulty in stored.decks:
+        texts = stored.texts(difficulty)
+        assert all(fakes.rejection_reason(t, training) is None for t in texts)  # memorisation 0%, filters hold
+        assert not {fakes.sentence_key(t) for t in texts} & {fakes.sentence_key(r) for r in reals}
+        for habit, rate in surface_rates(texts).items():
+            assert abs(rate - real_rates[habit]) <= 0.05, f"{difficulty}: {habit} {rate:.1%} vs {real_rates[habit]:.1%}"
+    # the likelihood-matched decks are as surprising to the model as people's sentences
+    for difficulty in ("normal", "hard"):
+        surprise = np.mean([stored.nats_per_char[i] for i in stored.decks[difficulty]])
+        assert abs(surprise - stored.real_average) < 0.05, difficulty
+
+
+def test_wiki_decks_pass_the_filters_and_match_peoples_surface_habits():
+    assert_decks_match_people(*stored_deck_against_reals(WIKI))
+
+
+def test_fashion_decks_pass_the_filters_and_match_peoples_surface_habits(fashion_csv):
+    assert_decks_match_people(*stored_deck_against_reals(FASHION))
+
+
+def test_reported_detector_figures_are_recomputed_from_the_stored_deck(corpus):
+    """The manifest's char n-gram and length figures for the hard wiki deck, measured again."""
+    stored = decks.load_stored_decks(WIKI)
+    fakes_dealt = stored.texts("hard")
+    matched = detectors.matched_reals(fakes_dealt, decks.real_sentences(corpus, "test"))
+    n = min(len(fakes_dealt), len(matched))
+    texts, labels = fakes_dealt[:n] + matched[:n], np.r_[np.zeros(n), np.ones(n)]
+    figures = stored.metrics["hard"]["detectors"]
+    char = detectors.cross_validated(texts, labels, text={"analyzer": "char", "ngram_range": (1, 4)})
+    length = detectors.cross_validated(detectors.length_statistics(texts), labels)
+    assert char.accuracy == pytest.approx(figures["char n-grams"], abs=1e-4)
+    assert length.accuracy == pytest.approx(figures["length"], abs=1e-4)
+
+
+def test_the_hard_decks_meet_the_detectability_goals():
+    for bundle in committed_decks():
+        stored = decks.load_stored_decks(bundle)
+        if stored is not None:
+            assert max(stored.metrics["hard"]["detectors"].values()) <= 0.60 + 0.02, bundle  # + CV noise
+
+
+# ---------------------------------------------------------------- dealing
+
+def test_a_dealer_never_repeats_within_a_deal_and_spreads_consecutive_deals():
+    dealer = decks.Dealer(list(range(23)), seed=1)
+    first = [dealer.deal(5) for _ in range(4)]  # 20 of 23: all different
+    assert len({i for deal in first for i in deal}) == 20
+    for _ in range(50):  # across the end of each shuffled order too
+        deal = dealer.deal(7)
+        assert len(set(deal)) == 7
+    with pytest.raises(ValueError):
+        dealer.deal(24)
+
+
+def test_games_deal_from_the_stored_deck_without_repeats(lm):
+    supply = quiz.GameSupply.of(WIKI, lm)
+    assert supply.stored, "wiki-sample has stored decks"
+    hard = set(supply.stored[decks.CHAR_LSTM].texts("hard"))
+    seen = []
+    for number in range(40):
+        game = supply.new_game("hard", "single", random.Random(number))
+        assert len(game.rounds) == quiz.ROUNDS_PER_GAME and game.deck == WIKI and game.difficulty == "hard"
+        dealt = [s for r in game.rounds for s in r.sentences]
+        assert sum(s.real for s in dealt) == quiz.ROUNDS_PER_GAME // 2
+        game_fakes = [s.text for s in dealt if not s.real]
+        assert len(set(game_fakes)) == len(game_fakes) and set(game_fakes) <= hard
+        seen += game_fakes
+    assert len(set(seen)) == len(seen) == 200  # 40 games in a row: no fake dealt twice
+    pair = supply.new_game("normal", "pair", random.Random(1))
+    assert all(sorted(s.real for s in r.sentences) == [False, True] for r in pair.rounds)
+    with pytest.raises(ValueError):
+        supply.new_game("impossible", "single", random.Random(1))
+
+
+def test_a_model_without_stored_decks_writes_its_fakes_live(lm, corpus):
+    supply = quiz.GameSupply("user/live", lm, WIKI)  # no stored decks: the FakePool writes them
+    game = supply.new_game("normal", "single", random.Random(3))
+    written = [s.text for r in game.rounds for s in r.sentences if not s.real]
+    training = fakes.TrainingText.of(corpus)
+    assert len(written) == 5 and all(fakes.rejection_reason(t, training) is None for t in written)
 
 
 # ---------------------------------------------------------------- points and games
@@ -122,11 +246,13 @@ def test_pair_rounds_store_what_the_player_made_of_the_fake():
     assert spotted.answer.points == 2 and spotted.stored_answer() == (fake, quiz.LSTM, quiz.LSTM)
 
 
-def test_new_games_mix_real_and_fake(deck, pool):
-    single = quiz.new_game(deck, pool, "single", random.Random(1))
+def test_new_games_mix_real_and_fake():
+    reals = [f"real {i}." for i in range(10)]
+    written = [f"fake {i}." for i in range(10)]
+    single = quiz.new_game(reals[:5], written[:5], "single", random.Random(1), deck=WIKI)
     assert len(single.rounds) == quiz.ROUNDS_PER_GAME
     assert sum(r.sentences[0].real for r in single.rounds) == quiz.ROUNDS_PER_GAME // 2
-    pair = quiz.new_game(deck, pool, "pair", random.Random(2))
+    pair = quiz.new_game(reals, written, "pair", random.Random(2))
     assert all(sorted(s.real for s in r.sentences) == [False, True] for r in pair.rounds)
     assert len({r.fake.text for r in pair.rounds}) == quiz.ROUNDS_PER_GAME
     for r in pair.rounds:

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import event
 
 from app import quiz
+from app.leaderboard import ordinal
 from app.nicknames import InvalidNickname
 from app.room import (
     CODE_ALPHABET,
@@ -23,7 +24,6 @@ from app.room import (
     RoomStore,
     VoteRefused,
     difficulty_plan,
-    ordinal,
 )
 
 T0 = 1_800_000_000.0  # a fixed clock: every call below says what time it is

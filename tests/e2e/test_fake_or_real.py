@@ -1,6 +1,7 @@
-"""Fake or real? in the browser: play a whole game, enter the leaderboard, find your row on the board."""
+"""Fake or real? in the browser: a phone's first screen after New game, a whole game, the leaderboard."""
 
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -10,7 +11,7 @@ from tests.e2e.harness import rerun_after
 pytestmark = needs_page("pages/fake_or_real.py")
 
 ROUNDS = 10
-GAME_TIMEOUT = 120_000  # the first game of a fresh server waits for the LSTM to write its fakes
+PHONE_HEIGHT = 844
 
 
 def answer_round(page) -> None:
@@ -23,11 +24,27 @@ def answer_round(page) -> None:
     rerun_after(page, onward.click)
 
 
+def test_on_a_phone_the_round_fills_the_first_screen(open_on_phone):
+    """After New game, the sentence and both answer buttons are on the first screen; settings are folded."""
+    page = open_on_phone("fake-or-real")
+    expect(page.get_by_text("Difficulty")).to_be_hidden()  # inside the collapsed settings
+    started = time.perf_counter()
+    page.get_by_role("button", name="New game").click()
+    expect(page.get_by_text("Round 1 of 10")).to_be_visible()
+    print(f"phone: New game → round 1 shown in {1000 * (time.perf_counter() - started):.0f} ms")
+    for target in (page.locator('[data-testid="stVerticalBlockBorderWrapper"]').filter(has_text="Human or LSTM?"),
+                   page.get_by_role("button", name="Human"), page.get_by_role("button", name="LSTM")):
+        box = target.first.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE_HEIGHT, box
+    human, lstm = (page.get_by_role("button", name=n).bounding_box() for n in ("Human", "LSTM"))
+    assert abs(human["y"] - lstm["y"]) < 5 and human["width"] > 120  # side by side, thumb-sized
+
+
 def test_a_whole_game_ends_on_the_leaderboard(open_app):
     page = open_app("fake-or-real")
     rerun_after(page, page.get_by_role("button", name="New game").click)
     for number in range(1, ROUNDS + 1):
-        expect(page.get_by_text(f"Round {number} of {ROUNDS}")).to_be_visible(timeout=GAME_TIMEOUT)
+        expect(page.get_by_text(f"Round {number} of {ROUNDS}")).to_be_visible()
         answer_round(page)
 
     expect(page.get_by_text("Game over")).to_be_visible()
