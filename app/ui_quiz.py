@@ -13,19 +13,27 @@ import secrets
 
 import streamlit as st
 
+from app import decks as decks_store
 from app import models, quiz, store, ui
-from app.corpus import CorpusError
+from app.corpus import CorpusError, fashion_corpus_path
 from app.highlight import Piece, pieces_html, rank_legend_html
 from app.leaderboard import DATABASE_ENV, Board, FooledRow, Leaderboard, LeaderboardUnavailable, PlayerRow, ordinal
 
-GAME, REVEALING, SAVED = "quiz_game", "quiz_revealing", "quiz_saved_game_id"
+GAME, REVEALING, SAVED, PROBLEM = "quiz_game", "quiz_revealing", "quiz_saved_game_id", "quiz_problem"
+SAVE_PROBLEM = "quiz_save_problem"
 PLAYER = "quiz_player"  # this browser session's id on the board
 
 
 # ---------------------------------------------------------------- process-wide resources
 
 def decks() -> tuple[list[str], list[str]]:
-    """(playable deck names, notices about decks left out)."""
+    """(playable deck names, notices about decks left out); the manifests are read once per
+    process for each set of bundles and corpus location, not on every rerun."""
+    return _playable(tuple(store.bundles()), str(fashion_corpus_path()))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _playable(bundles: tuple[str, ...], fashion_path: str) -> tuple[list[str], list[str]]:
     return quiz.playable_decks(models.language_model_bundles())
 
 
@@ -40,15 +48,15 @@ def warm_up() -> None:
     playable, _ = decks()
     try:
         if playable:
-            supply(playable[0]).warm("normal")
+            supply(playable[0]).warm()
     except store.StoreError:
         pass  # the quiz page says what is wrong with the model; no other page should suffer for it
 
 
 @st.cache_resource(show_spinner=False)
 def supply(bundle: str) -> quiz.GameSupply:
-    """One per deck per process: all players share its fake pools."""
-    return quiz.GameSupply(ui.language_model(bundle), quiz.deck_corpus(bundle))
+    """One per deck per process: all players share its dealers, stored decks and reveals."""
+    return quiz.GameSupply.of(bundle, ui.language_model(bundle))
 
 
 def database_url() -> str | None:
@@ -80,16 +88,23 @@ def game() -> quiz.Game | None:
     return st.session_state.get(GAME)
 
 
-def start_game(bundle: str, difficulty: str, mode: str) -> None:
-    """Deal a new game (waiting for the deck on the very first one); a deck that fails is reported."""
+def start_game(bundle: str, difficulty: str, mode: str, writer: str = decks_store.CHAR_LSTM) -> None:
+    """New game's callback: deal a game (on a fresh server the first one waits for the corpus to
+    be read); a deck that fails is reported by show_problem."""
+    st.session_state.pop(PROBLEM, None)
     try:
-        with st.spinner("Dealing sentences… (the first game of a deck reads its corpus first)"):
-            st.session_state[GAME] = supply(bundle).new_game(difficulty, mode, random.Random())
-    except (CorpusError, RuntimeError) as e:
-        st.error(f"The {bundle} deck cannot be played right now: {e}")
+        st.session_state[GAME] = supply(bundle).new_game(difficulty, mode, random.Random(), writer)
+    except (CorpusError, RuntimeError, ValueError, store.StoreError) as e:
+        st.session_state[PROBLEM] = f"The {bundle} deck cannot be played right now: {e}"
         return
     st.session_state[REVEALING] = False
     st.session_state.pop(SAVED, None)
+    st.session_state.pop(SAVE_PROBLEM, None)
+
+
+def show_problem() -> None:
+    if st.session_state.get(PROBLEM):
+        st.error(st.session_state[PROBLEM])
 
 
 def answer(picked: int, says_real: bool) -> None:
@@ -119,8 +134,23 @@ def save_score(board: Leaderboard, nickname: str) -> bool:
         st.session_state[SAVED] = board.record_game(current, nickname, player=player_id())
         return True
     except (ValueError, LeaderboardUnavailable) as e:
-        st.warning(str(e))
+        st.session_state[SAVE_PROBLEM] = str(e)  # shown by show_save_problem (this may run in a callback)
         return False
+
+
+def save_clicked() -> None:
+    """"Enter the leaderboard"'s callback: saved before the game's fragment reruns, which then shows it."""
+    st.session_state.pop(SAVE_PROBLEM, None)
+    board, problem = leaderboard()
+    if board is not None:
+        save_score(board, st.session_state.get("quiz_nickname") or "")
+    else:
+        st.session_state[SAVE_PROBLEM] = problem
+
+
+def show_save_problem() -> None:
+    if st.session_state.get(SAVE_PROBLEM):
+        st.warning(st.session_state[SAVE_PROBLEM])
 
 
 # ---------------------------------------------------------------- rendering
@@ -134,25 +164,30 @@ def sentence_card(text: str, label: str = "") -> None:
 
 
 SURPRISE_TIPS = {
-    True: "Less surprising to the model than a typical real sentence: machine text usually is.",
-    False: "More surprising to the model than a typical real sentence: people (and wild sampling) surprise it.",
+    True: "Less surprising to the model than the average real sentence (bland sampling makes machine text so).",
+    False: "More surprising to the model than the average real sentence (people often are; so is bold sampling).",
 }
 
 
 def show_reveal(bundle: str, answered: quiz.Round, by: str) -> None:
     """Right or wrong, points, and the model's view of each sentence of the round."""
+    show_verdict(answered)
+    show_model_view(bundle, answered.sentences, by)
+
+
+def show_verdict(answered: quiz.Round) -> None:
+    """Right or wrong, and the points."""
     result = answered.answer
     points = f"{result.points:+d} point{'s' if abs(result.points) != 1 else ''}"
     (st.success if result.correct else st.error)(f"{'Right' if result.correct else 'Wrong'}! {points}")
-    show_model_view(bundle, answered.sentences, by)
 
 
 def show_model_view(bundle: str, sentences: list[quiz.Sentence], by: str) -> None:
     """Who wrote each sentence, its GLTR colouring and the model's surprise (the solo reveal and the room's)."""
-    lm = ui.language_model(bundle)
-    average = supply(bundle).real_average()
-    for number, sentence in enumerate(sentences):
-        shown = quiz.reveal(lm, sentence.text)
+    game_supply = supply(bundle)
+    average = game_supply.real_average()
+    for number, (sentence, shown) in enumerate(zip(sentences, game_supply.reveals([s.text for s in sentences]),
+                                                   strict=True)):
         name = "human" if sentence.real else "LSTM"
         with st.container(border=True):
             label = f"Sentence {'AB'[number]}: " if len(sentences) > 1 else ""
@@ -164,9 +199,27 @@ def show_model_view(bundle: str, sentences: list[quiz.Sentence], by: str) -> Non
                       delta=f"{delta:+.2f} vs the average real sentence ({average:.2f})", delta_color="off")
             st.caption(SURPRISE_TIPS[delta < 0])
     st.markdown(rank_legend_html(), unsafe_allow_html=True)
-    st.caption("Colour = how highly the LSTM ranked what was actually written (GLTR). Machine text tends to be "
-               "mostly green: the model writes what it expects. People surprise it more often.")
+    st.caption("Colour = how highly the LSTM ranked what was actually written (GLTR). Text sampled cautiously is "
+               "mostly green: the model writes what it expects. The decks here are sampled at temperature 1 and "
+               "chosen so their colours and surprise match people's: on the hard deck they cannot give it away.")
 
+
+
+def writer_name(writer: str) -> str:
+    return decks_store.WRITERS.get(writer, writer)
+
+
+def difficulty_note(bundle: str, difficulty: str) -> str:
+    """What the difficulty's deck is and how detectable it measured."""
+    setting = quiz.DIFFICULTIES[difficulty]
+    note = f"**{difficulty}**: {setting.description}."
+    machine = machine_figures(bundle, difficulty)
+    if machine:
+        note += (f" Measured: the strongest of five detectors ({machine['detector']}) tells its fakes from real "
+                 f"sentences {machine['machine accuracy']:.0%} of the time (50% is chance).")
+    elif not supply(bundle).stored:
+        note += " This model has no stored deck: its fakes are written live, unmatched, at any difficulty."
+    return note
 
 
 def saved() -> bool:
@@ -175,7 +228,14 @@ def saved() -> bool:
 
 # ---------------------------------------------------------------- leaderboard tables
 
-FOOLED_COLUMNS = {"fooled": st.column_config.ProgressColumn("fooled", format="percent", min_value=0, max_value=1)}
+FOOLED_COLUMNS = {
+    "fooled": st.column_config.ProgressColumn("fooled", format="percent", min_value=0, max_value=1),
+    "machine fooled": st.column_config.ProgressColumn(
+        "machine fooled", format="percent", min_value=0, max_value=1,
+        help="fakes the strongest of five detectors took for real (5-fold cross-validation on this deck)"),
+    "machine accuracy": st.column_config.NumberColumn(
+        "machine accuracy", format="percent", help="the strongest detector's accuracy: 50% is chance"),
+}
 
 
 def player_id() -> str:
@@ -198,7 +258,25 @@ def board_caption(board: Board) -> str:
             f"best score {board.me.best_score}.")
 
 
-def fooled_rows(rows: list[FooledRow]) -> list[dict]:
+def fooled_rows(rows: list[FooledRow], bundle: str | None = None) -> list[dict]:
+    """The room's fooled rate per difficulty; with a bundle, next to the detectors' figures on
+    its stored decks: people against machines."""
     order = list(quiz.DIFFICULTIES)
     rows = sorted(rows, key=lambda r: order.index(r.difficulty) if r.difficulty in order else len(order))
-    return [{"difficulty": r.difficulty, "fakes judged": r.fakes_judged, "fooled": r.rate} for r in rows]
+    table = [{"difficulty": r.difficulty, "fakes judged": r.fakes_judged, "fooled": r.rate} for r in rows]
+    if bundle is not None:
+        for row in table:
+            row |= machine_figures(bundle, row["difficulty"])
+    return table
+
+
+def machine_figures(bundle: str, difficulty: str) -> dict:
+    """The strongest detector on a stored deck and its accuracy (5-fold CV against real test
+    sentences, measured at training time); empty for a deck without stored figures."""
+    stored = supply(bundle).stored.get(decks_store.CHAR_LSTM)
+    figures = (stored.metrics if stored else {}).get(difficulty) or {}
+    accuracy, fooled = figures.get("detectors"), figures.get("detectors_fooled") or {}
+    if not accuracy:
+        return {}
+    name = max(accuracy, key=accuracy.get)
+    return {"machine fooled": fooled.get(name), "machine accuracy": accuracy[name], "detector": name}
