@@ -20,7 +20,8 @@ def _similarity(metrics: dict) -> str:
     for key, label in (("wordsim353", "WordSim-353"), ("simlex999", "SimLex-999")):
         if key in metrics:
             m = metrics[key]
-            parts.append(f"{label} ρ = {m['spearman']:.3f} ({m['coverage']:.0%} of pairs)")
+            rho = "n/a" if m["spearman"] is None else f"{m['spearman']:.3f}"  # too few known pairs to score
+            parts.append(f"{label} ρ = {rho} ({m['coverage']:.0%} of pairs)")
     return "; ".join(parts)
 
 
@@ -64,6 +65,10 @@ def card_rows() -> list[dict]:
                 figures = f"{' / '.join(str(d['fakes']) for d in decks.values())} fakes of {m['candidates']:,} " \
                           "candidates; strongest detector " + ", ".join(
                               f"{name} {max(d['detectors'].values()):.0%}" for name, d in decks.items() if d.get("detectors"))
+            elif a.get("kind") == "corpus":  # a user bundle's copy of its corpus (app/user_models.py)
+                c = a["corpus"]
+                what = f"the corpus it was trained on ({c['file']}), kept for the quiz and more training"
+                figures = f"{c['documents']:,} documents; sha256 {c['sha256'][:12]}…"
             else:
                 what, figures = a.get("kind", name), ""
             rows.append({"bundle": bundle, "model": name, "what": what, "figures": figures,

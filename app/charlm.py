@@ -85,12 +85,14 @@ class TrainConfig:
     batch_size: int = 64
     sequence_length: int = 128
     learning_rate: float = 3e-3
+    warmup_steps: int = 100
     weight_decay: float = 0.01
     clip_norm: float = 1.0
     max_steps: int = 20_000
     eval_every: int = 200
     eval_batches: int = 20
-    minutes: float | None = None  # stop after this much wall time (the run can be resumed)
+    minutes: float | None = None  # stop after this much training time in all (the run can be resumed)
+    checkpoint_seconds: float = 60.0  # a checkpoint at least this often, so kill -9 loses at most this
     device: str = field(default_factory=lambda: "cuda" if torch.cuda.is_available() else "cpu")
 
 
@@ -115,16 +117,23 @@ def model_device(model: nn.Module) -> torch.device:
 
 
 @torch.no_grad()
-def evaluate(model: CharLSTM, data: np.ndarray, batches: int, batch_size: int, length: int) -> float:
-    """Mean nats/char over fixed, evenly spaced windows (deterministic: same data, same number)."""
+def evaluate(model: CharLSTM, data: np.ndarray, batches: int, batch_size: int, length: int,
+             deadline: float | None = None) -> float:
+    """Mean nats/char over fixed, evenly spaced windows (deterministic: same data, same number).
+
+    With a ``deadline`` (a time.monotonic() value) it stops after the batch that passes it: the
+    windows are visited in a fixed shuffled order, so the batches done still cover the whole split.
+    """
     model.eval()
     device = model_device(model)
     n_windows = batches * batch_size
     stride = max(1, (len(data) - length - 1) // n_windows)
     starts = np.arange(n_windows) * stride
-    starts = starts[starts + length + 1 <= len(data)]
+    starts = np.random.default_rng(0).permutation(starts[starts + length + 1 <= len(data)])
     total, count = 0.0, 0
     for chunk in np.array_split(starts, max(1, len(starts) // batch_size)):
+        if count and deadline is not None and time.monotonic() > deadline:
+            break
         x = torch.from_numpy(np.stack([data[s:s + length] for s in chunk]).astype(np.int64))
         y = torch.from_numpy(np.stack([data[s + 1:s + length + 1] for s in chunk]).astype(np.int64))
         logits, _ = model(x.to(device))
@@ -137,9 +146,13 @@ def evaluate(model: CharLSTM, data: np.ndarray, batches: int, batch_size: int, l
 
 def train(model: CharLSTM, train_ids: np.ndarray, val_ids: np.ndarray, config: TrainConfig,
           checkpoint: Path | None = None, progress: Callable[[int, dict], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> TrainHistory:
-    """AdamW with gradient clipping; validation every eval_every steps, each followed by a
-    checkpoint (model, optimiser, step, history, RNG state) that a later call resumes from."""
+          should_stop: Callable[[], bool] | None = None, deadline: float | None = None) -> TrainHistory:
+    """AdamW with gradient clipping; validation every eval_every steps. A checkpoint (model,
+    optimiser, step, history, RNG state), which a later call resumes from, follows every
+    validation, at least every checkpoint_seconds, and a Ctrl-C (KeyboardInterrupt: saved, then
+    raised again). Training ends at max_steps, when ``config.minutes`` of training are done in
+    all, at ``deadline`` (a time.monotonic() value: this call's wall-clock end), or when
+    should_stop() says so; whichever comes first, the last step is validated and saved."""
     from tqdm.auto import tqdm
 
     torch.manual_seed(config.seed)
@@ -157,51 +170,77 @@ def train(model: CharLSTM, train_ids: np.ndarray, val_ids: np.ndarray, config: T
 
     started = time.monotonic()
     seconds_before = history.seconds
+    # When training must end, as a monotonic time: the earlier of the minutes and the deadline.
+    end = deadline if deadline is not None else math.inf
+    if config.minutes is not None:
+        end = min(end, started + config.minutes * 60 - seconds_before)
+    training_seconds = seconds_before + (end - started)  # this run's whole schedule, in seconds
 
     def lr_at(s: int) -> float:
-        """Short warm-up, then cosine decay to 10% over whichever budget (steps or minutes) ends first."""
-        warmup = 100
+        """Short warm-up, then cosine decay to 10% over whichever budget (steps or time) ends first."""
+        warmup = config.warmup_steps
         if s < warmup:
             return config.learning_rate * (s + 1) / warmup
         done = (s - warmup) / max(1, config.max_steps - warmup)
-        if config.minutes:
-            done = max(done, (seconds_before + time.monotonic() - started) / (config.minutes * 60))
+        if math.isfinite(end):
+            done = max(done, (seconds_before + time.monotonic() - started) / max(1e-6, training_seconds))
         return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, done))))
-    bar = tqdm(total=config.max_steps, initial=step, desc="char-LSTM", unit="step")
-    running = None
-    model.train()
-    while step < config.max_steps:
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(step)
-        x, y = random_batch(train_ids, config.batch_size, config.sequence_length, rng)
-        x, y = x.to(config.device), y.to(config.device)
-        logits, _ = model(x)
-        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
-        optimizer.step()
-        step += 1
-        running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
-        bar.update(1)
-        bar.set_postfix(loss=f"{running:.3f}")
 
-        out_of_time = config.minutes is not None and seconds_before + time.monotonic() - started > config.minutes * 60
-        stop_asked = should_stop is not None and should_stop()
-        if step % config.eval_every == 0 or step == config.max_steps or out_of_time or stop_asked:
-            val = evaluate(model, val_ids, config.eval_batches, config.batch_size, config.sequence_length)
-            history.steps.append(step)
-            history.train_loss.append(round(running, 4))
-            history.val_loss.append(round(val, 4))
-            history.seconds = seconds_before + time.monotonic() - started
-            bar.write(f"step {step}: train {running:.4f}  val {val:.4f} nats/char")
-            if checkpoint is not None:
-                save_checkpoint(checkpoint, model, optimizer, step, history, rng)
-            if progress is not None:
-                progress(step, {"train_loss": running, "val_loss": val})
-        if out_of_time or stop_asked:
-            break
-    bar.close()
+    def save() -> None:
+        history.seconds = seconds_before + time.monotonic() - started
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, model, optimizer, step, history, rng)
+
+    bar = tqdm(total=config.max_steps, initial=step, desc="char-LSTM", unit="step")
+    running, saved_at, saved_step = None, time.monotonic(), step
+    model.train()
+    try:
+        while step < config.max_steps and time.monotonic() < end:
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step)
+            x, y = random_batch(train_ids, config.batch_size, config.sequence_length, rng)
+            x, y = x.to(config.device), y.to(config.device)
+            logits, _ = model(x)
+            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
+            optimizer.step()
+            step += 1
+            running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
+            bar.update(1)
+            bar.set_postfix(loss=f"{running:.3f}")
+
+            out_of_time = time.monotonic() >= end
+            stop_asked = should_stop is not None and should_stop()
+            if step % config.eval_every == 0 or step == config.max_steps or out_of_time or stop_asked:
+                val = evaluate(model, val_ids, config.eval_batches, config.batch_size, config.sequence_length)
+                history.steps.append(step)
+                history.train_loss.append(round(running, 4))
+                history.val_loss.append(round(val, 4))
+                bar.write(f"step {step}: train {running:.4f}  val {val:.4f} nats/char")
+                save()
+                saved_at, saved_step = time.monotonic(), step
+                if progress is not None:
+                    progress(step, {"train_loss": running, "val_loss": val})
+            elif time.monotonic() - saved_at >= config.checkpoint_seconds:
+                save()
+                saved_at, saved_step = time.monotonic(), step
+            if stop_asked:
+                break
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM turned into one by the CLI: keep what was learnt
+        if step > saved_step:
+            save()
+        bar.write(f"interrupted: checkpoint at step {step}" if checkpoint is not None else "interrupted")
+        raise
+    finally:
+        bar.close()
+    if step and (not history.steps or history.steps[-1] != step):  # resumed with no time left: say where it is
+        val = round(evaluate(model, val_ids, config.eval_batches, config.batch_size, config.sequence_length), 4)
+        history.steps.append(step)
+        history.train_loss.append(round(running, 4) if running is not None else
+                                  (history.train_loss[-1] if history.train_loss else val))
+        history.val_loss.append(val)
     history.seconds = seconds_before + time.monotonic() - started
     model.to("cpu")  # the app serves from the CPU
     return history
@@ -262,7 +301,6 @@ class LanguageModel:
         chosen = log_probs.gather(1, targets[:, None])[:, 0]
         ranks = (log_probs > chosen[:, None]).sum(dim=1) + 1
         return TextScore(text=text, log_probs=chosen.numpy(), ranks=ranks.numpy())
-
 
     @torch.no_grad()
     def score_batch(self, texts: list[str], batch_size: int = 64) -> list[TextScore]:

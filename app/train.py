@@ -21,6 +21,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import sys
 import time
 import uuid
@@ -32,12 +33,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from app import store
-from app.corpus import FASHION, WIKI, Corpus, CorpusError, load_corpus
+from app import store, user_models
+from app.corpus import FASHION, MAX_TEXT_BYTES, WIKI, Corpus, CorpusError, load_corpus
 
 CHECKPOINTS = Path(os.environ.get("ATELIER_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
 STAGES = ("embeddings", "lm", "projections", "decks")
 ARCHITECTURES = {"skipgram": 1, "cbow": 0}  # artifact name -> gensim's sg flag
+MIN_PROJECTED_WORDS = 50  # t-SNE's perplexity and trustworthiness@10 need a few dozen points
 STAGING = ".staging"  # under model_store/user/: not a bundle name (safe_name never starts with ".")
 
 Progress = Callable[[float, str, dict], None]  # fraction of the stage done, message, figures
@@ -244,10 +246,34 @@ def checkpoint_progress(checkpoint: Path) -> tuple[int, float]:
     return int(state["step"]), float(json.loads(state["history"])["seconds"])
 
 
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with this many torch threads (None: leave them), then restore them.
+    On a busy 2-core CPU one thread trains 5-30x faster than two fighting for the cores."""
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def final_evaluation_reserve(seconds_left: float) -> float:
+    """Seconds kept at the end of a time-bounded run for the last evaluation and the save:
+    a tenth of the time, at least 2 s (but never half of it) and at most 60 s."""
+    return min(60.0, 0.5 * seconds_left, max(2.0, 0.1 * seconds_left))
+
+
 def train_lm(corpus: Corpus, bundle: str, seed: int, minutes: float | None,
              hidden: int, layers: int, steps: int, checkpoint: Path | None = None,
-             progress: Progress | None = None, should_stop: StopAsked | None = None, **training) -> dict:
+             progress: Progress | None = None, should_stop: StopAsked | None = None,
+             deadline: float | None = None, threads: int | None = None, final_eval_batches: int = 16,
+             **training) -> dict:
     """The character LSTM; ``training`` overrides TrainConfig fields (batch_size, eval_every...).
+    ``minutes``: training time in all, a resumed checkpoint's included (it shapes the learning
+    rate). ``deadline`` (a time.monotonic() value): when this call, final evaluation and save
+    included, must be over; the evaluation gets the last tenth of the time and stops with it.
     should_stop() ends training early and still saves the model (it is resumable)."""
     from app.charlm import DOCUMENT_BREAK, CharLSTM, CharVocab, LanguageModel, LMConfig, TrainConfig, evaluate, train
 
@@ -265,9 +291,11 @@ def train_lm(corpus: Corpus, bundle: str, seed: int, minutes: float | None,
     model = CharLSTM(config)
     checkpoint = checkpoint or checkpoint_path(bundle, hidden, layers)
     print(f"char-LSTM {hidden}x{layers}, {sum(p.numel() for p in model.parameters()):,} parameters, "
-          f"{len(vocab)} characters, {len(ids['train']):,} training characters; checkpoint {checkpoint}")
+          f"{len(vocab)} characters, {len(ids['train']):,} training characters, "
+          f"{threads or torch.get_num_threads()} thread(s); checkpoint {checkpoint}")
     started = time.monotonic()
     _steps_before, seconds_before = checkpoint_progress(checkpoint)
+    training_deadline = None if deadline is None else deadline - final_evaluation_reserve(deadline - started)
 
     def report(step: int, losses: dict) -> None:
         if progress is None:
@@ -277,22 +305,30 @@ def train_lm(corpus: Corpus, bundle: str, seed: int, minutes: float | None,
         progress(min(1.0, fraction), f"char-LSTM step {step:,}: validation {losses['val_loss']:.3f} nats/char",
                  {"step": step, "seconds": round(seconds, 1), **{k: round(v, 4) for k, v in losses.items()}})
 
-    history = train(model, ids["train"], ids["validation"], train_config, checkpoint=checkpoint,
-                    progress=report, should_stop=should_stop)
-
-    lm = LanguageModel(model, vocab)
-    store.round_to_float16(lm)  # measure exactly what is served
-    eval_args = (train_config.eval_batches, train_config.batch_size, train_config.sequence_length)
-    val, test = evaluate(model, ids["validation"], *eval_args), evaluate(model, ids["test"], *eval_args)
-    print(f"float16 weights: validation {val:.4f}, test {test:.4f} nats/char")
+    with torch_threads(threads):
+        history = train(model, ids["train"], ids["validation"], train_config, checkpoint=checkpoint,
+                        progress=report, should_stop=should_stop, deadline=training_deadline)
+        lm = LanguageModel(model, vocab)
+        store.round_to_float16(lm)  # measure exactly what is served
+        eval_started = time.monotonic()
+        eval_end = None if deadline is None else deadline - 1.0  # a second for the save
+        halfway = None if eval_end is None else eval_started + (eval_end - eval_started) / 2
+        eval_args = (final_eval_batches, train_config.batch_size, train_config.sequence_length)
+        val = evaluate(model, ids["validation"], *eval_args, deadline=halfway)
+        test = evaluate(model, ids["test"], *eval_args, deadline=eval_end)
+    eval_seconds = time.monotonic() - eval_started
+    print(f"float16 weights: validation {val:.4f}, test {test:.4f} nats/char ({eval_seconds:.0f} s)")
+    if progress is not None:
+        progress(1.0, f"char-LSTM saved: validation {val:.3f} nats/char", {})
     path = store.save_language_model(store.bundle_dir(bundle) / "lm.safetensors", lm)
     return store.record_artifact(
         bundle, "lm", path, kind="char-LSTM language model",
-        params={"model": asdict(config), "training": asdict(train_config)}, seed=seed,
+        params={"model": asdict(config), "training": asdict(train_config) | {"threads": threads}}, seed=seed,
         corpus=corpus.card(), training_seconds=round(history.seconds, 1),
         metrics={"validation_nats_per_char": round(val, 4), "validation_bits_per_char": round(val / np.log(2), 4),
                  "test_nats_per_char": round(test, 4), "steps": history.steps[-1] if history.steps else 0,
-                 "eval": {"windows": eval_args[0] * eval_args[1], "length": eval_args[2]},
+                 "eval": {"windows": eval_args[0] * eval_args[1], "length": eval_args[2],
+                          "seconds": round(eval_seconds, 1)},
                  "curves": asdict(history) | {"seconds": round(history.seconds, 1)}})
 
 
@@ -331,6 +367,9 @@ def train_projections(bundle: str, seed: int, words: int, progress: Progress | N
     for number, (name, (emb, vocabulary)) in enumerate(targets.items()):
         if should_stop is not None and should_stop():
             raise TrainingCancelled("projections cancelled")
+        if len(vocabulary) < MIN_PROJECTED_WORDS:
+            print(f"{name}: {len(vocabulary)} words, too few to project (t-SNE needs {MIN_PROJECTED_WORDS})")
+            continue
         if progress is not None:
             progress(number / len(targets), f"t-SNE and PCA of {len(vocabulary):,} {name} words", {})
         started = time.monotonic()
@@ -358,6 +397,13 @@ class EmbeddingSettings:
     seed: int = 1
 
 
+# The page's LSTM sizes (hidden units, layers) and defaults, chosen for a 2-core CPU by
+# bench/train_cpu.py (see the README's "Train your own" figures).
+LM_SIZES = {"small (64 × 1)": (64, 1), "medium (128 × 1)": (128, 1), "large (256 × 1)": (256, 1)}
+DEFAULT_LM_SIZE = "medium (128 × 1)"
+DEFAULT_LM_MINUTES = 3
+
+
 @dataclass
 class LMSettings:
     minutes: float = 5.0  # more minutes on top of what a checkpoint already trained
@@ -369,59 +415,38 @@ class LMSettings:
     sequence_length: int = 100
     eval_every: int = 25  # a point on the live loss curve every 25 steps
     eval_batches: int = 4
-
-
-CORPUS_FILE = "corpus.txt.gz"  # the documents a user bundle was trained on, one per line
+    threads: int = 1  # see torch_threads
+    learning_rate: float = 3e-3
+    warmup_steps: int = 100
+    checkpoint_seconds: float = 60.0
 
 
 def user_bundle(name: str) -> str:
     return "user/" + safe_name(name)
 
 
-def keep_corpus(corpus: Corpus, staging: str, bundle: str) -> Corpus:
-    """Store the corpus's documents in the bundle (gzipped, one a line: normalised documents
-    hold no line breaks), so the quiz deals real sentences from it and a later session can go
-    on training without the upload. Returns the corpus as the bundle's models will cite it."""
-    import gzip
-
-    from app.uploads import UploadedCorpus
-
-    path = store.bundle_dir(staging) / CORPUS_FILE
-    recorded = store.read_manifest(staging)["artifacts"].get("corpus") if (
-        store.bundle_dir(staging) / store.MANIFEST).is_file() else None
-    kept = UploadedCorpus(corpus.name, Path(corpus.path.name), corpus.documents, notices=corpus.notices,
-                          content_sha256=corpus.sha256, stored_at=store.bundle_dir(bundle) / CORPUS_FILE)
-    if recorded is None or recorded["corpus"]["sha256"] != corpus.sha256 or not path.is_file():
-        with gzip.GzipFile(path, "wb", mtime=0) as f:
-            f.write("\n".join(corpus.documents).encode("utf-8"))
-        store.record_artifact(staging, "corpus", path, kind="corpus", corpus=kept.card())
-    return kept
-
-
-def saved_corpora() -> list[str]:
-    """User bundles that keep the corpus they were trained on."""
-    return [b for b in store.bundles() if b.startswith("user/") and "corpus" in store.read_manifest(b)["artifacts"]]
-
-
-def load_saved_corpus(bundle: str) -> Corpus:
-    """The corpus a user bundle keeps, checksum-verified, with the identity (sha256) it was
-    trained under, so checkpoints resume and the bundle's other models are kept."""
-    from app.corpus import read_documents
-    from app.uploads import UploadedCorpus
-
-    card = store.artifact_card(bundle, "corpus")["corpus"]
-    path = store.verified_path(bundle, "corpus")
-    return UploadedCorpus(card["name"], Path(card["file"]), read_documents(path), content_sha256=card["sha256"],
-                          stored_at=path)
+@contextmanager
+def staged_user_bundle(bundle: str, corpus: Corpus, owner: str | None) -> Iterator[tuple[str, Corpus]]:
+    """A staged copy of a user bundle (its old models kept if they are of the same corpus), the
+    corpus kept in it, the owner recorded: (staging name, the corpus as the models cite it).
+    NotYours if another browser owns the bundle."""
+    if owner is not None and not user_models.can_change(bundle, owner):
+        raise user_models.NotYours(f"{bundle} belongs to someone else: pick another name.")
+    previous = store.read_manifest(bundle) if (store.bundle_dir(bundle) / store.MANIFEST).is_file() else None
+    with staged_bundle(bundle, keep_existing=bundle_corpus_sha(bundle) == corpus.sha256) as staging:
+        kept = user_models.keep_corpus(corpus, staging, bundle)
+        user_models.claim(staging, owner, previous)
+        yield staging, kept
 
 
 def train_user_embeddings(corpus: Corpus, name: str, settings: EmbeddingSettings,
-                          progress: Progress | None = None, should_stop: StopAsked | None = None) -> str:
-    """word2vec, then its projections, into user/<name>, swapped in whole or not at all."""
+                          progress: Progress | None = None, should_stop: StopAsked | None = None,
+                          owner: str | None = None) -> str:
+    """word2vec, then its projections, into user/<name>, swapped in whole or not at all.
+    ``owner``: the browser training it (None: the command line)."""
     bundle = user_bundle(name)
     embeddings_share = 0.75 if settings.projection_words else 1.0
-    with staged_bundle(bundle, keep_existing=bundle_corpus_sha(bundle) == corpus.sha256) as staging:
-        corpus = keep_corpus(corpus, staging, bundle)
+    with staged_user_bundle(bundle, corpus, owner) as (staging, corpus):
         train_embeddings(corpus, staging, settings.seed, settings.architectures,
                          _scaled(progress, 0.0, embeddings_share), should_stop,
                          vector_size=settings.vector_size, window=settings.window,
@@ -437,18 +462,22 @@ def user_lm_checkpoint(corpus: Corpus, name: str, settings: LMSettings) -> Path:
 
 
 def train_user_lm(corpus: Corpus, name: str, settings: LMSettings,
-                  progress: Progress | None = None, should_stop: StopAsked | None = None) -> str:
-    """The char-LSTM for settings.minutes more minutes (resuming its checkpoint), into user/<name>."""
+                  progress: Progress | None = None, should_stop: StopAsked | None = None,
+                  owner: str | None = None) -> str:
+    """The char-LSTM for settings.minutes more minutes (resuming its checkpoint), into user/<name>;
+    the whole job, final evaluation and save included, ends within those minutes."""
+    deadline = time.monotonic() + settings.minutes * 60
     bundle = user_bundle(name)
     checkpoint = user_lm_checkpoint(corpus, name, settings)
     _steps, seconds_before = checkpoint_progress(checkpoint)
-    with staged_bundle(bundle, keep_existing=bundle_corpus_sha(bundle) == corpus.sha256) as staging:
-        corpus = keep_corpus(corpus, staging, bundle)
+    with staged_user_bundle(bundle, corpus, owner) as (staging, corpus):
         train_lm(corpus, staging, settings.seed, seconds_before / 60 + settings.minutes,
                  settings.hidden, settings.layers, settings.max_steps, checkpoint=checkpoint,
                  progress=progress, should_stop=should_stop, batch_size=settings.batch_size,
                  sequence_length=settings.sequence_length, eval_every=settings.eval_every,
-                 eval_batches=settings.eval_batches)
+                 eval_batches=settings.eval_batches, deadline=deadline, threads=settings.threads,
+                 learning_rate=settings.learning_rate, warmup_steps=settings.warmup_steps,
+                 checkpoint_seconds=settings.checkpoint_seconds)
     return bundle
 
 
@@ -467,22 +496,44 @@ def record_glove_card() -> dict:
     return manifest["vectors"]
 
 
+def read_cli_corpus(name: str, text_column: str | None) -> Corpus:
+    """The corpus of ``--corpus``: a built-in one by name; a file read exactly as the page reads
+    an upload (same checks, same documents, same sha256), so both train the same bundle."""
+    from app.uploads import read_upload
+
+    if name in (FASHION, WIKI):
+        return load_corpus(name, text_column=text_column)
+    path = Path(name)
+    if not path.is_file():
+        raise CorpusError(f"{path}: no such file (expected a .csv, .txt or .jsonl corpus, optionally .gz)")
+    if path.stat().st_size > MAX_TEXT_BYTES:
+        raise CorpusError(f"{path} is larger than {MAX_TEXT_BYTES // 2**20} MB")
+    return read_upload(path.name, path.read_bytes(), text_column, limit_mb=MAX_TEXT_BYTES // 2**20)
+
+
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt  # SIGTERM (kill, a closing terminal) ends the run like Ctrl-C: checkpoint first
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", required=True, help="fashion-reviews, wiki-sample, glove or a file path")
     parser.add_argument("--only", default=",".join(STAGES), help="comma-separated stages: " + ", ".join(STAGES))
     parser.add_argument("--minutes", type=float, default=None,
-                        help="total time budget for the LM (a resumed run counts earlier time)")
+                        help="this run's time budget: the run, the LM's final evaluation included, ends within "
+                             "it (the LM trains last, for what the other stages left; a checkpoint resumes)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--lm-hidden", type=int, default=384)
-    parser.add_argument("--lm-layers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads for the LM (default: 1 on a CPU)")
+    parser.add_argument("--checkpoint-seconds", type=float, default=60.0, help="the LM's checkpoint at least this often")
+    parser.add_argument("--lm-hidden", type=int, default=None, help="default: 384 (built-in corpora), else the page's")
+    parser.add_argument("--lm-layers", type=int, default=None)
     parser.add_argument("--lm-steps", type=int, default=6000)
     parser.add_argument("--vector-size", type=int, default=100)
     parser.add_argument("--window", type=int, default=5)
     parser.add_argument("--min-count", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--projection-words", type=int, default=4000)
+    parser.add_argument("--epochs", type=int, default=None, help="default: 10 (built-in corpora), else the page's")
+    parser.add_argument("--projection-words", type=int, default=None)
     parser.add_argument("--text-column", default=None, help="CSV column or JSONL field holding the text")
     args = parser.parse_args(argv)
 
@@ -490,35 +541,89 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(stages) - set(STAGES)
     if unknown:
         parser.error(f"unknown stage(s) {sorted(unknown)}; choose from {STAGES}")
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    deadline = None if args.minutes is None else time.monotonic() + args.minutes * 60
+    threads = args.threads or (None if torch.cuda.is_available() else 1)
     bundle = bundle_name(args.corpus)
     if args.corpus == "glove":
         record_glove_card()
         if "projections" in stages:
-            train_projections("glove", args.seed, args.projection_words)
+            train_projections("glove", args.seed, args.projection_words or 4000)
         return 0
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        corpus = load_corpus(args.corpus, text_column=args.text_column) if {"embeddings", "lm", "decks"} & set(stages) else None
+        corpus = read_cli_corpus(args.corpus, args.text_column) if {"embeddings", "lm", "decks"} & set(stages) else None
+        if corpus is not None:
+            from app.uploads import corpus_problems, corpus_stats
+
+            problems = corpus_problems(corpus_stats(corpus), stages, args.min_count)
+            if problems:
+                raise CorpusError(" ".join(problems))
+        recover_staging()
+        if bundle.startswith("user/"):
+            train_user_bundle(corpus, bundle, stages, args, deadline, threads)
+        else:
+            train_builtin_bundle(corpus, bundle, stages, args, deadline, threads)
     except CorpusError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    recover_staging()
+    except KeyboardInterrupt:
+        print("error: interrupted; the LM's checkpoint is saved: run the same command to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _minutes_left(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, (deadline - time.monotonic()) / 60)
+
+
+def train_builtin_bundle(corpus: Corpus, bundle: str, stages: list[str], args, deadline: float | None,
+                         threads: int | None) -> None:
+    """fashion-reviews / wiki-sample: the committed models' settings (2 x 384 LSTM, 10 epochs)."""
+    hidden, layers = args.lm_hidden or 384, args.lm_layers or 2
     ready_decks = prepare_decks(corpus, bundle, bundle, args.seed) if "decks" in stages and "lm" not in stages else None
     with staged_bundle(bundle) as staging:
         if "embeddings" in stages:
             train_embeddings(corpus, staging, args.seed, vector_size=args.vector_size, window=args.window,
-                             min_count=args.min_count, epochs=args.epochs)
-        if "lm" in stages:
-            train_lm(corpus, staging, args.seed, args.minutes, args.lm_hidden, args.lm_layers, args.lm_steps,
-                     checkpoint=checkpoint_path(bundle, args.lm_hidden, args.lm_layers))
+                             min_count=args.min_count, epochs=args.epochs or 10)
         if "projections" in stages:
-            train_projections(staging, args.seed, args.projection_words)
+            train_projections(staging, args.seed, args.projection_words or 4000)
+        if "lm" in stages:
+            checkpoint = checkpoint_path(bundle, hidden, layers)
+            left = _minutes_left(deadline)
+            train_lm(corpus, staging, args.seed, None if left is None else checkpoint_progress(checkpoint)[1] / 60 + left,
+                     hidden, layers, args.lm_steps, checkpoint=checkpoint, deadline=deadline, threads=threads,
+                     checkpoint_seconds=args.checkpoint_seconds)
         if "decks" in stages:
             from app.decks import write_decks
 
             prepared, lm_sha = ready_decks or prepare_decks(corpus, bundle, staging, args.seed)
             write_decks(staging, prepared, lm_sha, seed=args.seed, corpus=corpus.card())
-    return 0
+
+
+def train_user_bundle(corpus: Corpus, bundle: str, stages: list[str], args, deadline: float | None,
+                      threads: int | None) -> None:
+    """A file: what the page does with an upload, with the page's settings unless told otherwise."""
+    name = bundle.removeprefix("user/")
+    if "embeddings" in stages or "projections" in stages:
+        page = EmbeddingSettings()
+        words = (args.projection_words or page.projection_words) if "projections" in stages else 0
+        settings = EmbeddingSettings(architectures=tuple(ARCHITECTURES), vector_size=args.vector_size,
+                                     window=args.window, min_count=args.min_count,
+                                     epochs=args.epochs or page.epochs, projection_words=words, seed=args.seed)
+        train_user_embeddings(corpus, name, settings)
+    if "lm" in stages:
+        page, left = LMSettings(), _minutes_left(deadline)
+        settings = LMSettings(minutes=page.minutes if left is None else left, hidden=args.lm_hidden or page.hidden,
+                              layers=args.lm_layers or page.layers, seed=args.seed, threads=threads or page.threads,
+                              max_steps=args.lm_steps if args.minutes is None else page.max_steps,
+                              checkpoint_seconds=args.checkpoint_seconds)
+        train_user_lm(corpus, name, settings)
+    if "decks" in stages:
+        from app.decks import write_decks
+
+        prepared, lm_sha = prepare_decks(corpus, bundle, bundle, args.seed)
+        with staged_bundle(bundle) as staging:
+            write_decks(staging, prepared, lm_sha, seed=args.seed, corpus=corpus.card())
 
 
 if __name__ == "__main__":

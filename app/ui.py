@@ -7,11 +7,12 @@ logic it wraps lives in plain modules so it can be tested and benchmarked withou
 from __future__ import annotations
 
 import re
+import uuid
 
 import numpy as np
 import streamlit as st
 
-from app import models
+from app import models, store, user_models
 from app.charlm import LanguageModel
 from app.embeddings import Embeddings
 
@@ -41,3 +42,49 @@ def on_phone() -> bool:
     screen). Pages then draw shorter figures that touch can scroll past."""
     headers = st.context.headers
     return bool(headers and PHONE_AGENT.search(headers.get("User-Agent", "")))
+
+
+# ---------------------------------------------------------------- whose models
+
+OWNER_COOKIE = "atelier_owner"
+OWNER_COOKIE_DAYS = 365
+
+
+def browser_owner() -> str:
+    """This browser's owner token: its uploads and trained models belong to it.
+
+    Kept in a cookie so a reload (a new Streamlit session) is still the same owner. Streamlit
+    reads cookies (st.context.cookies) but cannot set them, so a first visit gets a fresh token
+    and a one-line script sets the cookie (st.html runs it in the page); until then the session
+    remembers the token. The token is random (uuid4): it names nobody, and guessing another is
+    hopeless. A browser with cookies off owns its models for as long as its session lasts.
+    """
+    token = st.session_state.get(OWNER_COOKIE)
+    if token:
+        return token
+    cookie = (st.context.cookies or {}).get(OWNER_COOKIE, "")
+    if user_models.OWNER_TOKEN.fullmatch(cookie):
+        token = cookie
+    else:
+        token = uuid.uuid4().hex
+        st.html(f"<script>document.cookie = '{OWNER_COOKIE}={token}; path=/; "
+                f"max-age={OWNER_COOKIE_DAYS * 86400}; SameSite=Lax';</script>", unsafe_allow_javascript=True)
+    st.session_state[OWNER_COOKIE] = token
+    return token
+
+
+def embedding_models() -> list[models.EmbeddingModel]:
+    """The word-vector models this browser may use: built-in, shared, and its own."""
+    return models.embedding_models(browser_owner())
+
+
+def language_model_bundles() -> list[str]:
+    """The character LSTMs this browser may use: built-in, shared, and its own."""
+    return models.language_model_bundles(browser_owner())
+
+
+def store_warnings() -> None:
+    """One warning per damaged file of the model store, naming it and how to restore it; the
+    pages serve the other models (the damaged ones are left out of the menus)."""
+    for problem in store.problems():
+        st.warning(f"Damaged model file, left out: {problem}", icon="🩹")

@@ -4,12 +4,11 @@ starting jobs, and the live job panel. The training itself is ``app.train``; job
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 import streamlit as st
 
-from app import jobs, models, store, train, ui, ui_explorer, ui_gates, ui_quiz, uploads
+from app import jobs, models, store, train, ui, ui_explorer, ui_gates, ui_quiz, uploads, user_models
 from app.corpus import FASHION, WIKI, Corpus, CorpusError, fashion_corpus_path, load_corpus
 
 UPLOAD = "Upload a file"
@@ -26,9 +25,10 @@ class Preview:
 
 
 def corpus_sources() -> list[str]:
-    """Upload first, the built-in corpora present on this machine, then the corpora kept by
-    user bundles (to go on training their LSTM in a later session)."""
-    return [UPLOAD, WIKI] + ([FASHION] if fashion_corpus_path().is_file() else []) + train.saved_corpora()
+    """Upload first, the built-in corpora present on this machine, then the corpora kept by this
+    browser's own bundles (to go on training them later): never another browser's text."""
+    return [UPLOAD, WIKI] + ([FASHION] if fashion_corpus_path().is_file() else []) + \
+        user_models.saved_corpora(session_owner())
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the file…")
@@ -69,7 +69,7 @@ def _builtin_preview(name: str) -> Preview:
 def _saved_preview(bundle: str, corpus_sha: str | None) -> Preview:
     """Keyed by the corpus's sha too: retraining the bundle on another corpus is a new entry."""
     try:
-        corpus = train.load_saved_corpus(bundle)
+        corpus = user_models.load_saved_corpus(bundle)
     except (CorpusError, store.StoreError, KeyError) as e:
         return Preview(error=f"{bundle}: its saved corpus cannot be read ({e})")
     return Preview(corpus, uploads.corpus_stats(corpus))
@@ -91,8 +91,9 @@ def suggest_name(name: str) -> None:
 
 
 def session_owner() -> str:
-    """A stable id for this browser session: one job per owner."""
-    return st.session_state.setdefault("train_owner", uuid.uuid4().hex)
+    """This browser's owner token (kept across reloads, see ui.browser_owner): one job per owner;
+    the models it trains are its own."""
+    return ui.browser_owner()
 
 
 def forget_cached_models(bundle: str) -> None:
@@ -110,19 +111,21 @@ def forget_cached_models(bundle: str) -> None:
 
 def start_embeddings(corpus: Corpus, name: str, settings: train.EmbeddingSettings) -> jobs.Job:
     """Queue word2vec (+ projections) for this session; JobRefused if it cannot start."""
-    bundle = train.user_bundle(name)
+    bundle, owner = train.user_bundle(name), session_owner()
     return job_registry().submit(
-        session_owner(), f"word2vec → {bundle}",
-        lambda job: train.train_user_embeddings(corpus, name, settings, _reporter(job), lambda: job.stop_requested),
+        owner, f"word2vec → {bundle}",
+        lambda job: train.train_user_embeddings(corpus, name, settings, _reporter(job), lambda: job.stop_requested,
+                                                owner=owner),
         bundle=bundle, on_success=lambda job: forget_cached_models(job.result), kind="word2vec")
 
 
 def start_lm(corpus: Corpus, name: str, settings: train.LMSettings) -> jobs.Job:
     """Queue the char-LSTM for settings.minutes (resuming its checkpoint); JobRefused if busy."""
-    bundle = train.user_bundle(name)
+    bundle, owner = train.user_bundle(name), session_owner()
     return job_registry().submit(
-        session_owner(), f"char-LSTM → {bundle}",
-        lambda job: train.train_user_lm(corpus, name, settings, _reporter(job, curve=True), lambda: job.stop_requested),
+        owner, f"char-LSTM → {bundle}",
+        lambda job: train.train_user_lm(corpus, name, settings, _reporter(job, curve=True), lambda: job.stop_requested,
+                                        owner=owner),
         bundle=bundle, on_success=lambda job: forget_cached_models(job.result), kind="lm")
 
 
@@ -172,16 +175,32 @@ def job_panel(job: jobs.Job | None) -> None:
 
 
 def user_model_rows() -> list[dict]:
-    """One row per user bundle: its models and the corpus it was trained on."""
-    rows = []
-    for bundle in store.bundles():
-        if not bundle.startswith("user/"):
-            continue
-        try:
-            artifacts = store.read_manifest(bundle)["artifacts"]
-        except store.StoreError:
+    """One row per user bundle this browser may use (its own and the shared ones): its models,
+    the corpus it was trained on, and whose it is."""
+    owner, rows = session_owner(), []
+    for bundle, artifacts in models.usable_bundles(owner).items():
+        if not user_models.is_user_bundle(bundle):
             continue
         corpus = next((a["corpus"] for a in artifacts.values() if a.get("corpus")), {})
-        rows.append({"bundle": bundle, "models": ", ".join(sorted(artifacts)),
-                     "corpus": corpus.get("file", ""), "documents": corpus.get("documents")})
+        mine = user_models.owner_of(bundle) == owner
+        whose = ("yours, shared with everyone" if user_models.is_shared(bundle) else "yours, private") if mine \
+            else ("trained on the command line" if user_models.owner_of(bundle) is None else "shared by another visitor")
+        rows.append({"bundle": bundle, "models": ", ".join(sorted(a for a in artifacts if a != "corpus")),
+                     "corpus": corpus.get("file", ""), "documents": corpus.get("documents"), "whose": whose})
     return rows
+
+
+def own_bundles() -> list[str]:
+    """The user bundles this browser trained (it may share, stop sharing or delete them)."""
+    owner = session_owner()
+    return [b for b in store.bundles() if user_models.is_user_bundle(b) and user_models.owner_of(b) == owner]
+
+
+def share(bundle: str, shared: bool) -> None:
+    user_models.set_shared(bundle, session_owner(), shared)
+    forget_cached_models(bundle)  # the quiz's room decks change with it
+
+
+def delete(bundle: str) -> None:
+    user_models.delete(bundle, session_owner())
+    forget_cached_models(bundle)

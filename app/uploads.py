@@ -17,6 +17,7 @@ import codecs
 import gzip
 import hashlib
 import io
+import math
 import os
 import re
 import zlib
@@ -70,11 +71,11 @@ class UploadedCorpus(Corpus):
         return self.content_sha256
 
     def card(self) -> dict:
-        """The corpus card; with ``path`` (the stored copy) when there is one, so the quiz can
-        deal real sentences from it."""
+        """The corpus card; with ``kept`` (the file name of the copy kept in the bundle, see
+        app/user_models.py) when there is one. No absolute path: the store can move."""
         card = super().card()
         if self.stored_at is not None:
-            card["path"] = str(self.stored_at)
+            card["kept"] = self.stored_at.name
         return card
 
 
@@ -115,7 +116,9 @@ def upload_text(name: str, data: bytes, limit_mb: int | None = None) -> tuple[st
     if not data:
         raise CorpusError(f"{shown} is empty (0 bytes)")
     if len(data) > limit:
-        raise CorpusError(f"{shown} is {len(data) / 2**20:.1f} MB; the limit is {limit // 2**20} MB")
+        over = math.ceil(len(data) / 2**20 * 10) / 10  # rounded up: 50 MB and a byte is "50.1 MB"
+        raise CorpusError(f"{shown} is {over:.1f} MB, more than the {limit // 2**20} MB limit: "
+                          "upload part of it, or gzip it (.gz) first")
     _kind, gzipped = upload_kind(name)
     if gzipped:
         data = gunzip_capped(data, EXPANSION_LIMIT * limit, shown)
@@ -126,7 +129,33 @@ def upload_text(name: str, data: bytes, limit_mb: int | None = None) -> tuple[st
             return data.decode("utf-16"), f"{shown} is UTF-16 text; read it as such"
         except UnicodeDecodeError as e:
             raise CorpusError(f"{shown}: starts like UTF-16 text but is not ({e.reason})") from e
+    byte_order = utf16_without_bom(data)
+    if byte_order:
+        raise CorpusError(
+            f"{shown} is UTF-16 text ({byte_order}, without a byte-order mark), not UTF-8. Save it as UTF-8 "
+            f"(your editor's \"Save as… → UTF-8\", or `iconv -f {byte_order} -t UTF-8 {shown} > utf8-{shown}`) "
+            "and upload that.")
     return decode_text(data, shown)
+
+
+def utf16_without_bom(data: bytes, sample: int = 65536) -> str | None:
+    """"UTF-16LE" or "UTF-16BE" if the bytes read as UTF-16 text with no byte-order mark, else None.
+    Such text is full of NUL bytes (the high byte of every ASCII character, or of a space
+    between Arabic or Cyrillic words), all on one side: odd offsets for little-endian."""
+    head = data[:sample - sample % 2]
+    if b"\x00" not in head or len(head) < 4:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    for order, nuls, others in (("UTF-16LE", odd, even), ("UTF-16BE", even, odd)):
+        if nuls >= 0.9 * (nuls + others):
+            try:
+                text = head.decode(order.lower().replace("utf-", "utf_"))
+            except UnicodeDecodeError:
+                continue
+            printable = sum(c.isprintable() or c in "\t\r\n" for c in text)
+            if printable >= 0.95 * len(text):
+                return order
+    return None
 
 
 def upload_columns(name: str, data: bytes, limit_mb: int | None = None) -> list[str]:
@@ -138,28 +167,46 @@ def upload_columns(name: str, data: bytes, limit_mb: int | None = None) -> list[
 
 
 def cut_long_documents(documents: list[str], max_chars: int = MAX_DOCUMENT_CHARS) -> tuple[list[str], int]:
-    """Documents longer than max_chars cut into pieces at sentence ends (else at spaces, else
-    anywhere); returns the documents and how many were cut."""
+    """Documents longer than max_chars cut into pieces at sentence ends; a sentence longer than
+    that at the last space before max_chars (else the first after it: never inside a word).
+    Linear in the text's length: a 50 MB single line is read once, never re-sliced.
+    Returns the documents and how many were cut."""
     result, cut = [], 0
     for document in documents:
         if len(document) <= max_chars:
             result.append(document)
             continue
         cut += 1
-        piece = ""
+        piece: list[str] = []  # sentences of the piece being filled, and its length
+        length = 0
         for sentence in split_sentences(document):
-            while len(sentence) > max_chars:  # a sentence with no end: cut at the last space
-                space = sentence.rfind(" ", 0, max_chars)
-                at = space if space > max_chars // 2 else max_chars
-                result.append(sentence[:at].strip())
-                sentence = sentence[at:].strip()
-            if piece and len(piece) + 1 + len(sentence) > max_chars:
-                result.append(piece)
-                piece = ""
-            piece = f"{piece} {sentence}" if piece else sentence
+            for part in _word_bounded_parts(sentence, max_chars):
+                if piece and length + 1 + len(part) > max_chars:
+                    result.append(" ".join(piece))
+                    piece, length = [], 0
+                piece.append(part)
+                length += len(part) + (1 if length else 0)
         if piece:
-            result.append(piece)
+            result.append(" ".join(piece))
     return [d for d in result if d], cut
+
+
+def _word_bounded_parts(sentence: str, max_chars: int) -> list[str]:
+    """The sentence cut into parts of at most max_chars at spaces (a word longer than max_chars,
+    a URL or a base64 blob, say, stays whole up to twice that, then is cut)."""
+    if len(sentence) <= max_chars:
+        return [sentence]
+    parts, start, n = [], 0, len(sentence)
+    while n - start > max_chars:
+        at = sentence.rfind(" ", start + 1, start + max_chars + 1)
+        if at == -1:
+            at = sentence.find(" ", start + max_chars, start + 2 * max_chars)
+        if at == -1:
+            at = start + 2 * max_chars
+        parts.append(sentence[start:at].strip())
+        start = at
+    parts.append(sentence[start:].strip())
+    return [p for p in parts if p]
 
 
 def read_upload(name: str, data: bytes, text_column: str | None = None,
@@ -229,6 +276,15 @@ def training_problems(stats: CorpusStats, min_count: int) -> list[str]:
     if kept < MIN_VOCABULARY:
         problems.append(f"Only {kept:,} words occur at least {min_count} times; word2vec needs at least "
                         f"{MIN_VOCABULARY}. Lower the minimum count or add text.")
+    return problems
+
+
+def corpus_problems(stats: CorpusStats, stages, min_count: int) -> list[str]:
+    """What stops these training stages ("embeddings", "lm", …) on this corpus: the one check
+    the page and ``python -m app.train`` share."""
+    problems = training_problems(stats, min_count) if "embeddings" in stages else []
+    if "lm" in stages:
+        problems += [p for p in lm_problems(stats) if p not in problems]
     return problems
 
 

@@ -3,9 +3,12 @@ character LSTM in the background, and find the models in every other page."""
 
 import streamlit as st
 
-from app import jobs, ui_train, uploads
+from app import jobs, ui_train, uploads, user_models
 from app.train import (
     ARCHITECTURES,
+    DEFAULT_LM_MINUTES,
+    DEFAULT_LM_SIZE,
+    LM_SIZES,
     EmbeddingSettings,
     LMSettings,
     bundle_corpus_sha,
@@ -71,8 +74,12 @@ if preview is not None:
     ui_train.suggest_name(suggested_name)
     name = safe_name(st.text_input("Model name", max_chars=40, key="train_name"))
     bundle = user_bundle(name)
-    st.caption(f"Saved as `{bundle}` (letters, digits, - and _ only).")
-    if bundle_corpus_sha(bundle) not in (None, preview.corpus.sha256):
+    st.caption(f"Saved as `{bundle}` (letters, digits, - and _ only). It is yours: other visitors "
+               "see it only once you share it (below).")
+    taken = not user_models.can_change(bundle, owner)
+    if taken:
+        st.warning(f"`{bundle}` is someone else's model: pick another name to train your own.", icon="🔒")
+    elif bundle_corpus_sha(bundle) not in (None, preview.corpus.sha256):
         st.warning(f"`{bundle}` already holds models of another corpus: training replaces them.", icon="♻️")
     with st.form("train_embeddings_form"):
         left, right = st.columns(2)
@@ -86,9 +93,9 @@ if preview is not None:
         projection_words = right.select_slider("Words to project (t-SNE, PCA)", [0, 250, 500, 1000, 2000], value=500,
                                                key="train_projection_words",
                                                help="0 skips the precomputed 3D layouts.")
-        train_clicked = st.form_submit_button("Train word vectors", type="primary")
+        train_clicked = st.form_submit_button("Train word vectors", type="primary", disabled=taken)
     if train_clicked:
-        problems = uploads.training_problems(stats, min_count)
+        problems = uploads.corpus_problems(stats, ["embeddings"], min_count)
         architectures = tuple(ARCHITECTURES) if architecture == "both" else (
             ("skipgram",) if architecture == "skip-gram" else ("cbow",))
         settings = EmbeddingSettings(architectures=architectures, vector_size=vector_size, window=window,
@@ -105,20 +112,22 @@ if preview is not None:
     st.header("4 · Character LSTM (optional)")
     st.markdown("A small LSTM that reads and writes your text one character at a time. "
                 "Train it for a few minutes; stop whenever you like, then resume where it stopped.")
-    sizes = {"small (64 × 1)": (64, 1), "medium (128 × 1)": (128, 1), "large (256 × 2)": (256, 2)}
-    size = st.radio("Size", list(sizes), index=1, horizontal=True, key="train_lm_size")
-    minutes = st.slider("Minutes", 1, 30, 3, key="train_lm_minutes")
-    hidden, layers = sizes[size]
+    size = st.radio("Size", list(LM_SIZES), index=list(LM_SIZES).index(DEFAULT_LM_SIZE), horizontal=True,
+                    key="train_lm_size", help="Bigger learns more per step but takes more time per step: "
+                                              "on a laptop's CPU the medium size learns most in a few minutes.")
+    minutes = st.slider("Minutes", 1, 30, DEFAULT_LM_MINUTES, key="train_lm_minutes",
+                        help="The whole job, final evaluation included, ends within this time.")
+    hidden, layers = LM_SIZES[size]
     lm_settings = LMSettings(minutes=minutes, hidden=hidden, layers=layers)
     steps_done, seconds_done = checkpoint_progress(user_lm_checkpoint(preview.corpus, name, lm_settings))
     if steps_done:
         st.caption(f"A checkpoint of this corpus and size exists: {steps_done:,} steps, "
                    f"{seconds_done / 60:.1f} minutes trained. Training resumes from it.")
-    lm_problems = uploads.lm_problems(stats)
+    lm_problems = uploads.corpus_problems(stats, ["lm"], min_count=1)
     for problem in lm_problems:
         st.warning(problem, icon="📏")
     label = f"Train {minutes} more minute(s)" if steps_done else f"Train for {minutes} minute(s)"
-    if st.button(label, disabled=bool(lm_problems), key="train_lm_start"):
+    if st.button(label, disabled=bool(lm_problems) or taken, key="train_lm_start"):
         try:
             ui_train.start_lm(preview.corpus, name, lm_settings)
         except jobs.JobRefused as refusal:
@@ -151,6 +160,19 @@ rows = ui_train.user_model_rows()
 if rows:
     st.dataframe(rows, hide_index=True, width="stretch")
     st.caption("Word vectors: pick `skip-gram · user/<name>` in the embedding explorer. "
-               "A character LSTM appears in the gates page and as a quiz deck.")
+               "A character LSTM appears in the gates page, and once shared, as a quiz deck for the room.")
 else:
     st.info("No models trained here yet.", icon="🧵")
+mine = ui_train.own_bundles()
+if mine:
+    chosen = st.selectbox("One of your models", mine, key="train_own_bundle")
+    shared = user_models.is_shared(chosen)
+    share_col, delete_col = st.columns(2)
+    if share_col.button("Stop sharing" if shared else "Share with everyone", key="train_share",
+                        help="Shared models are read-only for others: they can use them, not retrain or delete them."):
+        ui_train.share(chosen, not shared)
+        st.rerun()
+    sure = delete_col.checkbox(f"Yes, delete `{chosen}` and its corpus", key="train_delete_sure")
+    if delete_col.button("Delete", disabled=not sure, key="train_delete"):
+        ui_train.delete(chosen)
+        st.rerun()

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import jobs, models, quiz, store, train, ui, ui_train, uploads
+from app import jobs, models, quiz, store, train, ui, ui_train, uploads, user_models
 from app.corpus import WIKI, Corpus, CorpusError, load_corpus, wiki_sample_path
 from tests.conftest import ROOT
 
@@ -67,7 +67,7 @@ def test_empty_upload_is_refused():
 def test_upload_over_the_cap_is_refused(monkeypatch):
     monkeypatch.setenv(uploads.UPLOAD_MAX_MB_ENV, "1")
     assert uploads.upload_limit_mb() == 1
-    with pytest.raises(CorpusError, match="limit is 1 MB"):
+    with pytest.raises(CorpusError, match=r"big.txt is 1\.5 MB, more than the 1 MB limit"):
         uploads.read_upload("big.txt", b"word " * 300_000)
     monkeypatch.setenv(uploads.UPLOAD_MAX_MB_ENV, "lots")
     assert uploads.upload_limit_mb() == uploads.DEFAULT_UPLOAD_MAX_MB
@@ -129,7 +129,7 @@ def test_one_giant_line_is_cut_into_documents(wiki_documents):
     assert any("cut into pieces" in notice for notice in corpus.notices)
     # a line with no spaces at all is cut too, never kept as one enormous word
     pieces, cut = uploads.cut_long_documents(["x" * 50_000])
-    assert cut == 1 and max(map(len, pieces)) <= uploads.MAX_DOCUMENT_CHARS
+    assert cut == 1 and max(map(len, pieces)) <= 2 * uploads.MAX_DOCUMENT_CHARS
     # a CSV cell past the csv module's field limit is a clear refusal, not a crash
     with pytest.raises(CorpusError, match="not a readable CSV"):
         uploads.read_upload("giant.csv", b"id,text\n1," + b"word " * 40_000 + b"\n")
@@ -171,13 +171,14 @@ def test_small_corpus_trains_end_to_end_and_the_explorer_lists_it(user_store, sm
                                        min_count=3, epochs=2, projection_words=100)
     job = registry.submit("me", "word2vec", lambda job: train.train_user_embeddings(
         small_corpus, "Small wiki!", settings, lambda f, m, figures: job.report(f, m, **figures),
-        lambda: job.stop_requested), bundle="user/Small-wiki")
+        lambda: job.stop_requested, owner="me"), bundle="user/Small-wiki")
     assert registry.wait(job, timeout=600)
     assert job.status == jobs.DONE, job.error
     assert job.result == "user/Small-wiki" and job.fraction == 1.0
     assert job.figures["words_per_second"] > 0
 
-    assert "user/Small-wiki/skipgram" in [m.key for m in models.embedding_models()]
+    assert "user/Small-wiki/skipgram" in [m.key for m in models.embedding_models("me")]
+    assert "user/Small-wiki/skipgram" not in [m.key for m in models.embedding_models("someone else")]
     emb = models.load_embeddings("user/Small-wiki/skipgram")
     assert emb.dimensions == 32 and emb.words[0] == "the"
     assert models.load_projections("user/Small-wiki/skipgram")["tsne3"].shape == (100, 3)
@@ -187,10 +188,10 @@ def test_small_corpus_trains_end_to_end_and_the_explorer_lists_it(user_store, sm
     assert leftovers(user_store) == []
     assert {p.name for p in user_store.iterdir()} == {"user"}  # nothing outside model_store/user/
     # the bundle keeps its corpus (verified like any artifact) for the quiz and later sessions
-    saved = train.load_saved_corpus("user/Small-wiki")
+    saved = user_models.load_saved_corpus("user/Small-wiki")
     assert saved.documents == small_corpus.documents and saved.sha256 == small_corpus.sha256
     assert saved.split("validation") == small_corpus.split("validation")
-    assert train.saved_corpora() == ["user/Small-wiki"]
+    assert user_models.saved_corpora("me") == ["user/Small-wiki"]
 
 
 def test_cancelled_job_leaves_no_partial_model(user_store, small_corpus):
@@ -276,8 +277,9 @@ def test_lm_trains_stops_saves_and_resumes(user_store, small_corpus):
     assert train.checkpoint_progress(checkpoint)[0] > steps
     card = store.artifact_card("user/lstm", "lm")
     assert card["metrics"]["curves"]["steps"][0] == 10  # the first run's curve, continued
-    assert quiz.deck_corpus("user/lstm") == card["corpus"]["path"]  # the quiz can deal its real sentences
-    assert load_corpus(card["corpus"]["path"]).documents == small_corpus.documents
+    kept = user_models.corpus_path("user/lstm")  # what the quiz deals real sentences from (sha256-checked)
+    assert kept.is_relative_to(user_store / "user" / "lstm") and card["corpus"]["kept"] == kept.name
+    assert load_corpus(str(kept)).documents == small_corpus.documents
 
 
 def test_lm_refuses_a_corpus_with_empty_splits(user_store):
@@ -380,14 +382,15 @@ def test_page_trains_an_uploaded_csv_and_lists_the_model(user_store, wiki_docume
     assert not at.exception, at.exception
 
     registry = ui_train.job_registry()
-    job = registry.job_of(at.session_state["train_owner"])
+    job = registry.job_of(at.session_state[ui.OWNER_COOKIE])
     assert job is not None and job.bundle == "user/My-Reviews"
     assert registry.wait(job, timeout=600) and job.status == jobs.DONE, job.error
     at.run()
     assert not at.exception, at.exception
     assert any("Saved as `user/My-Reviews`" in s.value for s in at.success)
     assert "user/My-Reviews" in list(at.dataframe[-1].value["bundle"])
-    assert "user/My-Reviews/skipgram" in [m.key for m in models.embedding_models()]
+    assert "user/My-Reviews/skipgram" in [m.key for m in models.embedding_models(at.session_state[ui.OWNER_COOKIE])]
+    assert "user/My-Reviews/skipgram" not in [m.key for m in models.embedding_models()]  # private until shared
     vectors = models.load_embeddings("user/My-Reviews/skipgram").vectors
     assert vectors.shape[1] == 25 and np.isfinite(vectors).all()
 
@@ -409,7 +412,7 @@ def test_page_trains_and_stops_the_lstm_on_a_built_in_corpus(user_store):
     assert not at.exception, at.exception
 
     registry = ui_train.job_registry()
-    job = registry.job_of(at.session_state["train_owner"])
+    job = registry.job_of(at.session_state[ui.OWNER_COOKIE])
     assert job.kind == "lm" and job.bundle == f"user/{WIKI}"
     while not job.history and job.active:
         time.sleep(0.1)
@@ -420,12 +423,17 @@ def test_page_trains_and_stops_the_lstm_on_a_built_in_corpus(user_store):
     assert registry.wait(job, timeout=300) and job.status == jobs.DONE, job.error
     at.run()
     assert not at.exception, at.exception
-    assert f"user/{WIKI}" in models.language_model_bundles()
+    assert f"user/{WIKI}" in models.language_model_bundles(at.session_state[ui.OWNER_COOKIE])
     assert any("A checkpoint of this corpus and size exists" in c.value for c in at.caption)
     assert at.button(key="train_lm_start").label == "Train 1 more minute(s)"
 
-    # a later session finds the corpus kept in the bundle and resumes from the same checkpoint
-    later = page().run()
+    # a later session of the same browser (its owner cookie) finds the corpus kept in the bundle and
+    # resumes from the same checkpoint; another browser is not offered that text at all
+    stranger = page().run()
+    assert f"user/{WIKI}" not in stranger.radio(key="train_source").options
+    later = page()
+    later.session_state[ui.OWNER_COOKIE] = at.session_state[ui.OWNER_COOKIE]
+    later.run()
     later.radio(key="train_source").set_value(f"user/{WIKI}").run()
     assert not later.exception, later.exception
     assert later.metric[0].value == at.metric[0].value

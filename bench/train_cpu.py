@@ -1,0 +1,112 @@
+"""Train your own on a CPU: what the page's character-LSTM settings reach in their time budget.
+
+    python bench/train_cpu.py [--minutes 3] [--sizes 128x1,256x1] [--batch 32] [--seq 100] [--threads 1]
+
+Builds a novel-sized corpus (about 700,000 words) from what every install has: gensim's bundled
+Wikipedia sample, topped up with fashion reviews when the fashion corpus is present. Each size is
+trained exactly as the page's job does (``train.train_user_lm``: one thread, the page's batch,
+sequence length and evaluation) into a temporary model store, then sampled. Prints one row per
+size: steps, steps/s, wall minutes (evaluation and save included), validation and test nats/char,
+and the share of sampled words that are real words (words of the training split).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+TARGET_WORDS = 700_000
+
+
+def novel_sized_corpus(target_words: int = TARGET_WORDS) -> tuple[str, bytes]:
+    """(description, .txt bytes with one document per line) of about target_words words."""
+    from app.corpus import FASHION, WIKI, CorpusError, load_corpus
+
+    documents, words, sources = [], 0, []
+    for name in (WIKI, FASHION):
+        try:
+            corpus = load_corpus(name)
+        except CorpusError:
+            continue
+        taken = 0
+        for document in corpus.documents:
+            if words >= target_words:
+                break
+            documents.append(document)
+            words += len(document.split())
+            taken += 1
+        sources.append(f"{taken:,} {name} documents")
+    return f"{' + '.join(sources)} ({words:,} words)", "\n".join(documents).encode("utf-8")
+
+
+def real_word_share(samples: list[str], vocabulary: set[str]) -> float:
+    """Share of sampled words found in the training split (a sample's last word may be cut off)."""
+    from app.corpus import tokenize
+
+    words = [w for s in samples for w in tokenize(s)[:-1]]
+    return sum(w in vocabulary for w in words) / max(1, len(words))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=None, help="default: the page's default")
+    parser.add_argument("--sizes", default=None, help="HIDDENxLAYERS,... (default: the page's default size)")
+    parser.add_argument("--batch", type=int, default=None)
+    parser.add_argument("--seq", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--warmup", type=int, default=None)
+    parser.add_argument("--samples", type=int, default=20)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="train-cpu-"))
+    os.environ["ATELIER_MODEL_STORE"] = str(workdir / "store")
+    os.environ["ATELIER_CHECKPOINTS"] = str(workdir / "checkpoints")
+    from app import store, train, uploads
+    from app.charlm import sample_batch
+    from app.corpus import tokenize
+
+    description, data = novel_sized_corpus()
+    corpus = uploads.read_upload("novel-sized.txt", data, limit_mb=200)
+    vocabulary = {w for d in corpus.split("train") for w in tokenize(d)}
+    minutes = args.minutes or train.DEFAULT_LM_MINUTES
+    sizes = [tuple(map(int, s.split("x"))) for s in args.sizes.split(",")] if args.sizes else [train.LM_SIZES[train.DEFAULT_LM_SIZE]]
+    print(f"corpus: {description}; {sum(map(len, corpus.documents)):,} characters; "
+          f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
+    rows = []
+    for hidden, layers in sizes:
+        defaults = train.LMSettings()
+        settings = train.LMSettings(minutes=minutes, hidden=hidden, layers=layers,
+                                    batch_size=args.batch or defaults.batch_size,
+                                    sequence_length=args.seq or defaults.sequence_length,
+                                    threads=args.threads or defaults.threads,
+                                    learning_rate=args.lr or defaults.learning_rate,
+                                    warmup_steps=defaults.warmup_steps if args.warmup is None else args.warmup)
+        started = time.monotonic()
+        bundle = train.train_user_lm(corpus, f"bench-{hidden}x{layers}", settings)
+        wall = time.monotonic() - started
+        card = store.artifact_card(bundle, "lm")
+        lm = store.load_language_model(store.verified_path(bundle, "lm"))
+        samples = sample_batch(lm, args.samples, 300, temperature=0.8, seed=0)
+        m = card["metrics"]
+        rows.append((f"{hidden}×{layers}", f"{settings.batch_size}×{settings.sequence_length}, lr {settings.learning_rate:g}", settings.threads,
+                     m["steps"], m["steps"] / max(1e-6, card["training_seconds"]), wall / 60,
+                     m["validation_nats_per_char"], m["test_nats_per_char"], real_word_share(samples, vocabulary)))
+        print(f"sample: {samples[0][:160]!r}", flush=True)
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}; budget {minutes:g} min per size\n")
+    print("| size | batch × seq, learning rate | threads | steps | steps/s | wall min | validation nats/char | test | real words |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for size, shape, threads, steps, rate, wall, val, test, real in rows:
+        print(f"| {size} | {shape} | {threads} | {steps:,} | {rate:.1f} | {wall:.2f} | {val:.3f} | {test:.3f} | {real:.0%} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
