@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import ui, ui_quiz
+from app import ui, ui_quiz, ui_serve
 from app.site import HOME, PAGES
 
 st.set_page_config(page_title="RNN Atelier", page_icon="🧵", layout="wide")
@@ -12,6 +12,7 @@ navigation = st.navigation(
     + [st.Page(page.file, title=page.title, icon=page.icon, url_path=page.url_path) for page in PAGES]
 )
 ui_quiz.warm_up()  # returns at once; fakes are written in the background
+ui_serve.say_if_moved()  # behind scripts/serve.sh: a worker died and this page restarted on another
 ui.browser_owner()  # this browser's owner token (a cookie): its uploads and models are its own
 ui.store_warnings()  # a damaged model file is named on every page, with how to restore it
 navigation.run()

@@ -1,27 +1,42 @@
 """Load test: a roomful of visitors at once, each querying the explorer and playing a whole quiz game.
 
-    python bench/load.py                 # 30 visitors
-    python bench/load.py --visitors 5 --queries 2   # a smoke run
+    python bench/load.py --visitors 30                 # its own one-process server (scripts/app.sh's way)
+    python bench/load.py --url http://127.0.0.1:8501 --visitors 100     # a running scripts/serve.sh
+    python bench/load.py --url http://127.0.0.1:8501 --visitors 100 --kill-worker-after 60
+    python bench/load.py --visitors 5 --queries 2      # a smoke run
 
 Each visitor is a Streamlit websocket client speaking the browser's protocol (protobuf BackMsg /
-ForwardMsg on /_stcore/stream): it opens a page, sets widgets by their keys and waits for the script
-run to finish, exactly what a browser tab makes the server do, without drawing anything. Thirty
-Chromium tabs would need more CPU than the 2-core machine has; the server-side work is the same.
+ForwardMsg on /_stcore/stream): like a browser it first loads the page over HTTP (keeping the cookies:
+HAProxy's sticky-session cookie among them), then opens the websocket, sets widgets by their keys and
+waits for each script run to finish: the server does what a browser tab makes it do, without the
+drawing. A hundred Chromium tabs would need far more CPU than this 2-core machine has.
+
+What a visitor does is a list of scenarios (functions below): 5 explorer queries (a typo, HTML, emoji
+and empty input among them), then a whole quiz game of 10 rounds saved to the leaderboard. Another
+scenario is one more function and one more entry in SCENARIOS.
 
 Reports p50/p95 interaction latency (send → script run finished), errors (exception boxes, wrong
-pages, missing results, timeouts: must be 0) and the server's peak RSS. Then it opens the temporary
-leaderboard database (ATELIER_DATABASE_URL) and checks that it holds exactly the games and answers
-the visitors played: one game per visitor, ten answers each, with their guesses in order.
+pages, missing results, timeouts: must be 0), the peak total RSS of the server's processes (with
+--url: every worker, HAProxy and PostgreSQL that scripts/serve.sh started, from run/), and checks that
+the leaderboard holds exactly the games and answers the visitors played. --kill-worker-after S kills
+one worker with SIGKILL S seconds in: its visitors reconnect as a browser does, must be told they
+moved, and replay what they were doing; the others must not notice. The last line is the summary:
+``visitors=100 errors=0 p50_ms=… p95_ms=… newgame_p95_ms=… rss_mb=… games=100 answers=1000``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import signal
 import statistics
+import string
 import sys
 import threading
 import time
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,16 +49,22 @@ from streamlit.proto.Element_pb2 import Element  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
+from app.ui_serve import WORKER_COOKIE  # noqa: E402
 from tests.e2e.harness import AppServer, page_registered  # noqa: E402
 
 EXPLORER, QUIZ = "explorer", "fake-or-real"
 KNOWN_WORDS = ["dress", "silk", "petite", "jeans", "sweater", "blue", "linen", "summer"]
 ODD_QUERIES = ["dresss", "<b>x</b>", "👗", ""]  # a typo, HTML, an emoji, nothing: each gets a message
 ROUNDS = 10
+MOVED_MESSAGE = "moved you to another one"  # what app/ui_serve.py tells a visitor of a dead worker
 
 
 class VisitError(Exception):
     """Something a visitor saw that a visitor should never see."""
+
+
+class ConnectionLost(Exception):
+    """The websocket closed under the visitor: its worker died (a browser then reconnects)."""
 
 
 # ---------------------------------------------------------------- one visitor's connection
@@ -51,10 +72,12 @@ class VisitError(Exception):
 
 @dataclass
 class ScriptRun:
-    """What one script run sent to the browser: its elements in page order, and how long it took."""
+    """The page after one script run (a whole page, or a fragment redrawn in it): its elements in page
+    order, which fragment drew each widget, and how long the run took."""
 
     seconds: float
     elements: list[Element]
+    fragments: dict[str, str] = field(default_factory=dict)  # widget id -> id of the fragment it is in
 
     def of_kind(self, kind: str) -> list:
         return [getattr(e, kind) for e in self.elements if e.WhichOneof("type") == kind]
@@ -79,29 +102,68 @@ class ScriptRun:
                 if frame.arrow_data.data]
 
 
-class Visitor:
-    """One browser tab: a websocket session that reruns the script with the widget values it sets."""
+def cookies_from(headers: list[str]) -> dict[str, str]:
+    """name -> value of Set-Cookie headers."""
+    found = {}
+    for header in headers:
+        name, _, value = header.split(";", 1)[0].partition("=")
+        found[name.strip()] = value.strip()
+    return found
 
-    def __init__(self, base_url: str, timeout: float = 300):
+
+class Visitor:
+    """One browser tab: a websocket session that reruns the script with the widget values it sets.
+
+    Like a browser it loads the page over HTTP first and keeps the cookies it gets (behind
+    scripts/serve.sh, HAProxy's cookie names the worker the tab stays on); a reconnecting tab sends
+    the cookies it has."""
+
+    def __init__(self, base_url: str, timeout: float = 300, cookies: dict[str, str] | None = None):
         import websocket
 
-        self.socket = websocket.create_connection(base_url.replace("http", "ws", 1) + "/_stcore/stream",
-                                                  subprotocols=["streamlit"], timeout=timeout)
+        if cookies is None:
+            with urllib.request.urlopen(base_url + "/", timeout=timeout) as response:
+                cookies = cookies_from(response.headers.get_all("Set-Cookie") or [])
+        self.cookies = dict(cookies)
+        self.socket = websocket.create_connection(
+            base_url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"], timeout=timeout,
+            cookie="; ".join(f"{name}={value}" for name, value in self.cookies.items()) or None)
+        handshake = self.socket.getheaders() or {}
+        self.cookies.update(cookies_from([handshake["set-cookie"]] if "set-cookie" in handshake else []))
         self.page_script_hash = ""
+        self.query = ""  # the address's query string (?room=…&player=…), sent with every run as a browser does
         self.values: dict[str, WidgetState] = {}  # what the tab's widgets hold, sent with every run
+        self.page: dict[tuple, tuple[Element, str]] = {}  # place on the page -> (element, its fragment id)
         self.last: ScriptRun | None = None
+        self.auto_reruns: dict[str, float] = {}  # fragment id -> seconds between the reruns it asks for
+        self.next_auto_rerun: dict[str, float] = {}
+        self.auto_seconds: list[float] = []  # how long those runs took
 
-    def open(self, url_path: str) -> ScriptRun:
-        self.page_script_hash, self.values = "", {}
+    @property
+    def worker(self) -> str | None:
+        """The worker HAProxy keeps this tab on (None without a proxy)."""
+        return self.cookies.get(WORKER_COOKIE)
+
+    def open(self, url_path: str, query: str = "") -> ScriptRun:
+        self.page_script_hash, self.values, self.auto_reruns, self.query = "", {}, {}, query
         return self.rerun(page_name=url_path)
 
     def type(self, key: str, text: str, then_click: str | None = None) -> ScriptRun:
         state = WidgetState(id=self.require_widget(key), string_value=text)
         self.values[state.id] = state
-        return self.rerun(triggers=[then_click] if then_click else [])
+        return self.rerun(triggers=[then_click] if then_click else [], fragment_of=then_click or key)
 
     def click(self, key: str) -> ScriptRun:
-        return self.rerun(triggers=[key])
+        return self.rerun(triggers=[key], fragment_of=key)
+
+    def due_auto_reruns(self) -> list[ScriptRun]:
+        """What the browser's timers would have rerun by now (a fragment with run_every, say the board)."""
+        runs = []
+        for fragment_id, interval in list(self.auto_reruns.items()):
+            if time.monotonic() >= self.next_auto_rerun.get(fragment_id, 0):
+                self.next_auto_rerun[fragment_id] = time.monotonic() + interval
+                runs.append(self.rerun(fragment_id=fragment_id, auto=True))
+        return runs
 
     def require_widget(self, key: str) -> str:
         widget_id = self.last.widget_id(key) if self.last else None
@@ -109,48 +171,81 @@ class Visitor:
             raise VisitError(f"no widget {key!r} on the page")
         return widget_id
 
-    def rerun(self, page_name: str = "", triggers: list[str] = ()) -> ScriptRun:
+    def rerun(self, page_name: str = "", triggers: list[str] = (), fragment_of: str | None = None,
+              fragment_id: str = "", auto: bool = False) -> ScriptRun:
+        """Send what the browser sends for a run: the whole page's widget values, the clicked ones, and
+        (for a widget inside an st.fragment) the fragment to rerun instead of the page."""
+        if not auto:  # the browser's timers fired while the visitor read the page
+            self.auto_seconds += [run.seconds for run in self.due_auto_reruns()]
         message = BackMsg()
         client = message.rerun_script
         client.page_script_hash, client.page_name = self.page_script_hash, page_name
+        client.query_string = self.query
         client.widget_states.widgets.extend(self.values.values())
         for key in triggers:
             client.widget_states.widgets.append(WidgetState(id=self.require_widget(key), trigger_value=True))
+        if fragment_of and self.last:
+            fragment_id = self.last.fragments.get(self.require_widget(fragment_of), "")
+        client.fragment_id, client.is_auto_rerun = fragment_id, auto
         started = time.perf_counter()
-        self.socket.send_binary(message.SerializeToString())
-        elements = self.receive_run()
-        self.last = ScriptRun(time.perf_counter() - started, [elements[path] for path in sorted(elements)])
+        try:
+            self.socket.send_binary(message.SerializeToString())
+            elements = self.receive_run(fragment_id)
+        except (OSError, ConnectionError) as error:
+            raise ConnectionLost(str(error)) from error
+        except Exception as error:
+            if type(error).__name__.startswith("WebSocketConnectionClosed"):
+                raise ConnectionLost(str(error)) from error
+            raise
+        self.page = elements
+        widgets = {}
+        for element, in_fragment in elements.values():
+            widget = getattr(element, element.WhichOneof("type") or "", None)
+            if isinstance(getattr(widget, "id", None), str) and in_fragment:
+                widgets[widget.id] = in_fragment
+        self.last = ScriptRun(time.perf_counter() - started, [elements[path][0] for path in sorted(elements)], widgets)
         if exceptions := self.last.of_kind("exception"):
             raise VisitError(f"exception box: {exceptions[0].type}: {exceptions[0].message}")
         return self.last
 
-    def receive_run(self) -> dict[tuple, Element]:
-        """Forward messages until the script run finishes; elements keyed by their place on the page."""
-        elements: dict[tuple, Element] = {}
+    def receive_run(self, fragment_id: str) -> dict[tuple, tuple[Element, str]]:
+        """Forward messages until the script run finishes: the page as the browser then shows it (a
+        fragment's run replaces that fragment's elements and keeps the rest of the page)."""
+        def start() -> dict[tuple, tuple[Element, str]]:
+            return {path: kept for path, kept in self.page.items() if fragment_id and kept[1] != fragment_id}
+
+        elements = start()
         while True:
+            data = self.socket.recv()
+            if not data:
+                raise ConnectionLost("the server closed the websocket")
             message = ForwardMsg()
-            message.ParseFromString(self.socket.recv())
+            message.ParseFromString(data)
             kind = message.WhichOneof("type")
             if kind == "navigation":
                 self.page_script_hash = message.navigation.page_script_hash
             elif kind == "page_not_found":
                 raise VisitError(f"page not found: {message.page_not_found.page_name!r}")
             elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-                elements[tuple(message.metadata.delta_path)] = message.delta.new_element
+                elements[tuple(message.metadata.delta_path)] = (message.delta.new_element, message.delta.fragment_id)
+            elif kind == "auto_rerun":
+                self.auto_reruns[message.auto_rerun.fragment_id] = message.auto_rerun.interval
+                self.next_auto_rerun.setdefault(message.auto_rerun.fragment_id,
+                                                time.monotonic() + message.auto_rerun.interval)
             elif kind == "script_finished":
                 status = message.script_finished
-                if status == ForwardMsg.FINISHED_SUCCESSFULLY:
+                if status in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
                     return elements
                 if status == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                     raise VisitError("script compile error")
                 if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    elements = {}  # st.rerun or a newer request: the next run redraws the page
+                    elements = start()  # st.rerun or a newer request: the next run redraws the page
 
     def close(self) -> None:
         self.socket.close()
 
 
-# ---------------------------------------------------------------- what a visitor does
+# ---------------------------------------------------------------- what a visitor does (scenarios)
 
 
 @dataclass
@@ -159,19 +254,27 @@ class Played:
 
     nickname: str
     latencies: dict[str, list[float]] = field(default_factory=dict)
+    timeline: list[tuple[float, float]] = field(default_factory=list)  # (finished at, seconds) per interaction
     errors: list[str] = field(default_factory=list)
     guesses: list[str] = field(default_factory=list)  # human / lstm, in round order
     points: list[int] = field(default_factory=list)
     saved: bool = False
+    workers: list[str] = field(default_factory=list)  # the worker(s) it was on, in order
+    told_moved: bool = False  # after its worker died: the page said so
+    auto_reruns: list[float] = field(default_factory=list)  # seconds of each timed refresh (the board's)
 
     def time(self, kind: str, run: ScriptRun) -> ScriptRun:
         self.latencies.setdefault(kind, []).append(run.seconds)
+        self.timeline.append((time.time(), run.seconds))
         return run
 
 
-def query_explorer(visitor: Visitor, played: Played, words: list[str]) -> None:
+Scenario = Callable[[Visitor, Played, random.Random], None]
+
+
+def query_explorer(visitor: Visitor, played: Played, rng: random.Random, queries: int = 5) -> None:
     played.time("open explorer", visitor.open(EXPLORER))
-    for word in words:
+    for word in rng.sample(KNOWN_WORDS + ODD_QUERIES, queries):
         run = played.time("explorer query", visitor.type("explorer_word", word))
         if word in KNOWN_WORDS and not any(rows >= 5 for rows in run.table_rows()):
             raise VisitError(f"no neighbours listed for {word!r}")
@@ -180,6 +283,7 @@ def query_explorer(visitor: Visitor, played: Played, words: list[str]) -> None:
 
 
 def play_quiz(visitor: Visitor, played: Played, rng: random.Random) -> None:
+    played.guesses, played.points = [], []  # a game lost with its worker is played again from the start
     played.time("open quiz", visitor.open(QUIZ))
     run = played.time("new game", visitor.click("quiz_new_game"))
     for number in range(1, ROUNDS + 1):
@@ -201,23 +305,60 @@ def play_quiz(visitor: Visitor, played: Played, rng: random.Random) -> None:
         raise VisitError(f"score not saved: {run.alerts()}")
 
 
-def visit(base_url: str, number: int, queries: int, start: threading.Barrier, play: bool) -> Played:
-    played = Played(nickname=f"load-{number:02d}")
+def scenarios(queries: int) -> list[tuple[str, Scenario]]:
+    """What each visitor does, in order (a page missing from the app is left out)."""
+    chosen = []
+    if page_registered("pages/embeddings.py") and queries:
+        chosen.append(("explorer", lambda v, p, r: query_explorer(v, p, r, queries)))
+    if page_registered("pages/fake_or_real.py"):
+        chosen.append(("quiz", play_quiz))
+    return chosen
+
+
+def reconnect(base_url: str, lost: Visitor, played: Played) -> Visitor:
+    """What the browser does when its websocket drops: connect again with the cookies it has (HAProxy
+    then picks a living worker) and rerun the page; the page must say the visitor moved."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            visitor = Visitor(base_url, cookies=lost.cookies)
+            run = visitor.open("")
+            break
+        except Exception as error:  # noqa: BLE001 - refused, 503 while the proxy notices: the browser retries too
+            if time.monotonic() > deadline:
+                raise VisitError(f"could not reconnect: {error}") from error
+            time.sleep(0.5)
+    played.workers.append(visitor.worker or "?")
+    played.told_moved = any(MOVED_MESSAGE in alert for alert in run.alerts())
+    if lost.worker and not played.told_moved:
+        raise VisitError(f"moved from {lost.worker} to {visitor.worker} without a word: {run.alerts()}")
+    return visitor
+
+
+def visit(base_url: str, number: int, plan: list[tuple[str, Scenario]], start: threading.Barrier,
+          nickname: str) -> Played:
+    played = Played(nickname=nickname)
     rng = random.Random(number)
     try:
         visitor = Visitor(base_url)
+        played.workers.append(visitor.worker or "-")
     except Exception as error:
         played.errors.append(f"connect: {error}")
+        start.wait()
         return played
     start.wait()
     try:
-        if page_registered("pages/embeddings.py"):
-            query_explorer(visitor, played, rng.sample(KNOWN_WORDS + ODD_QUERIES, queries))
-        if play:
-            play_quiz(visitor, played, rng)
+        for _name, scenario in plan:
+            try:
+                scenario(visitor, played, rng)
+            except ConnectionLost:  # its worker died: reconnect as the browser does, then start this part again
+                played.auto_reruns += visitor.auto_seconds
+                visitor = reconnect(base_url, visitor, played)
+                scenario(visitor, played, rng)
     except Exception as error:  # one visitor's failure is counted, the others go on
         played.errors.append(f"{type(error).__name__}: {error}"[:300])
     finally:
+        played.auto_reruns += visitor.auto_seconds
         visitor.close()
     return played
 
@@ -225,18 +366,22 @@ def visit(base_url: str, number: int, queries: int, start: threading.Barrier, pl
 # ---------------------------------------------------------------- the room, and the checks afterwards
 
 
-def check_leaderboard(database_url: str, visitors: list[Played]) -> list[str]:
-    """Differences between the database and what the visitors played (empty: exactly as expected)."""
+def check_leaderboard(database_url: str, visitors: list[Played], prefix: str) -> tuple[list[str], int, int]:
+    """(differences between the database and what the visitors played, games, answers) for the games of
+    this run (nicknames starting with prefix): no difference means exactly as expected."""
     from sqlalchemy import create_engine, select
 
     from app import leaderboard
 
     engine = create_engine(database_url)
-    problems = []
     with engine.connect() as connection:
-        games = connection.execute(select(leaderboard.games)).all()
-        answers = connection.execute(select(leaderboard.answers).order_by(leaderboard.answers.c.game_id,
-                                                                          leaderboard.answers.c.round)).all()
+        games = connection.execute(select(leaderboard.games)
+                                   .where(leaderboard.games.c.nickname.startswith(prefix))).all()
+        ids = [g.id for g in games]
+        answers = connection.execute(select(leaderboard.answers).where(leaderboard.answers.c.game_id.in_(ids))
+                                     .order_by(leaderboard.answers.c.game_id, leaderboard.answers.c.round)).all()
+    engine.dispose()
+    problems = []
     expected = {p.nickname: p for p in visitors if p.saved}
     stored = {g.nickname: g for g in games}
     if sorted(stored) != sorted(expected) or len(games) != len(expected):
@@ -253,25 +398,85 @@ def check_leaderboard(database_url: str, visitors: list[Played]) -> list[str]:
                             f"!= shown {played.points}")
     if len(answers) != ROUNDS * len(expected):
         problems.append(f"{len(answers)} answers stored, expected {ROUNDS * len(expected)}")
-    engine.dispose()
-    return problems
+    return problems, len(games), len(answers)
+
+
+def served_by(run_dir: Path) -> Callable[[], list[int]]:
+    """The pids of what scripts/serve.sh started (workers, HAProxy, PostgreSQL), read from run/ anew
+    each time: a killed worker drops out."""
+
+    def pids() -> list[int]:
+        found = []
+        for pid_file in [*sorted(run_dir.glob("worker-*.pid")), run_dir / "haproxy.pid",
+                         run_dir / "pg" / "data" / "postmaster.pid"]:
+            if pid_file.exists():
+                found.append(int(pid_file.read_text().split()[0]))
+        return found
+
+    return pids
 
 
 class PeakMemory(threading.Thread):
-    """Samples the server's RSS twice a second while the room plays."""
+    """Samples the total RSS of the server's processes (and their children) twice a second."""
 
-    def __init__(self, server: AppServer):
+    def __init__(self, pids: Callable[[], list[int]]):
         super().__init__(daemon=True)
-        self.server, self.peak, self.running = server, 0, True
+        self.pids, self.peak, self.running = pids, 0, True
+
+    def total(self) -> int:
+        import psutil
+
+        total = 0
+        for pid in self.pids():
+            try:
+                parent = psutil.Process(pid)
+                total += sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)])
+            except psutil.Error:
+                pass  # gone (a killed worker) or going
+        return total
 
     def run(self) -> None:
         while self.running:
-            self.peak = max(self.peak, self.server.rss_bytes())
+            self.peak = max(self.peak, self.total())
             time.sleep(0.5)
+
+
+@dataclass
+class WorkerKill:
+    """kill -9 one worker of scripts/serve.sh after a delay; when, and which."""
+
+    run_dir: Path
+    after: float
+    worker: str = "w1"
+    at: float | None = None
+
+    def start(self) -> None:
+        threading.Timer(self.after, self.kill).start()
+
+    def kill(self) -> None:
+        pid = int((self.run_dir / f"worker-{self.worker.removeprefix('w')}.pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+        self.at = time.time()
 
 
 def percentile_ms(seconds: list[float], q: float) -> float:
     return 1000 * float(np.percentile(seconds, q)) if seconds else float("nan")
+
+
+def kill_report(visitors: list[Played], kill: WorkerKill) -> list[str]:
+    """How the dead worker's visitors and the others fared."""
+    victims = [p for p in visitors if p.workers[:1] == [kill.worker]]
+    moved = [p for p in victims if len(p.workers) > 1]
+    others = [p for p in visitors if p.workers[:1] != [kill.worker]]
+    after = [s for p in others for when, s in p.timeline if kill.at and when > kill.at]
+    before = [s for p in others for when, s in p.timeline if kill.at and when <= kill.at]
+    return [f"worker kill: {kill.worker} killed with SIGKILL {kill.after:.0f} s in",
+            f"  its visitors: {len(victims)}, moved to a living worker: {len(moved)} "
+            f"(to {sorted({p.workers[-1] for p in moved})}), told so: {sum(p.told_moved for p in moved)}, "
+            f"errors: {sum(len(p.errors) for p in victims)}, saved their game: {sum(p.saved for p in victims)}",
+            f"  visitors on the other worker(s): {len(others)}, errors: {sum(len(p.errors) for p in others)}, "
+            f"saved their game: {sum(p.saved for p in others)}, p95 before the kill {percentile_ms(before, 95):.0f} ms, "
+            f"after {percentile_ms(after, 95):.0f} ms"]
 
 
 def report(visitors: list[Played], wall: float, peak_rss: int, db_problems: list[str]) -> str:
@@ -282,45 +487,98 @@ def report(visitors: list[Played], wall: float, peak_rss: int, db_problems: list
         seconds = every if kind == "all" else [s for p in visitors for s in p.latencies.get(kind, [])]
         lines.append(f"| {kind} | {len(seconds)} | {percentile_ms(seconds, 50):.0f} | {percentile_ms(seconds, 95):.0f} "
                      f"| {1000 * max(seconds, default=0):.0f} |")
+    auto = [s for p in visitors for s in p.auto_reruns]  # not a visitor's interaction: not in "all"
+    lines.append(f"| (board refresh, every 5 s by itself) | {len(auto)} | {percentile_ms(auto, 50):.0f} "
+                 f"| {percentile_ms(auto, 95):.0f} | {1000 * max(auto, default=0):.0f} |")
     errors = [f"{p.nickname}: {e}" for p in visitors for e in p.errors]
+    workers = sorted({p.workers[0] for p in visitors if p.workers})
     lines += ["", f"visitors: {len(visitors)}, wall time {wall:.0f} s, interactions {len(every)}, "
-              f"median per visitor {statistics.median(len(sum(p.latencies.values(), [])) for p in visitors)}",
+              f"median per visitor {statistics.median(len(sum(p.latencies.values(), [])) for p in visitors)}, "
+              f"first worker of each: {', '.join(f'{w} {sum(p.workers[:1] == [w] for p in visitors)}' for w in workers)}",
               f"errors: {len(errors)}", *[f"  - {e}" for e in errors[:20]],
-              f"server peak RSS: {peak_rss / 2**20:.0f} MB",
+              f"peak RSS of the server's processes: {peak_rss / 2**20:.0f} MB",
               f"leaderboard check: {'exactly the expected games and answers' if not db_problems else 'FAILED'}",
               *[f"  - {p}" for p in db_problems[:20]]]
     return "\n".join(lines)
+
+
+def summary(visitors: list[Played], peak_rss: int, games: int, answers: int) -> str:
+    every = [s for p in visitors for seconds in p.latencies.values() for s in seconds]
+    new_games = [s for p in visitors for s in p.latencies.get("new game", [])]
+    return (f"visitors={len(visitors)} errors={sum(len(p.errors) for p in visitors)} "
+            f"p50_ms={percentile_ms(every, 50):.0f} p95_ms={percentile_ms(every, 95):.0f} "
+            f"newgame_p95_ms={percentile_ms(new_games, 95):.0f} rss_mb={peak_rss / 2**20:.0f} "
+            f"games={games} answers={answers}")
+
+
+def run_room(base_url: str, visitors: int, plan: list[tuple[str, Scenario]], memory: PeakMemory,
+             kill: WorkerKill | None, prefix: str) -> tuple[list[Played], float]:
+    """Warm every worker up (models load once per process, on a page's first visit), then let the room in."""
+    warm = [Visitor(base_url) for _ in range(4)]  # new sessions go to the least busy worker: all get some
+
+    def open_every_page(visitor: Visitor) -> None:
+        for page in ["", EXPLORER, QUIZ]:
+            visitor.open(page)
+
+    threads = [threading.Thread(target=open_every_page, args=(v,)) for v in warm]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for v in warm:
+        v.close()
+    memory.start()
+    start = threading.Barrier(visitors)
+    results: list[Played] = [None] * visitors
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(
+        i, visit(base_url, i, plan, start, f"{prefix}{i:03d}"))) for i in range(visitors)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    if kill:
+        kill.start()
+    for thread in threads:
+        thread.join()
+    memory.running = False
+    memory.join()
+    return results, time.perf_counter() - began
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visitors", type=int, default=30)
     parser.add_argument("--queries", type=int, default=5, help="explorer queries per visitor")
+    parser.add_argument("--url", help="a running server (say scripts/serve.sh's proxy); default: start one")
+    parser.add_argument("--run-dir", type=Path, default=ROOT / "run",
+                        help="scripts/serve.sh's run/ folder: its processes (for RSS) and database_url")
+    parser.add_argument("--database-url", help="the server's leaderboard (default: run/database_url with --url)")
+    parser.add_argument("--kill-worker-after", type=float, metavar="S", help="kill -9 worker w1 S seconds in")
     args = parser.parse_args()
+    if args.kill_worker_after is not None and not args.url:
+        parser.error("--kill-worker-after needs --url (a scripts/serve.sh room)")
 
-    play = page_registered("pages/fake_or_real.py")
-    with AppServer() as server:
-        warm = Visitor(server.url)  # the first run of a fresh server loads models; the room arrives after
-        warm.open("")
-        warm.close()
-        memory = PeakMemory(server)
-        memory.start()
-        start = threading.Barrier(args.visitors)
-        results: list[Played] = [None] * args.visitors
-        threads = [threading.Thread(target=lambda i=i: results.__setitem__(
-            i, visit(server.url, i, args.queries, start, play))) for i in range(args.visitors)]
-        began = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - began
-        memory.running = False
-        memory.join()
-        problems = check_leaderboard(server.database_url, results) if play else ["quiz page missing: not played"]
-    print(report(results, wall, memory.peak, problems))
+    plan = scenarios(args.queries)
+    prefix = "load-" + "".join(random.choices(string.ascii_lowercase, k=3)) + "-"  # this run's games
+    kill = WorkerKill(args.run_dir, args.kill_worker_after) if args.kill_worker_after is not None else None
+    if args.url:
+        database_url = args.database_url or (args.run_dir / "database_url").read_text().strip()
+        memory = PeakMemory(served_by(args.run_dir))
+        results, wall = run_room(args.url.rstrip("/"), args.visitors, plan, memory, kill, prefix)
+    else:
+        with AppServer() as server:
+            database_url = server.database_url
+            memory = PeakMemory(lambda: [server.process.pid])
+            results, wall = run_room(server.url, args.visitors, plan, memory, None, prefix)
+    peak = memory.peak
+    playing = any(name == "quiz" for name, _ in plan)
+    problems, games, answers = (check_leaderboard(database_url, results, prefix) if playing
+                                else (["quiz page missing: not played"], 0, 0))
+    print(report(results, wall, peak, problems))
+    if kill:
+        print("\n".join(kill_report(results, kill)))
+    print(summary(results, peak, games, answers))
     errors = sum(len(p.errors) for p in results)
-    return 1 if errors or (play and problems) else 0
+    return 1 if errors or (playing and problems) else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Serve a room: N Streamlit workers behind HAProxy, the leaderboard on PostgreSQL (both from Debian,
+# installed here if missing and running as root, the way scripts/test.sh installs chromium).
+#
+#   bash scripts/serve.sh [--workers 2] [--port 8501] [--address 0.0.0.0] [--backend HOST:PORT]...
+#   bash scripts/serve.sh stop          # stops everything it started
+#
+# Worker i listens on 127.0.0.(i+1):--worker-port (8601); HAProxy (deploy/haproxy.cfg.template,
+# rendered into run/haproxy.cfg) listens on --address:--port, keeps each browser on one worker with
+# a cookie and sends new sessions only to workers that pass their health check. --backend adds a
+# worker started on another machine (see the README, "Serving a big room"). PostgreSQL keeps its
+# data in run/pg and listens on 127.0.0.1:--pg-port (5433). Everything it starts leaves its pid
+# and log under run/ (git-ignored; ATELIER_RUN_DIR moves it). scripts/app.sh stays the
+# one-process way, with the leaderboard in a SQLite file.
+set -Eeuo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+RUN=${ATELIER_RUN_DIR:-$ROOT/run}
+WORKERS=2 PORT=8501 ADDRESS=0.0.0.0 WORKER_PORT=8601 PG_PORT=5433 BACKENDS=()
+
+say() { echo "serve.sh: $*" >&2; }
+die() { say "$*"; exit 1; }
+is_root() { [ "$(id -u)" = 0 ]; }
+as_postgres() { if is_root; then runuser -u postgres -- "$@"; else "$@"; fi; }  # postgres refuses root
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+
+stop_all() {
+  local pid_file pid pids=() waited
+  for pid_file in "$RUN"/worker-*.pid "$RUN"/haproxy.pid; do
+    [ -f "$pid_file" ] || continue
+    pid=$(cat "$pid_file")
+    # workers run in their own process group (setsid): end the group, children included
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    pids+=("$pid")
+    rm -f "$pid_file"
+  done
+  for pid in "${pids[@]}"; do  # gone within 15 s, or killed: the ports are free when this returns
+    for waited in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  done
+  if [ -f "$RUN/pg/data/postmaster.pid" ] && [ -n "$(pg_bin)" ]; then
+    as_postgres "$(pg_bin)/pg_ctl" -D "$RUN/pg/data" -m fast -w stop >/dev/null || true
+  fi
+}
+
+if [ "${1:-}" = stop ]; then
+  stop_all
+  say "stopped"
+  exit 0
+fi
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --workers) WORKERS=$2; shift 2 ;;
+    --port) PORT=$2; shift 2 ;;
+    --address) ADDRESS=$2; shift 2 ;;
+    --worker-port) WORKER_PORT=$2; shift 2 ;;
+    --pg-port) PG_PORT=$2; shift 2 ;;
+    --backend) BACKENDS+=("$2"); shift 2 ;;
+    *) die "unknown option $1 (see the top of scripts/serve.sh)" ;;
+  esac
+done
+[[ "$WORKERS" =~ ^[0-9]+$ ]] && [ "$WORKERS" -ge 0 ] && [ "$WORKERS" -le 250 ] || die "--workers takes 0 to 250"
+[ "$WORKERS" -gt 0 ] || [ ${#BACKENDS[@]} -gt 0 ] || die "no workers: give --workers N or --backend HOST:PORT"
+
+# ---------------------------------------------------------------- install what is missing
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+missing=()
+command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+[ -n "$(pg_bin)" ] || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  is_root && command -v apt-get >/dev/null 2>&1 || die "install ${missing[*]} (Debian: apt-get install ${missing[*]})"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null
+fi
+PG_BIN=$(pg_bin)
+
+# ---------------------------------------------------------------- refuse what would collide
+if [ -f "$RUN/haproxy.pid" ] && kill -0 "$(cat "$RUN/haproxy.pid")" 2>/dev/null; then
+  die "already running (run/haproxy.pid): bash scripts/serve.sh stop first"
+fi
+port_free() {  # address port: exit status 0 if a server could listen there
+  .venv/bin/python - "$1" "$2" <<'EOF'
+import socket, sys
+address, port = sys.argv[1], int(sys.argv[2])
+family = socket.AF_INET6 if ":" in address else socket.AF_INET
+with socket.socket(family) as s:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: a closed port in TIME_WAIT is free
+    try:
+        s.bind((address, port))
+    except OSError:
+        sys.exit(1)
+EOF
+}
+port_free "$ADDRESS" "$PORT" || die "port $PORT on $ADDRESS is already in use (another app, or serve.sh still running: bash scripts/serve.sh stop); choose another with --port"
+for i in $(seq 1 "$WORKERS"); do
+  port_free "127.0.0.$((i + 1))" "$WORKER_PORT" || die "port $WORKER_PORT on 127.0.0.$((i + 1)) (worker $i) is already in use; choose another with --worker-port"
+done
+port_free 127.0.0.1 "$PG_PORT" || die "port $PG_PORT on 127.0.0.1 (PostgreSQL) is already in use; choose another with --pg-port"
+
+mkdir -p "$RUN/logs"
+trap 'say "failed: stopping what was started (logs in $RUN/logs)"; stop_all' ERR
+
+# ---------------------------------------------------------------- PostgreSQL, data in run/pg
+mkdir -p "$RUN/pg"
+if is_root; then
+  chown postgres: "$RUN/pg"
+  runuser -u postgres -- test -w "$RUN/pg" || die "user postgres cannot write $RUN/pg: set ATELIER_RUN_DIR to a folder it can reach"
+fi
+if [ ! -f "$RUN/pg/data/PG_VERSION" ]; then
+  as_postgres "$PG_BIN/initdb" -D "$RUN/pg/data" -U atelier --auth=trust -E UTF8 >"$RUN/logs/initdb.log" 2>&1
+fi
+# TCP on loopback only (trust: only this machine can connect), no unix socket (its path length is limited)
+as_postgres "$PG_BIN/pg_ctl" -D "$RUN/pg/data" -l "$RUN/pg/postgres.log" -w -t 60 \
+  -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories='' -c max_connections=300" start >/dev/null
+exists=$(as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U atelier -d postgres -tAc \
+  "SELECT 1 FROM pg_database WHERE datname = 'atelier'")
+[ "$exists" = 1 ] || as_postgres "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U atelier atelier
+export ATELIER_DATABASE_URL="postgresql+psycopg://atelier@127.0.0.1:$PG_PORT/atelier?connect_timeout=3"
+echo "$ATELIER_DATABASE_URL" >"$RUN/database_url"  # for bench/load.py and the tests
+
+# ---------------------------------------------------------------- the workers
+# One cookie secret for all workers: a browser moved to another worker keeps a valid XSRF cookie (uploads).
+[ -f "$RUN/cookie_secret" ] || (umask 077 && .venv/bin/python -c "import secrets; print(secrets.token_hex(32))" >"$RUN/cookie_secret")
+export STREAMLIT_SERVER_COOKIE_SECRET
+STREAMLIT_SERVER_COOKIE_SECRET=$(cat "$RUN/cookie_secret")
+if [ -z "${ATELIER_PUBLIC_URL:-}" ] && .venv/bin/python -c "import sys; from app.network import is_loopback; sys.exit(is_loopback('$ADDRESS'))"; then
+  # the workers listen on loopback; the room reaches them through the proxy's port on the LAN address
+  export ATELIER_PUBLIC_URL
+  ATELIER_PUBLIC_URL=$(.venv/bin/python -m app.network --port "$PORT" --path "")
+fi
+servers=""
+for i in $(seq 1 "$WORKERS"); do
+  address="127.0.0.$((i + 1))"
+  ATELIER_WORKER_NAME="w$i" setsid .venv/bin/python -m app.ui_launch run streamlit_app.py \
+    --server.headless true --server.address "$address" --server.port "$WORKER_PORT" \
+    --server.fileWatcherType none --browser.gatherUsageStats false >"$RUN/logs/worker-$i.log" 2>&1 </dev/null &
+  echo $! >"$RUN/worker-$i.pid"
+  servers+="    server w$i $address:$WORKER_PORT check cookie w$i"$'\n'
+done
+for number in "${!BACKENDS[@]}"; do
+  servers+="    server remote$((number + 1)) ${BACKENDS[$number]} check cookie remote$((number + 1))"$'\n'
+done
+for i in $(seq 1 "$WORKERS"); do
+  .venv/bin/python - "127.0.0.$((i + 1)):$WORKER_PORT" "$(cat "$RUN/worker-$i.pid")" "$RUN/logs/worker-$i.log" <<'EOF'
+import os, sys, time, urllib.request
+address, pid, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+deadline = time.monotonic() + 180
+while time.monotonic() < deadline:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        sys.exit(f"worker {address} exited:\n" + open(log).read()[-3000:])
+    try:
+        with urllib.request.urlopen(f"http://{address}/_stcore/health", timeout=2) as response:
+            if response.read().strip() == b"ok":
+                sys.exit(0)
+    except OSError:
+        time.sleep(0.2)
+sys.exit(f"worker {address} not healthy after 180 s:\n" + open(log).read()[-3000:])
+EOF
+done
+
+# ---------------------------------------------------------------- HAProxy in front
+bind="$ADDRESS:$PORT"
+[[ "$ADDRESS" == *:* ]] && bind="[$ADDRESS]:$PORT"  # IPv6
+template=$(cat deploy/haproxy.cfg.template)
+template=${template//@BIND@/$bind}
+printf '%s\n' "${template//@SERVERS@/${servers%$'\n'}}" >"$RUN/haproxy.cfg"
+haproxy -c -f "$RUN/haproxy.cfg" >"$RUN/logs/haproxy-check.log" 2>&1 || { cat "$RUN/logs/haproxy-check.log" >&2; false; }
+haproxy -D -f "$RUN/haproxy.cfg" -p "$RUN/haproxy.pid"
+trap - ERR
+
+say "$WORKERS worker(s) + ${#BACKENDS[@]} other host(s) behind HAProxy on $bind, leaderboard on PostgreSQL 127.0.0.1:$PG_PORT"
+say "the room opens ${ATELIER_PUBLIC_URL:-http://$bind/} ; stop everything: bash scripts/serve.sh stop"
