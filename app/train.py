@@ -5,7 +5,10 @@
 
 Stages: ``embeddings`` (word2vec skip-gram and CBOW), ``lm`` (the character LSTM; resumable
 from ``checkpoints/<bundle>/lm-<hidden>x<layers>.pt``), ``projections`` (t-SNE and PCA of the most frequent
-words). ``--corpus glove`` computes the GloVe projections. Every artifact is recorded in
+words), ``wordlm`` (the word LSTM over the skip-gram vocabulary, built-in corpora; resumable
+from ``checkpoints/<bundle>/wordlm-<hidden>x<layers>.pt``), ``decks`` (the quiz's stored fakes, a
+deck file per writer: the char-LSTM, and the word LSTM when the bundle has one).
+``--corpus glove`` computes the GloVe projections. Every artifact is recorded in
 ``model_store/<bundle>/manifest.json`` with its sha256, parameters, seed and metrics.
 
 Every run trains into a staging copy of the bundle (``model_store/user/.staging/``) and swaps
@@ -37,7 +40,7 @@ from app import store, user_models
 from app.corpus import FASHION, MAX_TEXT_BYTES, WIKI, Corpus, CorpusError, load_corpus
 
 CHECKPOINTS = Path(os.environ.get("ATELIER_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
-STAGES = ("embeddings", "lm", "projections", "decks")
+STAGES = ("embeddings", "lm", "wordlm", "projections", "decks")
 ARCHITECTURES = {"skipgram": 1, "cbow": 0}  # artifact name -> gensim's sg flag
 MIN_PROJECTED_WORDS = 50  # t-SNE's perplexity and trustworthiness@10 need a few dozen points
 STAGING = ".staging"  # under model_store/user/: not a bundle name (safe_name never starts with ".")
@@ -332,16 +335,31 @@ def train_lm(corpus: Corpus, bundle: str, seed: int, minutes: float | None,
                  "curves": asdict(history) | {"seconds": round(history.seconds, 1)}})
 
 
-def prepare_decks(corpus: Corpus, bundle: str, lm_bundle: str, seed: int):
-    """The quiz's fake decks for the LM in lm_bundle (see app/decks.py): the long part, sampling
-    candidates into a resumable checkpoint named after the LM, runs before the bundle is staged."""
+def deck_writers(bundle: str) -> list[str]:
+    """Who writes fakes for the bundle's quiz: the char-LSTM, and its word LSTM if it has one."""
+    from app import decks
+
+    return [decks.CHAR_LSTM] + ([decks.WORD_LSTM] if "wordlm" in store.read_manifest(bundle)["artifacts"] else [])
+
+
+def prepare_decks(corpus: Corpus, bundle: str, lm_bundle: str, seed: int, writer: str | None = None):
+    """The quiz's fake decks written by ``writer`` from lm_bundle (see app/decks.py): the long part,
+    sampling candidates into a resumable checkpoint named after the writing model, runs before
+    the bundle is staged. The char-LSTM scores and grades every writer's fakes."""
     from app import decks
     from app.detectors import grade_decks
 
+    writer = writer or decks.CHAR_LSTM
     lm = store.load_language_model(store.verified_path(lm_bundle, "lm"))
     lm_sha = store.artifact_card(lm_bundle, "lm")["sha256"]
-    checkpoint = CHECKPOINTS / bundle / f"decks-{decks.CHAR_LSTM}-{lm_sha[:12]}.jsonl"
-    prepared = decks.prepare_decks(corpus, lm, checkpoint, seed=seed)
+    sample = None
+    if writer == decks.WORD_LSTM:
+        from app.wordfakes import bundle_word_lstm_sampler
+
+        sample = bundle_word_lstm_sampler(corpus, lm_bundle)
+    writer_sha = store.artifact_card(lm_bundle, "wordlm" if writer == decks.WORD_LSTM else "lm")["sha256"]
+    checkpoint = CHECKPOINTS / bundle / f"decks-{writer}-{writer_sha[:12]}.jsonl"
+    prepared = decks.prepare_decks(corpus, lm, checkpoint, sample=sample, writer=writer, seed=seed)
     grade_decks(corpus, lm, prepared)
     return prepared, lm_sha
 
@@ -551,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        corpus = read_cli_corpus(args.corpus, args.text_column) if {"embeddings", "lm", "decks"} & set(stages) else None
+        corpus = read_cli_corpus(args.corpus, args.text_column) if {"embeddings", "lm", "wordlm", "decks"} & set(stages) else None
         if corpus is not None:
             from app.uploads import corpus_problems, corpus_stats
 
@@ -580,7 +598,8 @@ def train_builtin_bundle(corpus: Corpus, bundle: str, stages: list[str], args, d
                          threads: int | None) -> None:
     """fashion-reviews / wiki-sample: the committed models' settings (2 x 384 LSTM, 10 epochs)."""
     hidden, layers = args.lm_hidden or 384, args.lm_layers or 2
-    ready_decks = prepare_decks(corpus, bundle, bundle, args.seed) if "decks" in stages and "lm" not in stages else None
+    ready_decks = {writer: prepare_decks(corpus, bundle, bundle, args.seed, writer) for writer in deck_writers(bundle)} \
+        if "decks" in stages and not {"lm", "wordlm"} & set(stages) else {}
     with staged_bundle(bundle) as staging:
         if "embeddings" in stages:
             train_embeddings(corpus, staging, args.seed, vector_size=args.vector_size, window=args.window,
@@ -593,11 +612,19 @@ def train_builtin_bundle(corpus: Corpus, bundle: str, stages: list[str], args, d
             train_lm(corpus, staging, args.seed, None if left is None else checkpoint_progress(checkpoint)[1] / 60 + left,
                      hidden, layers, args.lm_steps, checkpoint=checkpoint, deadline=deadline, threads=threads,
                      checkpoint_seconds=args.checkpoint_seconds)
+        if "wordlm" in stages:
+            from app.wordlm import WordLMSettings, train_word_lm
+
+            settings = WordLMSettings()
+            with torch_threads(threads):
+                train_word_lm(corpus, staging, args.seed, settings,
+                              CHECKPOINTS / bundle / f"wordlm-{settings.hidden}x{settings.layers}.pt")
         if "decks" in stages:
             from app.decks import write_decks
 
-            prepared, lm_sha = ready_decks or prepare_decks(corpus, bundle, staging, args.seed)
-            write_decks(staging, prepared, lm_sha, seed=args.seed, corpus=corpus.card())
+            for writer in deck_writers(staging):
+                prepared, lm_sha = ready_decks.get(writer) or prepare_decks(corpus, bundle, staging, args.seed, writer)
+                write_decks(staging, prepared, lm_sha, seed=args.seed, corpus=corpus.card())
 
 
 def train_user_bundle(corpus: Corpus, bundle: str, stages: list[str], args, deadline: float | None,
