@@ -46,6 +46,17 @@ def card_rows() -> list[dict]:
                 figures = (f"validation {m['validation_nats_per_char']:.3f} nats/char "
                            f"({m['validation_bits_per_char']:.3f} bits/char), test {m['test_nats_per_char']:.3f}; "
                            f"{m['steps']:,} steps in {a['training_seconds'] / 60:.0f} min")
+                if "stateful_test" in m:  # bench/baselines.py --record
+                    stateful = m["stateful_test"]
+                    figures += (f"; whole test split read statefully {stateful['nats_per_char']:.3f} nats/char, against "
+                                + ", ".join(f"{n}-gram Kneser-Ney {v:.3f}" for n, v in stateful["kneser_ney"].items()))
+            elif a.get("kind") == "word-LSTM language model":  # app/wordlm.py
+                p, b = a["params"]["model"], m["baseline"]
+                what = (f"word LSTM {p['layers']}×{p['hidden_size']}, {p['vocab_size']:,} tokens (words and marks), "
+                        f"tied embeddings started from skipgram")
+                figures = (f"perplexity validation {m['validation_perplexity']:.1f}, test {m['test_perplexity']:.1f}, "
+                           f"against {b['model'].split(' ')[0]} Kneser-Ney {b['validation_perplexity']:.1f} / "
+                           f"{b['test_perplexity']:.1f}; {m['steps']:,} steps in {a['training_seconds'] / 60:.0f} min")
             elif a.get("kind") == "projections":
                 t = m.get("trustworthiness_k10", {})
                 what = f"t-SNE 2D/3D and PCA of {a['params']['words']:,} words of {a['of']}"
