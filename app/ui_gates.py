@@ -13,8 +13,12 @@ from app import gates, store, ui
 from app.charlm import LanguageModel
 
 
-def language_model_or_stop(bundle: str) -> LanguageModel:
-    """The cached model; for a damaged or tampered file, a clear error in the page and the run stops."""
+def language_model_or_stop(bundle: str | None) -> LanguageModel:
+    """The cached model; for a damaged or tampered file, or none at all, a clear error in the page
+    and the run stops."""
+    if bundle is None:  # every language model of the store is damaged or missing
+        st.error("No language model can be loaded: the model store's are damaged or missing (see above).")
+        st.stop()
     try:
         return ui.language_model(bundle)
     except store.StoreError as error:

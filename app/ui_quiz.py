@@ -29,11 +29,12 @@ PLAYER = "quiz_player"  # this browser session's id on the board
 def decks() -> tuple[list[str], list[str]]:
     """(playable deck names, notices about decks left out); the manifests are read once per
     process for each set of bundles and corpus location, not on every rerun."""
-    return _playable(tuple(store.bundles()), str(fashion_corpus_path()))
+    return _playable(tuple(store.bundles()), str(fashion_corpus_path()), tuple(store.problems()))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _playable(bundles: tuple[str, ...], fashion_path: str) -> tuple[list[str], list[str]]:
+def _playable(bundles: tuple[str, ...], fashion_path: str, damaged: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """``damaged``: the store's damaged files (a damaged LM is no deck; restored, it is again)."""
     return quiz.playable_decks(models.language_model_bundles())
 
 

@@ -5,12 +5,12 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from app import models, ui, ui_explorer, ui_gates
+from app import ui, ui_explorer, ui_gates
 from app.explorer import figures, link, space, tools, words
 from app.explorer.link import ExplorerView
 from app.explorer.space import COLOURINGS, PROJECTIONS, Reprojection
 
-MODELS = {m.key: m.label for m in models.embedding_models()}
+MODELS = {m.key: m.label for m in ui.embedding_models()}
 COSINE_BAR = st.column_config.ProgressColumn("cosine", min_value=0.0, max_value=1.0, format="%.3f")
 IN_BOTH = st.column_config.CheckboxColumn("in both", help="Both models list this neighbour")
 PHONE = ui.on_phone()

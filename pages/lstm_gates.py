@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import gates, models, ui, ui_gates
+from app import gates, ui, ui_gates
 from app.charlm import GATES
 from app.highlight import pieces_html
 
@@ -20,7 +20,7 @@ st.markdown(
 
 with st.sidebar:
     st.header("What to show")
-    bundle = st.selectbox("Language model", models.language_model_bundles(), key="gates_bundle")
+    bundle = st.selectbox("Language model", ui.language_model_bundles(), key="gates_bundle")
     lm = ui_gates.language_model_or_stop(bundle)
     layer_index = st.radio("Layer", list(range(lm.model.config.layers)), format_func=lambda i: f"layer {i + 1}",
                            horizontal=True, key=f"gates_layer_{bundle}")  # models differ in depth

@@ -5,7 +5,7 @@ import time
 
 import streamlit as st
 
-from app import gates, models, ui_gates
+from app import gates, ui, ui_gates
 from app.highlight import pieces_html, rank_legend_html
 
 PRIME = "The jumpsuit"
@@ -22,7 +22,7 @@ st.markdown("The character LSTM writes, judges and guesses. Everything it knows 
             "at a time from the training text.")
 
 with st.sidebar:
-    bundle = st.selectbox("Language model", models.language_model_bundles(), key="play_bundle")
+    bundle = st.selectbox("Language model", ui.language_model_bundles(), key="play_bundle")
 lm = ui_gates.language_model_or_stop(bundle)
 ui_gates.keep_values({"play_prime": PRIME, "play_temperature": 0.8, "play_top_k": 0, "play_length": 300,
                       "play_seed": None, "play_one_review": True, "play_sentence": SENTENCE,

@@ -37,13 +37,61 @@ def test_corrupt_or_missing_file_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(store, "STORE", copy)
     path = copy / "wiki-sample" / "skipgram.npz"
     path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
-    with pytest.raises(store.StoreError, match="corrupt"):
+    with pytest.raises(store.StoreError, match="damaged"):
         store.verified_path("wiki-sample", "skipgram")
     (copy / "wiki-sample" / "cbow.npz").unlink()
     with pytest.raises(store.StoreError, match="missing"):
         models.load_embeddings("wiki-sample/cbow")
     with pytest.raises(store.StoreError, match="no artifact"):
         store.verified_path("wiki-sample", "nothing")
+
+
+@pytest.fixture
+def damaged_store(tmp_path, monkeypatch):
+    """A copy of the store with four kinds of damage: a flipped byte in skip-gram vectors and in an
+    LM, deleted projections, an invalid manifest. The app is pointed at it (ATELIER_MODEL_STORE)."""
+    from tests.hostile_files import damaged_store_copy, flip_byte
+
+    copy = damaged_store_copy(store.STORE, tmp_path / "model_store")
+    flip_byte(copy / "wiki-sample" / "skipgram.npz")
+    (copy / "wiki-sample" / "cbow-projections.npz").unlink()
+    flip_byte(copy / "wiki-sample" / "lm.safetensors")
+    (copy / "fashion-reviews" / "manifest.json").write_text('{"bundle": "fashion-reviews", "artifacts": ', "utf-8")
+    monkeypatch.setenv("ATELIER_MODEL_STORE", str(copy))
+    monkeypatch.setattr(store, "STORE", copy)
+    return copy
+
+
+DAMAGED = ["model_store/wiki-sample/skipgram.npz", "model_store/wiki-sample/cbow-projections.npz",
+           "model_store/wiki-sample/lm.safetensors", "model_store/fashion-reviews/manifest.json"]
+
+
+def test_a_damaged_store_is_named_and_the_rest_is_served(damaged_store):
+    problems = store.problems()
+    for file in DAMAGED:
+        assert any(file in p and f"git checkout {file}" in p for p in problems), file
+    keys = [m.key for m in models.embedding_models()]
+    assert "wiki-sample/skipgram" not in keys and "wiki-sample/cbow" in keys and "glove" in keys
+    assert not any(k.startswith("fashion-reviews/") for k in keys)
+    assert models.load_projections("wiki-sample/cbow") is None  # its layout is gone, its vectors still serve
+    assert "wiki-sample" not in models.language_model_bundles()
+
+
+@pytest.mark.parametrize("page", ["pages/home.py", *[p.file for p in __import__("app.site").site.PAGES]])
+def test_every_page_runs_on_a_damaged_store_and_names_the_files(damaged_store, page):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    # The entry script names the damaged files above every page; AppTest shows the entry's own
+    # elements on its first run only, so they are checked there.
+    shown = " ".join(w.value for w in at.warning)
+    for file in DAMAGED:
+        assert file in shown and f"git checkout {file}" in shown, file
+    if page != "pages/home.py":
+        at.switch_page(page).run()
+    assert not at.exception, at.exception  # the page itself runs on what is sound
 
 
 def recomputed_validation_loss(bundle, corpus):
