@@ -32,7 +32,6 @@ ui_quiz.supply(bundle).warm()  # reads the real sentences in the background whil
 @st.fragment
 def play():
     """The game: a click here reruns only this function, not the page."""
-    import time as _t; _t0 = _t.perf_counter()
     deal = {"on_click": ui_quiz.start_game, "args": (bundle, difficulty, mode, writer), "key": "quiz_new_game"}
     game = ui_quiz.game()
     if game is None or game.finished:
@@ -78,8 +77,6 @@ def play():
             st.text_input("Nickname for the leaderboard", max_chars=NICKNAME_MAX, key="quiz_nickname")
             st.button("Enter the leaderboard", key="quiz_save", on_click=ui_quiz.save_clicked)
             ui_quiz.show_save_problem()
-
-    print(f"PLAYTIME {(_t.perf_counter() - _t0) * 1000:.1f} ms", flush=True)
 
 
 play()
