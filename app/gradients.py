@@ -156,15 +156,19 @@ def gradient_figure(rnn_norms: np.ndarray, lstm_norms: np.ndarray):
     """Both gradient curves on one log axis: vanishing is a falling line, exploding a rising one."""
     import plotly.graph_objects as go
 
+    from app.memory import COLOURS  # the recall chart's colours: one colour per network on the page
+
     steps = np.arange(len(rnn_norms))
     fig = go.Figure()
-    fig.add_scatter(x=steps, y=rnn_norms, mode="lines", name="plain RNN")
-    fig.add_scatter(x=steps, y=lstm_norms, mode="lines", name="LSTM")
+    fig.add_scatter(x=steps, y=rnn_norms, mode="lines", name="plain RNN", line={"color": COLOURS["rnn"], "width": 3})
+    fig.add_scatter(x=steps, y=lstm_norms, mode="lines", name="LSTM", line={"color": COLOURS["lstm"], "width": 3})
     fig.update_layout(
         xaxis_title="time step t (the loss reads the last one)",
-        yaxis_title="‖∂L/∂hₜ‖",
-        yaxis_type="log",
-        height=420,
-        margin=dict(l=10, r=10, t=30, b=10),
+        # 10⁻¹², not Plotly's SI "1p" and "10B": a gradient norm is not in picometres or billions
+        yaxis={"title": {"text": "‖∂L/∂hₜ‖"}, "type": "log", "exponentformat": "power"},
+        height=440,
+        font={"size": 15},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        margin=dict(l=10, r=10, t=50, b=10),
     )
     return fig

@@ -27,8 +27,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from app import store
-from app.charlm import DOCUMENT_BREAK, LanguageModel
-from app.corpus import FASHION
 
 CELLS = {"rnn": "plain RNN", "lstm": "LSTM"}
 BUNDLE = "why-lstm"
@@ -38,7 +36,6 @@ SEEDS = (0, 1, 2)
 MAX_DELAY = 200  # the page and the CLI refuse longer sequences: training time grows with T
 LIVE_MAX_DELAY = 100  # the page's slider: a live pair at T = 100 takes about ten seconds
 LIVE_STEPS = (25, 50, 100, 200)  # the page's step budgets per model; the stored curves used 200
-LM_BUNDLE = FASHION  # the committed fashion-reviews char-LSTM: always in the store
 
 
 @dataclass
@@ -340,116 +337,6 @@ def loss_figure(results: list[RecallResult], chance: float):
                   annotation_text=f"guessing: ln {round(1 / chance)}",
                   annotation_position="top right")
     fig.update_layout(xaxis_title="training step", yaxis_title="cross-entropy loss", height=280,
-                      margin=dict(l=10, r=10, t=30, b=10))
-    return fig
-
-
-# -----------------------------------------------------------------------------
-# the real char-LSTM: how far back does it read? Its next-word guesses after the whole context
-# against the same context cut to its last N characters
-
-
-# Written for this page, not taken from the corpus, in the style of the seed talk's example.
-DEFAULT_CONTEXT = ("We ordered matching outfits for my sister's beach wedding: linen shirts for the men, "
-                   "and for us the sundresses. The shirts wrinkle, but my favorite is the dresses with the")
-CONTEXT_LIMIT = 600  # characters the guesses read; a longer paste is cut to its end, with a note
-
-
-@dataclass
-class ContextCheck:
-    text: str  # what the model will read; "" when there is nothing to read
-    notes: list[str]  # what the page should tell the user about their input
-
-
-def check_context(text: str, lm: LanguageModel) -> ContextCheck:
-    """Trim what the user typed to something the model can read, and say what was done."""
-    text = (text or "").strip()
-    if not text:
-        return ContextCheck("", ["Type a few words for the model to continue."])
-    notes = []
-    if len(text) > CONTEXT_LIMIT:
-        notes.append(f"That is {len(text):,} characters; the model reads the last {CONTEXT_LIMIT}.")
-        text = text[-CONTEXT_LIMIT:]
-    unknown = sorted({c for c in text if c not in lm.vocab.index})
-    if unknown:
-        shown = " ".join(repr(c) for c in unknown[:12]) + (" …" if len(unknown) > 12 else "")
-        notes.append(f"The model never saw {shown} in its training text; it reads each as an unknown character.")
-    return ContextCheck(text, notes)
-
-
-def cut_lengths(length: int) -> list[int]:
-    """0, 5, 10, 20, 40, ... characters, then the whole context: the x axis of the reach chart."""
-    cuts = [0] + [n for n in (5, 10, 20, 40, 80, 160, 320) if n < length]
-    return cuts + [length]
-
-
-def _ends_a_word(chars: list[str]) -> torch.Tensor:
-    """Characters after which LanguageModel.next_words counts a word as finished."""
-    return torch.tensor([not (c.isalnum() or c in "'-") for c in chars])
-
-
-@torch.no_grad()
-def word_probabilities(lm: LanguageModel, context: str, words: list[str]) -> list[float]:
-    """P(word is the next word | context) for each word, exactly as next_words defines it:
-    the product of the word's characters' probabilities and that of any word-ending character."""
-    context = context if context.endswith(" ") else context + " "  # next_words reads it so
-    logits, state = lm.model(lm.ids(DOCUMENT_BREAK + context))
-    ends = _ends_a_word(lm.vocab.chars)
-    probabilities = []
-    for word in words:
-        ids = lm.vocab.encode(word)
-        after, _ = lm.model(torch.tensor([ids]), state)
-        log_probs = torch.log_softmax(torch.cat([logits[0, -1:], after[0]]), dim=-1)  # before each char, then after
-        spelled = log_probs[torch.arange(len(ids)), torch.tensor(ids)].sum()
-        ended = torch.logsumexp(log_probs[-1][ends], dim=0)
-        probabilities.append(float(torch.exp(spelled + ended)))
-    return probabilities
-
-
-def word_probability_by_cut(lm: LanguageModel, context: str, words: list[str]) -> dict[str, list]:
-    """{"cuts": [N, ...], word: [P(word | last N characters), ...], ...} for the reach chart."""
-    cuts = cut_lengths(len(context))
-    by_cut = [word_probabilities(lm, context[len(context) - n:], words) for n in cuts]
-    return {"cuts": cuts, **{word: [p[i] for p in by_cut] for i, word in enumerate(words)}}
-
-
-@dataclass
-class ContextComparison:
-    dropped: str  # the part of the context the cut model no longer sees
-    kept: str  # the last N characters
-    rows: list[dict]  # the union of both top-k lists: P under the whole context and under the cut
-
-    @property
-    def highest(self) -> float:
-        """The largest probability in the table: the full width of its bars."""
-        return max(max(r["whole context"], r["last N characters"]) for r in self.rows)
-
-
-def compare_contexts(lm: LanguageModel, context: str, keep: int, k: int = 5) -> ContextComparison:
-    """The model's top-k next words after the whole context and after its last `keep` characters,
-    with every listed word's probability under both, so a guess that drops out still has a number."""
-    keep = max(0, min(keep, len(context)))
-    kept = context[len(context) - keep:]
-    words = list(dict.fromkeys(w for w, _ in lm.next_words(context, k) + lm.next_words(kept, k)))
-    p_whole = word_probabilities(lm, context, words)
-    p_cut = word_probabilities(lm, kept, words)
-    rows = [{"word": w, "whole context": pw, "last N characters": pc, "change": pc / pw if pw > 0 else float("inf")}
-            for w, pw, pc in zip(words, p_whole, p_cut, strict=True)]
-    return ContextComparison(context[:len(context) - keep], kept, sorted(rows, key=lambda r: -r["whole context"]))
-
-
-def reach_figure(reach: dict[str, list]):
-    """P of the whole context's top guesses as the context is cut to its last N characters."""
-    import plotly.graph_objects as go
-
-    # the cuts double at each step: evenly spaced categories read better than a linear axis
-    labels = [str(n) for n in reach["cuts"][:-1]] + [f"all {reach['cuts'][-1]}"]
-    fig = go.Figure()
-    for word, probabilities in reach.items():
-        if word != "cuts":
-            fig.add_scatter(x=labels, y=probabilities, mode="lines+markers", name=word)
-    fig.update_layout(xaxis_title="N: the last characters of the context the model reads",
-                      yaxis_title="P(next word)", xaxis_type="category", height=360,
                       margin=dict(l=10, r=10, t=30, b=10))
     return fig
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import memory, ui
+from app import memory, reach, ui
 from app.memory import RecallConfig, RecallCurves, RecallResult
 
 
 @st.cache_data(max_entries=512, show_spinner="The LSTM is guessing…")
-def compare_contexts(bundle: str, context: str, keep: int) -> memory.ContextComparison:
-    return memory.compare_contexts(ui.language_model(bundle), context, keep)
+def compare_contexts(bundle: str, context: str, keep: int) -> reach.ContextComparison:
+    return reach.compare_contexts(ui.language_model(bundle), context, keep)
 
 
 # Figures are cached as objects (cache_resource, not copied): building a plotly figure costs more
@@ -22,8 +22,8 @@ def compare_contexts(bundle: str, context: str, keep: int) -> memory.ContextComp
 
 
 @st.cache_resource(max_entries=128, show_spinner="Cutting the context…")
-def reach_figure(bundle: str, context: str, words: tuple[str, ...]):
-    return memory.reach_figure(memory.word_probability_by_cut(ui.language_model(bundle), context, list(words)))
+def reach_figure(bundle: str, context: str, words: tuple[str, ...], keep: int):
+    return reach.reach_figure(reach.word_probability_by_cut(ui.language_model(bundle), context, list(words)), keep)
 
 
 @st.cache_resource(show_spinner=False)

@@ -2,12 +2,19 @@
 
 import streamlit as st
 
-from app import gradients, memory, store, ui, ui_why_lstm
+from app import gradients, memory, reach, store, ui, ui_why_lstm
 from app.gradients import ACTIVATIONS, INITS, GradientSetup
 from app.highlight import Piece, pieces_html
 
+
+def use_reach_example():
+    if chosen := st.session_state.get("why_example"):
+        st.session_state["why_context"] = reach.EXAMPLES[chosen][0]
+
+
 st.title("Why LSTM?")
 st.markdown(
+    "**Move the sliders in the sidebar** and watch the gradient vanish or explode. "
     "A loss that reads only the **last** hidden state must send its gradient back through every "
     "earlier step. In a plain RNN each step multiplies it by a Jacobian, so it shrinks or grows "
     "geometrically; the LSTM's cell state is updated by addition and only scaled by the forget gate."
@@ -71,27 +78,36 @@ st.markdown(
 
 st.subheader("How far back does the char-LSTM read?")
 st.markdown(
-    "The model guesses the next word after the context below. Cut the context to its last *N* "
-    "characters and compare: a guess that only the whole context supports was carried from far back "
-    "in the LSTM's cell state. Edit the context to try your own."
+    "**Pick an example**, then move the slider: the model guesses the next word after the context, and again "
+    "after only its last *N* characters. A guess that only the whole context supports was carried from "
+    "further back in the LSTM's cell state. This model reads about 15–30 characters back; edit the context to "
+    "try your own."
 )
-context_text = st.text_area("Context", memory.DEFAULT_CONTEXT, height=100, key="why_context")
-keep = st.slider("Keep only the last N characters", 0, 200, 40, 5, key="why_cut")
+
+
+st.session_state.setdefault("why_context", reach.DEFAULT_CONTEXT)
+st.pills("Examples", list(reach.EXAMPLES), key="why_example", on_change=use_reach_example,
+         default=next(iter(reach.EXAMPLES)))
+context_text = st.text_area("Context", height=80, key="why_context")
+keep = st.slider("Keep only the last N characters", 0, 200, reach.DEFAULT_KEEP, 5, key="why_cut")
 try:
-    lm = ui.language_model(memory.LM_BUNDLE)
+    lm = ui.language_model(reach.LM_BUNDLE)
 except store.StoreError as error:
     st.error(f"The language model could not be loaded: {error}")
     lm = None
 if lm is not None:
-    context = memory.check_context(context_text, lm)
+    context = reach.check_context(context_text, lm)
     for note in context.notes:
         st.info(note)
     if context.text:
-        comparison = ui_why_lstm.compare_contexts(memory.LM_BUNDLE, context.text, keep)
+        comparison = ui_why_lstm.compare_contexts(reach.LM_BUNDLE, context.text, keep)
         st.markdown(pieces_html([Piece(comparison.dropped, "#e8e8e8", "cut away"),
                                  Piece(comparison.kept, "#fff3a3", f"the last {len(comparison.kept)} characters")]),
                     unsafe_allow_html=True)
-        st.caption("Grey: cut away. Yellow: what the cut model still reads.")
+        changed = comparison.biggest_change
+        st.markdown(f"Grey: cut away. Yellow: what the cut model still reads. **“{changed['word']}”**: "
+                    f"{changed['whole context']:.1%} with the whole context, {changed['last N characters']:.1%} "
+                    f"with the last {len(comparison.kept)} characters (×{changed['change']:.2f}).")
         top = comparison.highest
         st.dataframe(
             comparison.rows, hide_index=True, key="why_guesses",
@@ -106,8 +122,8 @@ if lm is not None:
         )
         st.caption("The union of both top-5 lists, each word with its probability under both contexts. "
                    "A ratio far from ×1 means the cut-away text mattered for that word.")
-        st.plotly_chart(ui_why_lstm.reach_figure(memory.LM_BUNDLE, context.text,
-                                                 tuple(row["word"] for row in comparison.rows[:4])),
+        st.plotly_chart(ui_why_lstm.reach_figure(reach.LM_BUNDLE, context.text,
+                                                 tuple(row["word"] for row in comparison.rows[:4]), keep),
                         key="why_reach_chart")
         st.caption("The whole context's top guesses as the model reads more and more of the context's end. "
                    "Where a line stops moving, older text no longer changes that guess: that is how far back "

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import memory
+from app import gradients, memory, models, reach
 from app.gradients import GradientSetup, clipped_gradient_norms, lstm_gradient_norms, rnn_gradient_norms
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +49,13 @@ def test_high_forget_bias_keeps_far_back_gradients_alive():
     assert remember[0] > 1e6 * forget[0]
 
 
+def test_gradient_chart_has_two_colours_and_powers_of_ten():
+    setup = GradientSetup()
+    figure = gradients.gradient_figure(rnn_gradient_norms(setup), lstm_gradient_norms(setup))
+    assert figure.data[0].line.color != figure.data[1].line.color  # not two shades of the theme's blue
+    assert figure.layout.yaxis.type == "log" and figure.layout.yaxis.exponentformat == "power"  # 10⁻¹², not "1p"
+
+
 def test_setup_rejects_unknown_choices():
     with pytest.raises(ValueError):
         GradientSetup(activation="softmax")
@@ -87,6 +94,78 @@ def test_why_lstm_page_reacts_to_every_control():
 
 
 # ---------------------------------------------------------------- long-range memory
+
+
+# ---------------------------------------------------------------- how far back the char-LSTM reads
+
+
+@pytest.fixture(scope="module")
+def lm():
+    return models.load_language_model(reach.LM_BUNDLE)
+
+
+def test_word_probabilities_agree_with_next_words(lm):
+    guesses = lm.next_words(reach.DEFAULT_CONTEXT, k=5)
+    exact = reach.word_probabilities(lm, reach.DEFAULT_CONTEXT, [w for w, _ in guesses])
+    # the beam only sums the word endings among its top characters; word_probabilities sums them all
+    assert exact == pytest.approx([p for _, p in guesses], rel=1e-3)
+    assert all(e >= p * (1 - 1e-6) for e, (_, p) in zip(exact, guesses, strict=True))
+
+
+def test_compare_contexts_cuts_and_keeps_every_word(lm):
+    context = reach.DEFAULT_CONTEXT
+    cut = reach.compare_contexts(lm, context, keep=12)
+    assert cut.dropped + cut.kept == context and len(cut.kept) == 12
+    assert 5 <= len(cut.rows) <= 10
+    assert all(0 < r["whole context"] < 1 and 0 < r["last N characters"] < 1 for r in cut.rows)
+    whole = reach.compare_contexts(lm, context, keep=10_000)  # more than there is: the whole context
+    assert whole.dropped == "" and all(r["change"] == pytest.approx(1.0) for r in whole.rows)
+
+
+def test_reach_runs_from_nothing_to_the_whole_context(lm):
+    by_cut = reach.word_probability_by_cut(lm, "The sleeves are a bit long but the", ["fit", "color"])
+    assert by_cut["cuts"][0] == 0 and by_cut["cuts"][-1] == len("The sleeves are a bit long but the")
+    assert len(by_cut["fit"]) == len(by_cut["cuts"]) and all(0 < p < 1 for p in by_cut["fit"])
+    assert len(reach.reach_figure(by_cut).data) == 2
+
+
+@pytest.mark.parametrize("text, note", [
+    ("", "Type a few words"),
+    ("   \n ", "Type a few words"),
+    ("😀 so cute 😀", "never saw '😀'"),
+    ("x" * 10_000, "reads the last 600"),
+])
+def test_check_context_explains_bad_input(lm, text, note):
+    checked = reach.check_context(text, lm)
+    assert any(note in n for n in checked.notes), checked.notes
+    assert len(checked.text) <= reach.CONTEXT_LIMIT
+
+
+def test_check_context_passes_plain_text_untouched(lm):
+    checked = reach.check_context("  I love the <b>colour</b>  ", lm)
+    assert checked.text == "I love the <b>colour</b>" and checked.notes == []
+
+
+@pytest.mark.parametrize("name", list(reach.EXAMPLES))
+def test_every_example_shows_a_large_long_range_effect(lm, name):
+    """The far words favour ``expected``: with the whole context it is a top-3 guess, and cutting the
+    context to the page's opening N more than halves it, three times over."""
+    context, expected = reach.EXAMPLES[name]
+    comparison = reach.compare_contexts(lm, context, reach.DEFAULT_KEEP)
+    assert expected in [row["word"] for row in comparison.rows[:3]], comparison.rows[:3]
+    row = next(r for r in comparison.rows if r["word"] == expected)
+    assert row["whole context"] >= 3 * row["last N characters"], row
+    assert comparison.biggest_change["change"] <= 1 / 3
+
+
+def test_the_reach_chart_has_one_distinct_colour_per_word_and_marks_the_cut(lm):
+    words = ["small", "medium", "xs", "size"]
+    figure = reach.reach_figure(reach.word_probability_by_cut(lm, reach.DEFAULT_CONTEXT, words), keep=15)
+    colours = [trace.line.color for trace in figure.data]
+    assert len(set(colours)) == len(words)
+    assert any("your cut: 15" in a.text for a in figure.layout.annotations)
+
+
 
 
 def guesses_shown(at):
