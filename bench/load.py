@@ -102,12 +102,17 @@ class ScriptRun:
                 if frame.arrow_data.data]
 
 
+COOKIE_ATTRIBUTES = {"path", "domain", "expires", "max-age", "samesite", "secure", "httponly"}
+
+
 def cookies_from(headers: list[str]) -> dict[str, str]:
-    """name -> value of Set-Cookie headers."""
+    """name -> value of Set-Cookie headers (websocket-client joins several into one with "; ")."""
     found = {}
     for header in headers:
-        name, _, value = header.split(";", 1)[0].partition("=")
-        found[name.strip()] = value.strip()
+        for part in header.split(";"):
+            name, _, value = part.partition("=")
+            if name.strip() and name.strip().lower() not in COOKIE_ATTRIBUTES:
+                found[name.strip()] = value.strip()
     return found
 
 
