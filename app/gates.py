@@ -478,9 +478,15 @@ def chunked(chars: Iterator[str], size: int = 8) -> Iterator[str]:
 PRIME_COLOUR = "#e3ecff"
 
 
-def sample_pieces(prime: str, written: str) -> list[Piece]:
-    """A generated sample: the user's start shaded, then what the model wrote."""
-    return [Piece(prime, PRIME_COLOUR, "your start"), Piece(written, "white")]
+def sample_pieces(prime: str, written: str, score: TextScore | None = None,
+                  colour_by: str = "probability") -> list[Piece]:
+    """A generated sample: the user's start shaded, then what the model wrote, plain while it is
+    being written and, once ``score`` (the model's own judgement of it) is there, each character
+    coloured by the model's confidence in it, as the score tab and the quiz's reveal colour text."""
+    start = [Piece(prime, PRIME_COLOUR, "your start")]
+    if score is None:
+        return [*start, Piece(written, "transparent")]
+    return [*start, *score_pieces(score, [None] * len(written), colour_by)]
 
 
 def score_pieces(score: TextScore, guesses_before: list[list[tuple[str, float]] | None],

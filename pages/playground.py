@@ -18,14 +18,15 @@ BLANK_CONTEXT = (
 CUT_CHOICES = [400, 200, 100, 50, 25, 12, 6]
 
 st.title("LM playground")
-st.markdown("The character LSTM writes, judges and guesses. Everything it knows it learnt one character "
-            "at a time from the training text.")
+st.markdown("**Press Generate** and the character LSTM writes, coloured by how sure it was of each character; "
+            "then let it judge a sentence or fill a blank. Everything it knows it learnt one character at a time "
+            "from the training text.")
 
 with st.sidebar:
     bundle = st.selectbox("Language model", ui.language_model_bundles(), key="play_bundle")
 lm = ui_gates.language_model_or_stop(bundle)
 ui_gates.keep_values({"play_prime": PRIME, "play_temperature": 0.8, "play_top_k": 0, "play_length": 300,
-                      "play_seed": None, "play_one_review": True, "play_sentence": SENTENCE,
+                      "play_seed": None, "play_one_review": True, "play_sample_colour": "probability", "play_sentence": SENTENCE,
                       "play_colour_by": "probability", "play_context": BLANK_CONTEXT, "play_cuts": [100, 25, 12, 6]})
 
 # lazy tabs: only the one in view runs (fill-the-blank's beam searches wait until it is opened)
@@ -54,20 +55,26 @@ if generate_tab.open:
             for chunk in gates.chunked(stream):
                 written += chunk
                 output.markdown(pieces_html(gates.sample_pieces(prime.text, written)), unsafe_allow_html=True)
-            st.session_state["play_generated"] = (bundle, prime.text, written, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            # one batched pass over the finished sample (a few per cent of the writing time), kept
+            # with it, so no rerun scores it again
+            own_score = lm.score(written, context=prime.text) if written else None
+            st.session_state["play_generated"] = (bundle, prime.text, written, seconds, own_score)
         if st.session_state.get("play_generated", ("",))[0] == bundle:  # the last sample, kept across reruns
-            _, start, written, seconds = st.session_state["play_generated"]
-            output.markdown(pieces_html(gates.sample_pieces(start, written)), unsafe_allow_html=True)
-            st.caption(f"{len(written)} characters in {seconds:.2f} s: "
-                       f"{len(written) / max(seconds, 1e-9):,.0f} characters per second. Your start is shaded blue.")
-            if written:
-                with st.expander("How surprised was the model by its own text?"):
-                    own_score = lm.score(written, context=start)
-                    st.markdown(pieces_html(gates.score_pieces(own_score, [None] * len(written), "rank")),
-                                unsafe_allow_html=True)
-                    st.markdown(rank_legend_html(), unsafe_allow_html=True)
-                    st.caption(f"{own_score.nats_per_char:.2f} nats per character. Low temperatures write what the "
-                               "model expects (green); high ones pick characters outside its top 10.")
+            _, start, written, seconds, own_score = st.session_state["play_generated"]
+            colour_by = st.radio("Colour by the model's confidence", ["probability", "rank"], horizontal=True,
+                                 key="play_sample_colour", format_func={"probability": "probability",
+                                                                        "rank": "rank (GLTR)"}.get)
+            output.markdown(pieces_html(gates.sample_pieces(start, written, own_score, colour_by)),
+                            unsafe_allow_html=True)
+            if colour_by == "rank":
+                st.markdown(rank_legend_html(), unsafe_allow_html=True)
+            st.caption(f"{len(written)} characters in {seconds:.2f} s: {len(written) / max(seconds, 1e-9):,.0f} "
+                       "characters per second. Your start is shaded blue; the model's text is coloured by how sure "
+                       "it was of each character (pale green: expected, red: a gamble). Hover over or tap one.")
+            if own_score is not None:
+                st.caption(f"{own_score.nats_per_char:.2f} nats per character. Low temperatures write what the "
+                           "model expects (green); high ones pick characters outside its top 10.")
 
 if score_tab.open:
     with score_tab:

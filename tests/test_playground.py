@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import gates, models
+from app.highlight import probability_colour, rank_bucket
 from tests.conftest import ROOT
 
 BUNDLE = "wiki-sample"
@@ -80,7 +81,11 @@ def generated_html(at) -> str:
     return next(m.value for m in at.markdown if 'title="your start"' in m.value)
 
 
-def test_generate_streams_a_reproducible_sample():
+def st_state(at):
+    return at.session_state["play_generated"]
+
+
+def test_generate_streams_a_reproducible_sample(lm):
     at = open_playground()
     at.text_input(key="play_prime").input("The <b>river")
     at.number_input(key="play_seed").set_value(11)
@@ -91,13 +96,22 @@ def test_generate_streams_a_reproducible_sample():
     first = generated_html(at)
     assert "The &lt;b&gt;river" in first and "<b>" not in first
     assert any("characters per second" in c.value for c in at.caption)
-    assert any("nats per character" in c.value for c in at.expander[0].caption)  # the model scores its own text
+    assert any("nats per character" in c.value for c in at.caption)  # the model scores its own text
+    # coloured by confidence: one span per written character, its colour the model's probability of it
+    written = st_state(at)[2]
+    score = lm.score(written, context="The <b>river")
+    assert first.count("<span") == 1 + len(written)
+    expected = probability_colour(float(np.exp(score.log_probs[0])))
+    assert f"background:{expected}" in first.split("</span>", 2)[1]  # the first written character's colour
 
     at.button(key="play_generate").click().run()  # same seed, same text
     assert generated_html(at) == first
     at.number_input(key="play_seed").set_value(12)
     at.button(key="play_generate").click().run()
     assert generated_html(at) != first
+    at.radio(key="play_sample_colour").set_value("rank").run()
+    assert not at.exception, at.exception
+    assert rank_bucket(int(lm.score(st_state(at)[2], context='The <b>river').ranks[0]))[1] in generated_html(at).split("</span>", 2)[1]
 
 
 def test_score_and_fill_the_blank(lm):
