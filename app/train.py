@@ -352,14 +352,15 @@ def prepare_decks(corpus: Corpus, bundle: str, lm_bundle: str, seed: int, writer
     writer = writer or decks.CHAR_LSTM
     lm = store.load_language_model(store.verified_path(lm_bundle, "lm"))
     lm_sha = store.artifact_card(lm_bundle, "lm")["sha256"]
-    sample = None
+    training, sample, candidates = decks.TrainingText.of(corpus), None, None
     if writer == decks.WORD_LSTM:
-        from app.wordfakes import bundle_word_lstm_sampler
+        from app.wordfakes import CANDIDATES, bundle_word_lstm_sampler
 
-        sample = bundle_word_lstm_sampler(corpus, lm_bundle)
+        sample, candidates = bundle_word_lstm_sampler(corpus, lm_bundle, training), CANDIDATES
     writer_sha = store.artifact_card(lm_bundle, "wordlm" if writer == decks.WORD_LSTM else "lm")["sha256"]
     checkpoint = CHECKPOINTS / bundle / f"decks-{writer}-{writer_sha[:12]}.jsonl"
-    prepared = decks.prepare_decks(corpus, lm, checkpoint, sample=sample, writer=writer, seed=seed)
+    prepared = decks.prepare_decks(corpus, lm, checkpoint, sample=sample, writer=writer, candidates=candidates,
+                                   seed=seed, training=training)
     grade_decks(corpus, lm, prepared)
     return prepared, lm_sha
 

@@ -262,7 +262,7 @@ class WordLMSettings:
     layers: int = 1
     dropout: float = 0.2
     steps: int = 100_000  # the minutes end it first on a CPU
-    minutes: float | None = 60.0  # of training in all (a resumed run counts the time before)
+    minutes: float | None = 48.0  # of training in all (a resumed run counts the time before)
     batch_size: int = 32
     sequence_length: int = 48
     learning_rate: float = 3e-3
