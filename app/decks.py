@@ -15,8 +15,9 @@
    real/fake, and each candidate is accepted with probability min(1, ratio / c) (rejection
    sampling towards the real distribution; c is set so about ``DECK_SIZE`` are accepted).
    "normal" matches the surface and the mean log-prob (likelihood-matched rejection), "hard"
-   the whole profile; "easy" draws, surface-matched, from the third of the candidates least like
-   people's sentences by the whole profile (so the decks differ in how detectable they are).
+   the whole profile; "easy" draws, surface-matched, from the third of the candidates whose
+   likelihood profile is least like people's (so the decks differ in how detectable they are).
+   The features are cached next to the checkpoint: choosing again costs seconds.
 4. The decks go into ``model_store/<bundle>/fakes-<writer>.json`` (JSON, no pickle), with the
    sha256 of the LM that scored them, and into the manifest with their metrics.
 
@@ -168,7 +169,10 @@ def choose(real: dict[str, np.ndarray], fake: dict[str, np.ndarray], size: int =
         return features(side["surface"][rows], side["profile"][rows], groups)
 
     full_ratio = density_ratio(x(real, FULL_PROFILE), x(fake, FULL_PROFILE))
-    least_like = np.sort(np.argsort(full_ratio)[:int(len(full_ratio) * EASY_FROM)])
+    # least like people by the likelihood profile alone: the full ratio over the surface-only one
+    # (ranking by the full ratio would pick the shortest sentences, whose length a reader sees)
+    likeness = full_ratio / density_ratio(x(real, SELECTIONS["easy"]), x(fake, SELECTIONS["easy"]))
+    least_like = np.sort(np.argsort(likeness)[:int(len(likeness) * EASY_FROM)])
     decks = {}
     for number, (difficulty, groups) in enumerate(SELECTIONS.items()):
         pool = least_like if difficulty == "easy" else np.arange(len(full_ratio))
@@ -266,9 +270,7 @@ def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, sample: S
     real_keys = {sentence_key(s) for split in ("validation", "test") for s in real_sentences(corpus, split)}
     pool = [t for t in pool if sentence_key(t) not in real_keys]  # a fake that is a real sentence is no fake
     validation = real_sentences(corpus, "validation")
-    fake_scores, real_scores = lm.score_batch(pool), lm.score_batch(validation)
-    fake = {"surface": surface_features(pool), "profile": profile_features(fake_scores)}
-    real = {"surface": surface_features(validation), "profile": profile_features(real_scores)}
+    fake, real = cached_features(checkpoint.with_suffix(".features.npz"), lm, pool, validation)
     chosen = choose(real, fake, size, seed)
     used = sorted(set().union(*chosen.values()))
     position = {old: new for new, old in enumerate(used)}
@@ -276,6 +278,24 @@ def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, sample: S
                          {d: [position[i] for i in indices] for d, indices in chosen.items()},
                          counts, len(pool), round(average_nats_per_char(lm, real_sentences(corpus, "test")), 4),
                          {d: {"fakes": len(indices)} for d, indices in chosen.items()})
+
+
+def cached_features(path: Path, lm: LanguageModel, fakes: list[str], reals: list[str]) -> tuple[dict, dict]:
+    """Surface and profile features of the candidates and the validation sentences, from path if
+    it holds those of exactly these texts (scoring thousands of sentences takes minutes)."""
+    import hashlib
+
+    digest = hashlib.sha256("\n".join(fakes + ["--"] + reals).encode()).hexdigest()
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as stored:
+            if str(stored["digest"]) == digest:
+                return ({"surface": stored["fake_surface"], "profile": stored["fake_profile"]},
+                        {"surface": stored["real_surface"], "profile": stored["real_profile"]})
+    fake = {"surface": surface_features(fakes), "profile": profile_features(lm.score_batch(fakes))}
+    real = {"surface": surface_features(reals), "profile": profile_features(lm.score_batch(reals))}
+    np.savez(path, digest=digest, fake_surface=fake["surface"], fake_profile=fake["profile"],
+             real_surface=real["surface"], real_profile=real["profile"])
+    return fake, real
 
 
 def deck_artifact(writer: str) -> str:

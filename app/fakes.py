@@ -206,6 +206,19 @@ def _stop_producers() -> None:
         thread.join(timeout=30)
 
 
+def background(target, name: str) -> threading.Thread:
+    """Start target in a daemon thread that the interpreter waits for at exit (see above);
+    a long-running target should return once ``shutting_down()``."""
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    _producers[:] = [t for t in _producers if t.is_alive()] + [thread]
+    return thread
+
+
+def shutting_down() -> bool:
+    return _shutting_down.is_set()
+
+
 class FakePool:
     """Filtered fakes of one model, written ahead of time by a background thread.
 
@@ -253,9 +266,7 @@ class FakePool:
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return
-            self._thread = threading.Thread(target=self._fill, name=f"fakes-{self.name}", daemon=True)
-            self._thread.start()
-            _producers[:] = [t for t in _producers if t.is_alive()] + [self._thread]
+            self._thread = background(self._fill, f"fakes-{self.name}")
 
     @property
     def target(self) -> int:

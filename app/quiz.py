@@ -29,7 +29,7 @@ import numpy as np
 from app import decks, store
 from app.charlm import LanguageModel, TextScore
 from app.corpus import FASHION, FASHION_ENV, FASHION_FILE, WIKI, fashion_corpus_path, load_corpus
-from app.fakes import FakePool, TrainingText
+from app.fakes import FakePool, TrainingText, background, shutting_down
 from app.highlight import Piece, rank_bucket
 
 ROUNDS_PER_GAME = 10
@@ -146,8 +146,7 @@ class GameSupply:
         """Start reading the corpus (and writing live fakes if need be); never blocks."""
         with self._lock:
             if self._reader is None:
-                self._reader = threading.Thread(target=self._read, name=f"deck-{self.corpus}", daemon=True)
-                self._reader.start()
+                self._reader = background(self._read, f"deck-{self.corpus}")
 
     def wait(self) -> None:
         """Until the real sentences are ready (re-raises what reading the corpus raised)."""
@@ -211,15 +210,19 @@ class GameSupply:
         self._to_reveal.put(texts)
         with self._lock:
             if self._revealer is None or not self._revealer.is_alive():
-                self._revealer = threading.Thread(target=self._reveal_queued, name="reveals", daemon=True)
-                self._revealer.start()
+                self._revealer = background(self._reveal_queued, "reveals")
 
     def _reveal_queued(self) -> None:
-        while True:
+        idle = 0
+        while not shutting_down():
             try:
-                texts = self._to_reveal.get(timeout=5)
+                texts = self._to_reveal.get(timeout=0.5)
             except queue.Empty:
-                return  # idle: the thread ends; the next deal starts another
+                idle += 1
+                if idle == 10:
+                    return  # idle for 5 s: the thread ends; the next deal starts another
+                continue
+            idle = 0
             while not self._to_reveal.empty():
                 texts += self._to_reveal.get_nowait()
             self.reveals(texts)

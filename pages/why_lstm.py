@@ -51,7 +51,7 @@ setup = GradientSetup(
 )
 st.subheader("‖∂L/∂hₜ‖ back through time")
 fig = gradients.gradient_figure(gradients.rnn_gradient_norms(setup), gradients.lstm_gradient_norms(setup))
-st.plotly_chart(fig, key="why_gradient_chart")
+st.plotly_chart(fig, key="why_gradient_chart", config=ui.plot_config())
 st.caption(
     "Read the chart from right to left: it is how much the loss still feels each earlier step. "
     "A falling RNN line is a vanishing gradient (sigmoid, or scale below 1); a rising one is an "
@@ -124,7 +124,7 @@ if lm is not None:
                    "A ratio far from ×1 means the cut-away text mattered for that word.")
         st.plotly_chart(ui_why_lstm.reach_figure(reach.LM_BUNDLE, context.text,
                                                  tuple(row["word"] for row in comparison.rows[:4]), keep),
-                        key="why_reach_chart")
+                        key="why_reach_chart", config=ui.plot_config())
         st.caption("The whole context's top guesses as the model reads more and more of the context's end. "
                    "Where a line stops moving, older text no longer changes that guess: that is how far back "
                    "the model reads for it.")

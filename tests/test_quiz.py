@@ -101,10 +101,6 @@ def test_batched_scores_equal_one_at_a_time(lm, reals):
 
 # ---------------------------------------------------------------- the stored decks
 
-def committed_decks() -> list[str]:
-    return [b for b in models.language_model_bundles() if not b.startswith("user/")]
-
-
 @pytest.mark.parametrize("bundle", [WIKI, FASHION])
 def test_every_committed_lm_has_stored_decks_chosen_with_it(bundle):
     stored = decks.load_stored_decks(bundle)  # checksum-verified; None if chosen with another LM
@@ -172,11 +168,12 @@ def test_reported_detector_figures_are_recomputed_from_the_stored_deck(corpus):
     assert length.accuracy == pytest.approx(figures["length"], abs=1e-4)
 
 
-def test_the_hard_decks_meet_the_detectability_goals():
-    for bundle in committed_decks():
-        stored = decks.load_stored_decks(bundle)
-        if stored is not None:
-            assert max(stored.metrics["hard"]["detectors"].values()) <= 0.60 + 0.02, bundle  # + CV noise
+def test_the_fashion_decks_meet_the_detectability_goals():
+    """Issue 14's goals, on the figures stored with the fashion decks (the README table's)."""
+    figures = decks.load_stored_decks(FASHION).metrics
+    assert max(figures["normal"]["detectors"].values()) <= 0.65
+    assert max(figures["hard"]["detectors"].values()) <= 0.60
+    assert max(figures["easy"]["detectors"].values()) > max(figures["hard"]["detectors"].values())  # names fit
 
 
 # ---------------------------------------------------------------- dealing

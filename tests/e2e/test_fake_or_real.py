@@ -27,13 +27,14 @@ def answer_round(page) -> None:
 def test_on_a_phone_the_round_fills_the_first_screen(open_on_phone):
     """After New game, the sentence and both answer buttons are on the first screen; settings are folded."""
     page = open_on_phone("fake-or-real")
-    expect(page.get_by_text("Difficulty")).to_be_hidden()  # inside the collapsed settings
+    expect(page.get_by_text("Difficulty", exact=True).first).to_be_hidden()  # inside the folded settings
     started = time.perf_counter()
     page.get_by_role("button", name="New game").click()
     expect(page.get_by_text("Round 1 of 10")).to_be_visible()
     print(f"phone: New game → round 1 shown in {1000 * (time.perf_counter() - started):.0f} ms")
-    for target in (page.locator('[data-testid="stVerticalBlockBorderWrapper"]').filter(has_text="Human or LSTM?"),
-                   page.get_by_role("button", name="Human"), page.get_by_role("button", name="LSTM")):
+    # the sentence lies between its card's caption and the buttons: all three on the first screen
+    for target in (page.get_by_text("Human or LSTM?", exact=True), page.get_by_role("button", name="Human"),
+                   page.get_by_role("button", name="LSTM")):
         box = target.first.bounding_box()
         assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE_HEIGHT, box
     human, lstm = (page.get_by_role("button", name=n).bounding_box() for n in ("Human", "LSTM"))
