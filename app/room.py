@@ -39,6 +39,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    cast,
     func,
     insert,
     select,
@@ -215,9 +216,13 @@ class PhoneStatus:
     def seconds_left(self, now: float) -> float:
         return max(0.0, (self.ends_at or 0.0) - min(now, self.paused_since))
 
+    def voting_open(self, now: float) -> bool:
+        """For the room: a round is on, its countdown is running and the room is not paused."""
+        return self.phase == ROUND and not self.paused(now) and self.ends_at is not None and now <= self.ends_at
+
     def can_vote(self, now: float) -> bool:
-        return (self.phase == ROUND and self.joined and self.vote is None and not self.paused(now)
-                and self.ends_at is not None and now <= self.ends_at and self.plays_this_round)
+        """For this player: voting is open, they were in the room when the round began and have not voted."""
+        return self.voting_open(now) and self.joined and self.vote is None and self.plays_this_round
 
     @property
     def plays_this_round(self) -> bool:
@@ -293,10 +298,10 @@ ROUND_BY_NUMBER = (select(room_rounds).join(rooms, rooms.c.id == room_rounds.c.r
 # the countdown a moment earlier wins); the unique constraint refuses a second vote.
 INSERT_VOTE_IF_OPEN = insert(room_votes).from_select(
     ["round_id", "player_id", "picked", "says_real", "confidence", "truth", "guess", "correct", "points", "voted_at"],
-    select(room_rounds.c.id, bindparam("player_id", type_=Integer), bindparam("picked", type_=Integer),
-           bindparam("says_real", type_=Boolean), bindparam("confidence", type_=String),
-           bindparam("truth", type_=String), bindparam("guess", type_=String), bindparam("correct", type_=Boolean),
-           bindparam("points", type_=Integer), bindparam("now", type_=Float))
+    # (cast: PostgreSQL cannot tell the type of a bare parameter in a SELECT list)
+    select(room_rounds.c.id, *(cast(bindparam(name), kind) for name, kind in (
+        ("player_id", Integer), ("picked", Integer), ("says_real", Boolean), ("confidence", String(20)),
+        ("truth", String(10)), ("guess", String(10)), ("correct", Boolean), ("points", Integer), ("now", Float))))
     .select_from(room_rounds.join(rooms, rooms.c.id == room_rounds.c.room_id))
     .where(rooms.c.code == bindparam("code"), room_rounds.c.number == bindparam("number"),
            room_rounds.c.revealed_at.is_(None), room_rounds.c.ends_at >= bindparam("now", type_=Float)))
@@ -334,7 +339,7 @@ class RoomStore:
         try:
             return retry_if_locked(attempt, self._explain)
         except DatabaseUnavailable as e:
-            raise RoomUnavailable(str(e)) from e
+            raise RoomUnavailable(str(e)) from e.__cause__  # the database's own error (IntegrityError…)
 
     # ------------------------------------------------------------ the presenter
 

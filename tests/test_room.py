@@ -284,6 +284,31 @@ def test_five_hundred_votes_in_one_second_are_all_counted(store):
     print(f"500 votes (+500 refused double taps) in {seconds:.2f} s")
 
 
+def test_a_double_tap_from_two_tabs_at_once_counts_once(store, room):
+    """The checks before the insert can both pass; the unique constraint still keeps one vote."""
+    code, secret = room
+    tokens = [store.join(code, f"twin {n}") for n in range(20)]
+    store.start_round(code, secret)
+    start, outcomes = threading.Barrier(40), []
+
+    def tap(token: str, says_real: bool) -> None:
+        start.wait()
+        try:
+            store.vote(code, token, 1, 0, says_real, "sure")
+            outcomes.append("counted")
+        except VoteRefused as e:
+            outcomes.append(str(e))
+
+    threads = [threading.Thread(target=tap, args=(token, side)) for token in tokens for side in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("counted") == 20
+    assert outcomes.count("You have already voted on this sentence.") == 20
+    assert store.tally(code, 1) == (20, 20)
+
+
 def test_helpers():
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 14, 21, 22, 63, 101, 111)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "14th", "21st", "22nd", "63rd", "101st", "111th"]
