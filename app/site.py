@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"  # written by the e2e suite
 
 
 @dataclass(frozen=True)
@@ -12,6 +15,11 @@ class PageInfo:
     icon: str
     url_path: str
     blurb: str  # one line for the home page
+
+    def screenshot(self, device: str = "desktop") -> Path:
+        """The page's picture (docs/screenshots/<url_path>-<device>.png, "home" for the home page),
+        taken by tests/e2e/test_screenshots.py; it may not exist yet for a new page."""
+        return SCREENSHOTS / f"{self.url_path or 'home'}-{device}.png"
 
 
 HOME = PageInfo("pages/home.py", "Home", "🧵", "", "")

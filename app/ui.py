@@ -88,3 +88,9 @@ def store_warnings() -> None:
     pages serve the other models (the damaged ones are left out of the menus)."""
     for problem in store.problems():
         st.warning(f"Damaged model file, left out: {problem}", icon="🩹")
+
+
+def plot_config(**extra) -> dict:
+    """Plotly's settings for st.plotly_chart: its toolbar on a desktop, none on a phone (there it is
+    always shown and covers titles and legends; a tap shows what hover shows without it)."""
+    return {"displaylogo": False, "displayModeBar": not on_phone(), **extra}

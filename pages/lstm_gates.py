@@ -70,7 +70,7 @@ if heatmap_tab.open:
     with heatmap_tab:
         if states:
             st.plotly_chart(gates.heatmap_figure([(g, layer[g]) for g in states], units, text,
-                                                 window=HEATMAP_WINDOW), key="gates_heatmaps")
+                                                 window=HEATMAP_WINDOW), key="gates_heatmaps", config=ui.plot_config())
         else:
             st.info("Choose at least one gate or state in the sidebar.")
         st.caption("Gates run from 0 (closed) to 1 (open); candidate and hidden state from −1 to 1; the cell "
@@ -87,13 +87,13 @@ if cell_tab.open:
         st.markdown(pieces_html(gates.cell_pieces(text, cell_state, layer[cell_state][:, cell_unit], guesses)),
                     unsafe_allow_html=True)
         st.markdown("**Under each character, the model's top 5 guesses for the next one**")
-        st.plotly_chart(gates.guesses_figure(guesses, text, GUESS_WINDOW), key="gates_guesses")
+        st.plotly_chart(gates.guesses_figure(guesses, text, GUESS_WINDOW), key="gates_guesses", config=ui.plot_config())
 
 if saturation_tab.open:
     with saturation_tab:
         st.markdown("For each unit, how often a gate is nearly shut (< 0.1, x) or wide open (> 0.9, y) over your "
                     "text. Forget gates high up the y-axis keep their memory: they are the long-range units.")
-        st.plotly_chart(gates.saturation_figure(layer), key="gates_saturation")
+        st.plotly_chart(gates.saturation_figure(layer), key="gates_saturation", config=ui.plot_config())
 
 if equations_tab.open:
     with equations_tab:
@@ -122,4 +122,4 @@ if find_tab.open:
         best = [c.unit for c in contrasts]
         st.plotly_chart(gates.heatmap_figure([(find_state, layer[find_state])], best, text, span=(span_start, span_end),
                                              window=HEATMAP_WINDOW),
-                        key="gates_find_heatmap")
+                        key="gates_find_heatmap", config=ui.plot_config())

@@ -4,6 +4,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.corpus import FASHION_ENV
+from app.site import PAGES
 from tests.conftest import ROOT
 
 
@@ -17,16 +18,19 @@ def run_home(monkeypatch, corpus_path):
 def test_home_without_fashion_corpus(monkeypatch, tmp_path):
     at = run_home(monkeypatch, tmp_path / "missing.csv")
     assert at.title[0].value.endswith("RNN Atelier")
-    assert "missing.csv" in at.warning[0].value and FASHION_ENV in at.warning[0].value
-    table = at.dataframe[0].value
-    assert {"fashion-reviews", "wiki-sample", "glove"} <= set(table["bundle"])
-    assert any("nats/char" in f for f in table["figures"])
+    notice = next(i.value for i in at.info if FASHION_ENV in i.value)
+    assert "not installed" in notice and str(tmp_path) not in notice  # the server's paths stay private
+    models = next(m.value for m in at.markdown if "**glove · vectors**" in m.value)
+    assert "**fashion-reviews · lm**" in models and "**wiki-sample · skipgram**" in models  # named, not located
+    assert "nats/char" in models and "model_store" not in models
+    assert len(at.get("page_link")) == len(PAGES)  # every page, each with its picture and line
+    assert len(at.get("image")) == sum(page.screenshot().is_file() for page in PAGES) > 0
 
 
 def test_home_with_fashion_corpus(monkeypatch, fashion_csv):
     at = run_home(monkeypatch, fashion_csv)
-    assert "Found at" in at.success[0].value
-    assert not at.warning
+    assert any("fashion corpus is here" in c.value for c in at.caption)
+    assert not at.warning and str(fashion_csv.parent) not in " ".join(c.value for c in at.caption)
 
 
 @pytest.mark.parametrize("value", ["", "   "])
