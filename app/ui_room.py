@@ -103,11 +103,11 @@ def setup_form(rooms: RoomStore, decks: list[str]) -> None:
         mode = mode_column.radio("Mode", list(quiz.MODES), format_func=quiz.MODES.get, horizontal=True,
                                  key="room_mode")
         count_column, countdown_column = st.columns(2)
-        count = count_column.slider("Rounds", 1, MAX_ROUNDS, 5, key="room_rounds")
+        count = count_column.number_input("Rounds", 1, MAX_ROUNDS, 5, key="room_rounds")
         countdown = countdown_column.number_input("Countdown (seconds)", *COUNTDOWN_RANGE, DEFAULT_COUNTDOWN,
                                                   key="room_countdown")
         if st.form_submit_button("Create the room", type="primary"):
-            create_room(rooms, bundle, setting, mode, count, int(countdown))
+            create_room(rooms, bundle, setting, mode, int(count), int(countdown))
 
 
 # ---------------------------------------------------------------- drawing
@@ -144,12 +144,12 @@ def standing_rows(standings: list[Standing]) -> list[dict]:
 
 
 def podium(standings: list[Standing]) -> None:
-    medals = ["🥇", "🥈", "🥉"]
+    medals = {1: "🥇", 2: "🥈", 3: "🥉"}  # by rank: two players tied first both get gold
     columns = st.columns(3)
-    for column, medal, standing in zip(columns, medals, standings[:3], strict=False):
+    for column, standing in zip(columns, standings[:3], strict=False):
         with column.container(border=True):
-            big_text(f"{medal} {standing.name}", 2.2)
-            st.caption(f"{ordinal(standing.rank)} · {standing.points} points · {standing.correct} right")
+            big_text(f"{medals.get(standing.rank, '')} {standing.name}", 1.8)
+            st.caption(f"{ordinal(standing.rank)} · {points(standing.points)} · {standing.correct} right")
 
 
 def show_message() -> None:
@@ -209,8 +209,12 @@ def vote(rooms: RoomStore, code: str, token: str, number: int, picked: int, says
         st.session_state[MESSAGE_KEY] = str(e)
 
 
-def describe_vote(mode: str, vote: dict) -> str:
-    choice = ("A" if vote["picked"] == 0 else "B") if mode == "pair" else (quiz.HUMAN if vote["says_real"] else quiz.LSTM)
+def describe_vote(sentences: int, vote: dict) -> str:
+    """ "🧑 Human (sure)" or "A is real (think so)"."""
+    if sentences == 2:
+        choice = "A" if vote["picked"] == 0 else "B"
+    else:
+        choice = quiz.HUMAN if vote["says_real"] else quiz.LSTM
     return f"{CHOICE_NAMES[choice]} ({vote['confidence']})"
 
 
@@ -219,7 +223,11 @@ def player_line(standings: list[Standing], player_id: int) -> str:
     mine = next((s for s in standings if s.player_id == player_id), None)
     if mine is None:
         return ""
-    return f"{ordinal(mine.rank)} of {len(standings)} · {mine.points} point{'s' * (abs(mine.points) != 1)}"
+    return f"{ordinal(mine.rank)} of {len(standings)} · {points(mine.points)}"
+
+
+def points(count: int) -> str:
+    return f"{count} point{'s' * (abs(count) != 1)}"
 
 
 # ---------------------------------------------------------------- the phone's page
@@ -246,9 +254,9 @@ def go_to_room(typed: str) -> None:
 
 
 def phone_key(status: PhoneStatus, now: float) -> tuple:
-    """What the phone's page is drawn for: it is redrawn when this changes (a new round, a vote, the reveal,
-    the end of the countdown, a pause)."""
-    return status.phase, status.current, status.vote is not None, status.can_vote(now)
+    """What the phone's page is drawn for: it is redrawn when this changes (a new round, the end of its
+    voting or a pause, the reveal, the end). A vote only redraws the ballot."""
+    return status.phase, status.current, status.voting_open(now)
 
 
 def vote_buttons(rooms: RoomStore, status: PhoneStatus, token: str, shown) -> None:
@@ -273,7 +281,7 @@ def show_result(rooms: RoomStore, status: PhoneStatus) -> None:
         if status.vote is None:
             st.info(f"You did not vote on this one. {truth}")
         else:
-            points = status.vote["points"]
-            verdict = f"{'Right' if status.vote['correct'] else 'Wrong'}! {points:+d} point{'s' * (abs(points) != 1)}"
+            verdict = f"{'Right' if status.vote['correct'] else 'Wrong'}! {status.vote['points']:+d} " \
+                      f"point{'s' * (abs(status.vote['points']) != 1)}"
             (st.success if status.vote["correct"] else st.error)(f"{verdict}. {truth}")
     big_text(player_line(rooms.standings(status.code), status.player_id), 1.6, "Your place in the room")

@@ -32,10 +32,9 @@ if not status.joined:
               width="stretch")
     st.stop()
 
-now = time.time()
+drawn_at = time.time()
 where = f"round {status.current} of {status.rounds}" if status.current else "lobby"
 ui_room.big_text(f"{rooms.player_name(status.code, token)} · room {status.code} · {where}", 0.9)
-ui_room.show_message()
 
 
 @st.fragment(run_every=ui_room.POLL)
@@ -50,27 +49,36 @@ def live():
     elif current.phase == ROUND and current.plays_this_round:
         left = current.seconds_left(moment)
         st.markdown(f"⏱ **{left:.0f} s** left" if left > 0 else "⏱ Time's up")
-    ui_room.rerun_on_change(ui_room.phone_key(status, now), ui_room.phone_key(current, moment))
+    ui_room.rerun_on_change(ui_room.phone_key(status, drawn_at), ui_room.phone_key(current, moment))
+
+
+@st.fragment
+def ballot():
+    """The sentence and the vote: a click reruns only this, which is all a room of phones voting at once costs."""
+    mine = ui_room.phone_status(rooms, status.code, token)
+    if mine is None:
+        return
+    ui_room.show_message()
+    if mine.can_vote(time.time()):
+        shown = rooms.round(mine.code, mine.current)
+        ui_room.show_sentences(shown.sentences, 1.25)
+        st.radio("How sure are you?", quiz.CONFIDENCES, horizontal=True, key="room_confidence")
+        ui_room.vote_buttons(rooms, mine, token, shown)
+    elif mine.vote:
+        st.success(f"Your vote: {ui_room.describe_vote(len(rooms.round(mine.code, mine.current).sentences), mine.vote)}."
+                   f" Waiting for the reveal…")
+    elif not mine.plays_this_round:
+        st.info("You joined during this sentence: you play from the next one.")
+    else:
+        st.info("Waiting for the reveal…")
 
 
 live()
 if status.phase == LOBBY:
     st.info("You're in! Waiting for the first sentence…")
 
-elif status.phase == ROUND and status.can_vote(now):
-    shown = rooms.round(status.code, status.current)
-    ui_room.show_sentences(shown.sentences, 1.25)
-    st.radio("How sure are you?", quiz.CONFIDENCES, horizontal=True, key="room_confidence")
-    ui_room.vote_buttons(rooms, status, token, shown)
-
 elif status.phase == ROUND:
-    if status.vote:
-        st.success(f"Your vote: {ui_room.describe_vote(rooms.room(status.code).mode, status.vote)}. "
-                   f"Waiting for the reveal…")
-    elif not status.plays_this_round:
-        st.info("You joined during this sentence: you play from the next one.")
-    else:
-        st.info("Waiting for the reveal…")
+    ballot()
 
 elif status.phase in (REVEAL, OVER):
     ui_room.show_result(rooms, status)
