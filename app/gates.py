@@ -519,15 +519,16 @@ def guesses_before_each(lm: LanguageModel, text: str, k: int = 5) -> list[list[t
 def context_cut_rows(context: str, results: list[tuple[int, list[tuple[str, float]]]]) -> list[dict]:
     """Table rows: how the most likely next words change as the context is cut to its last N chars.
 
-    One column per rank, so a guess that moves or drops out as the context shrinks stands out.
+    One column per rank, so a guess that moves or drops out as the context shrinks stands out; the
+    guesses come before the long context column, so a phone shows them without scrolling sideways.
     """
     k = max((len(words) for _, words in results), default=0)
     rows = []
     for length, words in results:
         kept = (context[-length:] if length else "")[-60:]  # the table shows at most the last 60
-        row = {"last N characters": length,
-               "context the model reads": ("…" if len(kept) < len(context) else "") + kept.replace("\n", " ")}
+        row = {"last N characters": length}
         for rank in range(k):
             row[f"guess {rank + 1}"] = f"{words[rank][0]} {words[rank][1]:.1%}" if rank < len(words) else ""
+        row["context the model reads"] = ("…" if len(kept) < len(context) else "") + kept.replace("\n", " ")
         rows.append(row)
     return rows

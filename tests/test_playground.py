@@ -61,6 +61,7 @@ def test_context_cut_rows():
     assert (rows[0]["guess 1"], rows[0]["guess 2"]) == ("dress 20.0%", "fit 10.0%")
     assert (rows[1]["guess 1"], rows[1]["guess 2"]) == ("fit 30.0%", "")
     assert rows[2]["guess 1"] == ""
+    assert list(rows[0]) == ["last N characters", "guess 1", "guess 2", "context the model reads"]  # key columns first
 
 
 def open_playground():
