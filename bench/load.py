@@ -3,13 +3,14 @@
     python bench/load.py --visitors 30                 # its own one-process server (scripts/app.sh's way)
     python bench/load.py --url http://127.0.0.1:8501 --visitors 100     # a running scripts/serve.sh
     python bench/load.py --url http://127.0.0.1:8501 --visitors 100 --kill-worker-after 60
+    python bench/load.py --url http://127.0.0.1:8501 --visitors 100 --think 3   # people read before clicking
     python bench/load.py --visitors 5 --queries 2      # a smoke run
 
-Each visitor is a Streamlit websocket client speaking the browser's protocol (protobuf BackMsg /
-ForwardMsg on /_stcore/stream): like a browser it first loads the page over HTTP (keeping the cookies:
-HAProxy's sticky-session cookie among them), then opens the websocket, sets widgets by their keys and
-waits for each script run to finish: the server does what a browser tab makes it do, without the
-drawing. A hundred Chromium tabs would need far more CPU than this 2-core machine has.
+Each visitor is a Streamlit websocket client speaking the browser's protocol (bench/visitor.py): like
+a browser it first loads the page over HTTP (keeping HAProxy's sticky-session cookie), then opens the
+websocket, sets widgets by their keys and waits for each script run to finish: the server does what a
+browser tab makes it do, without the drawing. A hundred Chromium tabs would need far more CPU than
+this 2-core machine has.
 
 What a visitor does is a list of scenarios (functions below): 5 explorer queries (a typo, HTML, emoji
 and empty input among them), then a whole quiz game of 10 rounds saved to the leaderboard. Another
@@ -35,7 +36,6 @@ import string
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,12 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-from streamlit.proto.Element_pb2 import Element  # noqa: E402
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
-from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
-from app.ui_serve import WORKER_COOKIE  # noqa: E402
+from bench.visitor import ConnectionLost, ScriptRun, VisitError, Visitor, cookies_from  # noqa: E402, F401
 from tests.e2e.harness import AppServer, page_registered  # noqa: E402
 
 EXPLORER, QUIZ = "explorer", "fake-or-real"
@@ -57,197 +53,6 @@ KNOWN_WORDS = ["dress", "silk", "petite", "jeans", "sweater", "blue", "linen", "
 ODD_QUERIES = ["dresss", "<b>x</b>", "👗", ""]  # a typo, HTML, an emoji, nothing: each gets a message
 ROUNDS = 10
 MOVED_MESSAGE = "moved you to another one"  # what app/ui_serve.py tells a visitor of a dead worker
-
-
-class VisitError(Exception):
-    """Something a visitor saw that a visitor should never see."""
-
-
-class ConnectionLost(Exception):
-    """The websocket closed under the visitor: its worker died (a browser then reconnects)."""
-
-
-# ---------------------------------------------------------------- one visitor's connection
-
-
-@dataclass
-class ScriptRun:
-    """The page after one script run (a whole page, or a fragment redrawn in it): its elements in page
-    order, which fragment drew each widget, and how long the run took."""
-
-    seconds: float
-    elements: list[Element]
-    fragments: dict[str, str] = field(default_factory=dict)  # widget id -> id of the fragment it is in
-
-    def of_kind(self, kind: str) -> list:
-        return [getattr(e, kind) for e in self.elements if e.WhichOneof("type") == kind]
-
-    def alerts(self) -> list[str]:
-        return [alert.body for alert in self.of_kind("alert")]
-
-    def widget_id(self, key: str) -> str | None:
-        """Streamlit ids of keyed widgets end with the key."""
-        for element in self.elements:
-            widget = getattr(element, element.WhichOneof("type") or "", None)
-            widget_id = getattr(widget, "id", "")
-            if isinstance(widget_id, str) and widget_id.endswith(f"-{key}"):
-                return widget_id
-        return None
-
-    def table_rows(self) -> list[int]:
-        """Row counts of the st.dataframe tables (Arrow IPC streams)."""
-        import pyarrow as pa
-
-        return [pa.ipc.open_stream(frame.arrow_data.data).read_all().num_rows for frame in self.of_kind("dataframe")
-                if frame.arrow_data.data]
-
-
-COOKIE_ATTRIBUTES = {"path", "domain", "expires", "max-age", "samesite", "secure", "httponly"}
-
-
-def cookies_from(headers: list[str]) -> dict[str, str]:
-    """name -> value of Set-Cookie headers (websocket-client joins several into one with "; ")."""
-    found = {}
-    for header in headers:
-        for part in header.split(";"):
-            name, _, value = part.partition("=")
-            if name.strip() and name.strip().lower() not in COOKIE_ATTRIBUTES:
-                found[name.strip()] = value.strip()
-    return found
-
-
-class Visitor:
-    """One browser tab: a websocket session that reruns the script with the widget values it sets.
-
-    Like a browser it loads the page over HTTP first and keeps the cookies it gets (behind
-    scripts/serve.sh, HAProxy's cookie names the worker the tab stays on); a reconnecting tab sends
-    the cookies it has."""
-
-    def __init__(self, base_url: str, timeout: float = 300, cookies: dict[str, str] | None = None):
-        import websocket
-
-        if cookies is None:
-            with urllib.request.urlopen(base_url + "/", timeout=timeout) as response:
-                cookies = cookies_from(response.headers.get_all("Set-Cookie") or [])
-        self.cookies = dict(cookies)
-        self.socket = websocket.create_connection(
-            base_url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"], timeout=timeout,
-            cookie="; ".join(f"{name}={value}" for name, value in self.cookies.items()) or None)
-        handshake = self.socket.getheaders() or {}
-        self.cookies.update(cookies_from([handshake["set-cookie"]] if "set-cookie" in handshake else []))
-        self.page_script_hash = ""
-        self.query = ""  # the address's query string (?room=…&player=…), sent with every run as a browser does
-        self.values: dict[str, WidgetState] = {}  # what the tab's widgets hold, sent with every run
-        self.page: dict[tuple, tuple[Element, str]] = {}  # place on the page -> (element, its fragment id)
-        self.last: ScriptRun | None = None
-        self.auto_reruns: dict[str, float] = {}  # fragment id -> seconds between the reruns it asks for
-        self.next_auto_rerun: dict[str, float] = {}
-        self.auto_seconds: list[float] = []  # how long those runs took
-
-    @property
-    def worker(self) -> str | None:
-        """The worker HAProxy keeps this tab on (None without a proxy)."""
-        return self.cookies.get(WORKER_COOKIE)
-
-    def open(self, url_path: str, query: str = "") -> ScriptRun:
-        self.page_script_hash, self.values, self.auto_reruns, self.query = "", {}, {}, query
-        return self.rerun(page_name=url_path)
-
-    def type(self, key: str, text: str, then_click: str | None = None) -> ScriptRun:
-        state = WidgetState(id=self.require_widget(key), string_value=text)
-        self.values[state.id] = state
-        return self.rerun(triggers=[then_click] if then_click else [], fragment_of=then_click or key)
-
-    def click(self, key: str) -> ScriptRun:
-        return self.rerun(triggers=[key], fragment_of=key)
-
-    def due_auto_reruns(self) -> list[ScriptRun]:
-        """What the browser's timers would have rerun by now (a fragment with run_every, say the board)."""
-        runs = []
-        for fragment_id, interval in list(self.auto_reruns.items()):
-            if time.monotonic() >= self.next_auto_rerun.get(fragment_id, 0):
-                self.next_auto_rerun[fragment_id] = time.monotonic() + interval
-                runs.append(self.rerun(fragment_id=fragment_id, auto=True))
-        return runs
-
-    def require_widget(self, key: str) -> str:
-        widget_id = self.last.widget_id(key) if self.last else None
-        if widget_id is None:
-            raise VisitError(f"no widget {key!r} on the page")
-        return widget_id
-
-    def rerun(self, page_name: str = "", triggers: list[str] = (), fragment_of: str | None = None,
-              fragment_id: str = "", auto: bool = False) -> ScriptRun:
-        """Send what the browser sends for a run: the whole page's widget values, the clicked ones, and
-        (for a widget inside an st.fragment) the fragment to rerun instead of the page."""
-        if not auto:  # the browser's timers fired while the visitor read the page
-            self.auto_seconds += [run.seconds for run in self.due_auto_reruns()]
-        message = BackMsg()
-        client = message.rerun_script
-        client.page_script_hash, client.page_name = self.page_script_hash, page_name
-        client.query_string = self.query
-        client.widget_states.widgets.extend(self.values.values())
-        for key in triggers:
-            client.widget_states.widgets.append(WidgetState(id=self.require_widget(key), trigger_value=True))
-        if fragment_of and self.last:
-            fragment_id = self.last.fragments.get(self.require_widget(fragment_of), "")
-        client.fragment_id, client.is_auto_rerun = fragment_id, auto
-        started = time.perf_counter()
-        try:
-            self.socket.send_binary(message.SerializeToString())
-            elements = self.receive_run(fragment_id)
-        except (OSError, ConnectionError) as error:
-            raise ConnectionLost(str(error)) from error
-        except Exception as error:
-            if type(error).__name__.startswith("WebSocketConnectionClosed"):
-                raise ConnectionLost(str(error)) from error
-            raise
-        self.page = elements
-        widgets = {}
-        for element, in_fragment in elements.values():
-            widget = getattr(element, element.WhichOneof("type") or "", None)
-            if isinstance(getattr(widget, "id", None), str) and in_fragment:
-                widgets[widget.id] = in_fragment
-        self.last = ScriptRun(time.perf_counter() - started, [elements[path][0] for path in sorted(elements)], widgets)
-        if exceptions := self.last.of_kind("exception"):
-            raise VisitError(f"exception box: {exceptions[0].type}: {exceptions[0].message}")
-        return self.last
-
-    def receive_run(self, fragment_id: str) -> dict[tuple, tuple[Element, str]]:
-        """Forward messages until the script run finishes: the page as the browser then shows it (a
-        fragment's run replaces that fragment's elements and keeps the rest of the page)."""
-        def start() -> dict[tuple, tuple[Element, str]]:
-            return {path: kept for path, kept in self.page.items() if fragment_id and kept[1] != fragment_id}
-
-        elements = start()
-        while True:
-            data = self.socket.recv()
-            if not data:
-                raise ConnectionLost("the server closed the websocket")
-            message = ForwardMsg()
-            message.ParseFromString(data)
-            kind = message.WhichOneof("type")
-            if kind == "navigation":
-                self.page_script_hash = message.navigation.page_script_hash
-            elif kind == "page_not_found":
-                raise VisitError(f"page not found: {message.page_not_found.page_name!r}")
-            elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-                elements[tuple(message.metadata.delta_path)] = (message.delta.new_element, message.delta.fragment_id)
-            elif kind == "auto_rerun":
-                self.auto_reruns[message.auto_rerun.fragment_id] = message.auto_rerun.interval
-                self.next_auto_rerun.setdefault(message.auto_rerun.fragment_id,
-                                                time.monotonic() + message.auto_rerun.interval)
-            elif kind == "script_finished":
-                status = message.script_finished
-                if status in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
-                    return elements
-                if status == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
-                    raise VisitError("script compile error")
-                if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    elements = start()  # st.rerun or a newer request: the next run redraws the page
-
-    def close(self) -> None:
-        self.socket.close()
 
 
 # ---------------------------------------------------------------- what a visitor does (scenarios)
@@ -267,10 +72,13 @@ class Played:
     workers: list[str] = field(default_factory=list)  # the worker(s) it was on, in order
     told_moved: bool = False  # after its worker died: the page said so
     auto_reruns: list[float] = field(default_factory=list)  # seconds of each timed refresh (the board's)
+    think: float = 0.0  # mean seconds a person reads before the next click (0: clicks at once)
 
     def time(self, kind: str, run: ScriptRun) -> ScriptRun:
         self.latencies.setdefault(kind, []).append(run.seconds)
         self.timeline.append((time.time(), run.seconds))
+        if self.think:
+            time.sleep(random.uniform(0.5, 1.5) * self.think)
         return run
 
 
@@ -341,8 +149,8 @@ def reconnect(base_url: str, lost: Visitor, played: Played) -> Visitor:
 
 
 def visit(base_url: str, number: int, plan: list[tuple[str, Scenario]], start: threading.Barrier,
-          nickname: str) -> Played:
-    played = Played(nickname=nickname)
+          nickname: str, think: float = 0.0) -> Played:
+    played = Played(nickname=nickname, think=think)
     rng = random.Random(number)
     try:
         visitor = Visitor(base_url)
@@ -421,29 +229,43 @@ def served_by(run_dir: Path) -> Callable[[], list[int]]:
     return pids
 
 
-class PeakMemory(threading.Thread):
-    """Samples the total RSS of the server's processes (and their children) twice a second."""
+class ServerMeter(threading.Thread):
+    """Samples the server's processes (and their children) twice a second: peak total RSS, and the
+    CPU seconds they spent (what the work costs, whatever else the machine runs)."""
 
     def __init__(self, pids: Callable[[], list[int]]):
         super().__init__(daemon=True)
         self.pids, self.peak, self.running = pids, 0, True
+        self.cpu_first: dict[int, float] = {}
+        self.cpu_last: dict[int, float] = {}
 
-    def total(self) -> int:
+    def sample(self) -> int:
         import psutil
 
         total = 0
         for pid in self.pids():
             try:
                 parent = psutil.Process(pid)
-                total += sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)])
+                family = [parent, *parent.children(recursive=True)]
+                total += sum(p.memory_info().rss for p in family)
+                times = parent.cpu_times()  # children_*: the finished ones (PostgreSQL's backends)
+                cpu = times.user + times.system + times.children_user + times.children_system + sum(
+                    sum(p.cpu_times()[:2]) for p in family[1:])
+                self.cpu_first.setdefault(pid, cpu)
+                self.cpu_last[pid] = cpu
             except psutil.Error:
                 pass  # gone (a killed worker) or going
         return total
 
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu_last[pid] - first for pid, first in self.cpu_first.items())
+
     def run(self) -> None:
         while self.running:
-            self.peak = max(self.peak, self.total())
+            self.peak = max(self.peak, self.sample())
             time.sleep(0.5)
+        self.sample()
 
 
 @dataclass
@@ -484,7 +306,7 @@ def kill_report(visitors: list[Played], kill: WorkerKill) -> list[str]:
             f"after {percentile_ms(after, 95):.0f} ms"]
 
 
-def report(visitors: list[Played], wall: float, peak_rss: int, db_problems: list[str]) -> str:
+def report(visitors: list[Played], wall: float, meter: ServerMeter, db_problems: list[str]) -> str:
     kinds = sorted({kind for p in visitors for kind in p.latencies})
     every = [s for p in visitors for seconds in p.latencies.values() for s in seconds]
     lines = ["| interaction | count | p50 ms | p95 ms | max ms |", "|---|---|---|---|---|"]
@@ -501,7 +323,10 @@ def report(visitors: list[Played], wall: float, peak_rss: int, db_problems: list
               f"median per visitor {statistics.median(len(sum(p.latencies.values(), [])) for p in visitors)}, "
               f"first worker of each: {', '.join(f'{w} {sum(p.workers[:1] == [w] for p in visitors)}' for w in workers)}",
               f"errors: {len(errors)}", *[f"  - {e}" for e in errors[:20]],
-              f"peak RSS of the server's processes: {peak_rss / 2**20:.0f} MB",
+              f"peak RSS of the server's processes: {meter.peak / 2**20:.0f} MB; their CPU time: "
+              f"{meter.cpu_seconds:.0f} s ({meter.cpu_seconds / max(wall, 1e-9):.2f} cores busy on average, "
+              f"{1000 * meter.cpu_seconds / max(1, len(every) + len(auto)):.0f} ms per run, "
+              f"{meter.cpu_seconds / max(1, len(visitors)):.2f} s per visitor)",
               f"leaderboard check: {'exactly the expected games and answers' if not db_problems else 'FAILED'}",
               *[f"  - {p}" for p in db_problems[:20]]]
     return "\n".join(lines)
@@ -516,8 +341,8 @@ def summary(visitors: list[Played], peak_rss: int, games: int, answers: int) -> 
             f"games={games} answers={answers}")
 
 
-def run_room(base_url: str, visitors: int, plan: list[tuple[str, Scenario]], memory: PeakMemory,
-             kill: WorkerKill | None, prefix: str) -> tuple[list[Played], float]:
+def run_room(base_url: str, visitors: int, plan: list[tuple[str, Scenario]], memory: ServerMeter,
+             kill: WorkerKill | None, prefix: str, think: float = 0.0) -> tuple[list[Played], float]:
     """Warm every worker up (models load once per process, on a page's first visit), then let the room in."""
     warm = [Visitor(base_url) for _ in range(4)]  # new sessions go to the least busy worker: all get some
 
@@ -536,7 +361,7 @@ def run_room(base_url: str, visitors: int, plan: list[tuple[str, Scenario]], mem
     start = threading.Barrier(visitors)
     results: list[Played] = [None] * visitors
     threads = [threading.Thread(target=lambda i=i: results.__setitem__(
-        i, visit(base_url, i, plan, start, f"{prefix}{i:03d}"))) for i in range(visitors)]
+        i, visit(base_url, i, plan, start, f"{prefix}{i:03d}", think))) for i in range(visitors)]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -558,6 +383,8 @@ def main() -> int:
                         help="scripts/serve.sh's run/ folder: its processes (for RSS) and database_url")
     parser.add_argument("--database-url", help="the server's leaderboard (default: run/database_url with --url)")
     parser.add_argument("--kill-worker-after", type=float, metavar="S", help="kill -9 worker w1 S seconds in")
+    parser.add_argument("--think", type=float, default=0.0, metavar="S",
+                        help="mean seconds each visitor reads before its next click (default 0: at once)")
     args = parser.parse_args()
     if args.kill_worker_after is not None and not args.url:
         parser.error("--kill-worker-after needs --url (a scripts/serve.sh room)")
@@ -567,18 +394,18 @@ def main() -> int:
     kill = WorkerKill(args.run_dir, args.kill_worker_after) if args.kill_worker_after is not None else None
     if args.url:
         database_url = args.database_url or (args.run_dir / "database_url").read_text().strip()
-        memory = PeakMemory(served_by(args.run_dir))
-        results, wall = run_room(args.url.rstrip("/"), args.visitors, plan, memory, kill, prefix)
+        memory = ServerMeter(served_by(args.run_dir))
+        results, wall = run_room(args.url.rstrip("/"), args.visitors, plan, memory, kill, prefix, args.think)
     else:
         with AppServer() as server:
             database_url = server.database_url
-            memory = PeakMemory(lambda: [server.process.pid])
-            results, wall = run_room(server.url, args.visitors, plan, memory, None, prefix)
+            memory = ServerMeter(lambda: [server.process.pid])
+            results, wall = run_room(server.url, args.visitors, plan, memory, None, prefix, args.think)
     peak = memory.peak
     playing = any(name == "quiz" for name, _ in plan)
     problems, games, answers = (check_leaderboard(database_url, results, prefix) if playing
                                 else (["quiz page missing: not played"], 0, 0))
-    print(report(results, wall, peak, problems))
+    print(report(results, wall, memory, problems))
     if kill:
         print("\n".join(kill_report(results, kill)))
     print(summary(results, peak, games, answers))

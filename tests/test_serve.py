@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from app.ui_serve import MOVED, WORKER_COOKIE
-from bench.load import Played, Visitor, check_leaderboard, cookies_from, play_quiz
+from bench.load import Played, check_leaderboard, play_quiz
+from bench.visitor import Visitor, cookies_from
 from tests.e2e.harness import ROOT, free_port, launch_chromium, private_model_store, wait_for_app
 
 IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
