@@ -36,3 +36,30 @@ def test_training_tiny_word_vectors_lists_the_model(open_app):
     models = page.locator('[data-testid="stDataFrame"]').filter(
         has=page.locator('[role="gridcell"]', has_text=MODEL_NAME))
     expect(models).to_have_count(1, timeout=TRAINING_TIMEOUT)
+
+
+def test_the_server_refuses_an_upload_over_the_apps_limit(open_app, app_server):
+    """server.maxUploadSize is the app's 50 MB: a 150 MB upload is refused by the server itself
+    (HTTP 413 on its Content-Length, before a byte of the body is read), and the page says the limit."""
+    import http.client
+    import urllib.parse
+
+    from app import uploads
+
+    page = open_app("train")
+    expect(page.get_by_text(f"up to {uploads.upload_limit_mb()} MB")).to_be_visible()
+    with page.expect_request(lambda r: "/_stcore/upload_file/" in r.url and r.method == "PUT") as sent:
+        page.locator('input[type="file"]').set_input_files(
+            files=[{"name": "small.txt", "mimeType": "text/plain", "buffer": b"a small file\n"}])
+    upload_path = urllib.parse.urlsplit(sent.value.url).path  # /_stcore/upload_file/<session>/<file id>
+    browser_headers = sent.value.all_headers()  # the session's XSRF token and cookie, as the page sends them
+    connection = http.client.HTTPConnection("127.0.0.1", app_server.port, timeout=30)
+    connection.putrequest("PUT", upload_path)
+    for name in ("x-xsrftoken", "cookie"):
+        if name in browser_headers:
+            connection.putheader(name, browser_headers[name])
+    connection.putheader("Content-Type", "multipart/form-data; boundary=x")
+    connection.putheader("Content-Length", str(150 * 2**20))
+    connection.endheaders()  # the body never follows: the server must answer from the header alone
+    assert connection.getresponse().status == 413
+    connection.close()
