@@ -72,7 +72,8 @@ if "explorer_model" not in st.session_state:
         st.session_state["explorer_word"] = link.starting_word(ui.embeddings(view.model), view.word)
     st.session_state["explorer_zoom"] = False  # the whole coloured cloud first
     start_tools(view.model)
-ui_gates.keep_values({"analogy_a": "", "analogy_b": "", "analogy_c": "", "odd_words": "", "similarity_a": "",
+ui_gates.keep_values({"analogy_a": "", "analogy_b": "", "analogy_c": "", "analogy_example": None, "odd_words": "",
+                      "similarity_a": "",
                       "similarity_b": "", "explorer_compare": st.session_state["explorer_compare"]})
 
 model_col, projection_col, word_col = st.columns([2, 1.2, 2])
