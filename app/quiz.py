@@ -22,11 +22,10 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from app import decks, store
+from app import decks
 from app.charlm import LanguageModel, TextScore
 from app.corpus import FASHION, FASHION_ENV, FASHION_FILE, WIKI, fashion_corpus_path, load_corpus
 from app.fakes import FakePool, TrainingText, background, shutting_down
@@ -73,9 +72,10 @@ def deck_corpus(bundle: str) -> str | None:
         return WIKI
     if bundle == FASHION:
         return FASHION if fashion_corpus_path().is_file() else None
-    card = store.artifact_card(bundle, "lm").get("corpus") or {}
-    path = card.get("path")  # user corpora: only playable while their file is where it was
-    return path if path and Path(path).is_file() else None
+    from app import user_models
+
+    kept = user_models.corpus_path(bundle)  # a user bundle keeps its corpus (sha256-checked)
+    return str(kept) if kept else None
 
 
 def playable_decks(bundles: list[str]) -> tuple[list[str], list[str]]:

@@ -14,7 +14,7 @@ import secrets
 import streamlit as st
 
 from app import decks as decks_store
-from app import models, quiz, store, ui
+from app import quiz, store, ui
 from app.corpus import CorpusError, fashion_corpus_path
 from app.highlight import Piece, pieces_html, rank_legend_html
 from app.leaderboard import DATABASE_ENV, Board, FooledRow, Leaderboard, LeaderboardUnavailable, PlayerRow, ordinal
@@ -29,19 +29,21 @@ PLAYER = "quiz_player"  # this browser session's id on the board
 def decks() -> tuple[list[str], list[str]]:
     """(playable deck names, notices about decks left out); the manifests are read once per
     process for each set of bundles and corpus location, not on every rerun."""
-    return _playable(tuple(store.bundles()), str(fashion_corpus_path()), tuple(store.problems()))
+    return _playable(tuple(ui.language_model_bundles()), str(fashion_corpus_path()))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _playable(bundles: tuple[str, ...], fashion_path: str, damaged: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """``damaged``: the store's damaged files (a damaged LM is no deck; restored, it is again)."""
-    return quiz.playable_decks(models.language_model_bundles())
+@st.cache_data(show_spinner=False, max_entries=64)
+def _playable(bundles: tuple[str, ...], fashion_path: str) -> tuple[list[str], list[str]]:
+    """``bundles``: the sound LMs this browser may use (built-in, shared, its own: a damaged LM is
+    no deck; restored, it is again)."""
+    return quiz.playable_decks(list(bundles))
 
 
 @st.cache_resource(show_spinner=False)
 def warm_up() -> None:
-    """Start writing fakes for the first deck at normal difficulty when anyone opens any page, so
-    a room's first games start at once (on a fresh server 30 players otherwise wait together).
+    """When anyone opens any page, load the first deck's model and stored fakes and start reading
+    its real sentences, so a room's first game starts at once (a model without a stored deck
+    starts writing fakes live).
     Cached: it runs once per process, not on every rerun of every page.
     ATELIER_WARM_UP=0 turns it off (the unit tests do, to keep the CPU for themselves)."""
     if os.environ.get("ATELIER_WARM_UP", "1") == "0":

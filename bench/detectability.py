@@ -11,7 +11,7 @@ split: must be 0%) and duplicates in a deck (must be 0).
 The decks were chosen on VALIDATION sentences with the project LM's profile and surface habits
 (``app/decks.py``); the char n-gram, word n-gram, 7-gram and length detectors took no part.
 
-    python bench/detectability.py [--deck fashion-reviews] [--writer char-lstm]
+    python bench/detectability.py [--deck fashion-reviews] [--writer char-lstm] [--stored]
 
 Each row's figures are recomputed here; the manifest holds the ones measured when the decks
 were written (same seeds: they agree).
@@ -49,15 +49,17 @@ class DetectabilityRow:
 
 
 def detectability(bundle: str = WIKI, writer: str = decks.CHAR_LSTM, difficulties: list[str] | None = None,
-                  seed: int = 0) -> list[DetectabilityRow]:
-    """One row per difficulty of the bundle's stored decks of this writer."""
+                  seed: int = 0, stored_figures: bool = False) -> list[DetectabilityRow]:
+    """One row per difficulty of the bundle's stored decks of this writer; stored_figures: the
+    detectors' figures as the manifest holds them instead of measuring them again."""
     stored = decks.load_stored_decks(bundle, writer)
     if stored is None:
         raise SystemExit(f"{bundle} has no stored {writer} decks for its LM: "
                          f"python -m app.train --corpus {bundle} --only decks")
     corpus = load_corpus(bundle)
     training = TrainingText.of(corpus)
-    statistics = LikelihoodStatistics(models.load_language_model(bundle), fit_kneser_ney(corpus))
+    statistics = None if stored_figures else LikelihoodStatistics(models.load_language_model(bundle),
+                                                                  fit_kneser_ney(corpus))
     reals = decks.real_sentences(corpus, "test")
     rows = []
     for difficulty in difficulties or list(stored.decks):
@@ -65,8 +67,14 @@ def detectability(bundle: str = WIKI, writer: str = decks.CHAR_LSTM, difficultie
         matched = matched_reals(fakes, reals, seed)
         memorised = sum(training.has_copied_span(tokenize(f)) for f in fakes) / max(1, len(fakes))
         duplicates = len(fakes) - len({sentence_key(f) for f in fakes})
+        if stored_figures:
+            figures = stored.metrics[difficulty]
+            detections = {name: Detection(figures["detectors"][name], figures["detectors_std"][name],
+                                          figures["detectors_fooled"][name]) for name in DETECTORS}
+        else:
+            detections = accuracies(fakes, matched, statistics, seed=seed)
         rows.append(DetectabilityRow(bundle, writer, difficulty, len(fakes), min(len(fakes), len(matched)),
-                                     accuracies(fakes, matched, statistics, seed=seed), memorised, duplicates))
+                                     detections, memorised, duplicates))
     return rows
 
 
@@ -89,9 +97,12 @@ def main() -> None:
     parser.add_argument("--writer", default=decks.CHAR_LSTM, choices=list(decks.WRITERS))
     parser.add_argument("--difficulty", action="append", choices=list(quiz.DIFFICULTIES),
                         help="repeat to pick several (default: all)")
+    parser.add_argument("--stored", action="store_true",
+                        help="print the figures stored in the manifest (measured by the decks stage) instead")
     args = parser.parse_args()
     bundles = args.deck or ([FASHION] if fashion_corpus_path().is_file() else []) + [WIKI]
-    print(table([row for bundle in bundles for row in detectability(bundle, args.writer, args.difficulty)]))
+    print(table([row for bundle in bundles
+                 for row in detectability(bundle, args.writer, args.difficulty, stored_figures=args.stored)]))
 
 
 if __name__ == "__main__":
