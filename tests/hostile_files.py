@@ -48,8 +48,8 @@ def tiny_latin1(words: int = 22) -> bytes:
 
 def small_vocabulary_corpus(vocabulary: int = 115, lines: int = 400) -> bytes:
     """``lines`` lines over exactly ``vocabulary`` words, each used often: made-up ones (w0 …) and
-    "tiger" and "cat", the one WordSim-353 pair in it (a correlation needs two)."""
-    words = ["tiger", "cat"] + [f"w{i}" for i in range(vocabulary - 2)]
+    "professor" and "doctor", its one WordSim-353 pair and one SimLex-999 pair (a correlation needs two)."""
+    words = ["professor", "doctor"] + [f"w{i}" for i in range(vocabulary - 2)]
     text = sentences_from(words, lines, seed=3, length=(12, 20))
     text[0] = " ".join(words) + "."  # every word at least once
     return "\n".join(text).encode("utf-8")

@@ -120,3 +120,24 @@ def test_fashion_corpus_reads(fashion_csv, monkeypatch):
     corpus = load_corpus(FASHION)
     assert len(corpus.documents) > 22_000
     assert corpus.card()["split"]["documents"]["train"] > 20_000
+
+
+def test_abbreviations_and_initials_do_not_end_sentences():
+    from app.corpus import split_sentences
+
+    text = ("We met Mr. Darcy and Mrs. Bennet near St. Paul's with Dr. Jones. A book by George R. R. Martin, "
+            "e.g. this one, sold out! I ordered a size S. It fits.")
+    assert split_sentences(text) == [
+        "We met Mr. Darcy and Mrs. Bennet near St. Paul's with Dr. Jones.",
+        "A book by George R. R. Martin, e.g. this one, sold out!",
+        "I ordered a size S.", "It fits."]
+
+
+def test_a_sentence_never_ends_inside_a_word(tmp_path):
+    from app.corpus import split_sentences
+
+    documents = load_corpus(WIKI).documents[:300]
+    for document in documents:
+        for sentence in split_sentences(document):
+            end = document.index(sentence) + len(sentence)
+            assert end == len(document) or not document[end].isalnum(), sentence[-30:]

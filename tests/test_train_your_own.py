@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import jobs, models, quiz, store, train, ui, ui_train, uploads, user_models
+from app import jobs, models, store, train, ui, ui_train, uploads, user_models
 from app.corpus import WIKI, Corpus, CorpusError, load_corpus, wiki_sample_path
 from tests.conftest import ROOT
 
@@ -414,13 +414,14 @@ def test_page_trains_and_stops_the_lstm_on_a_built_in_corpus(user_store):
     registry = ui_train.job_registry()
     job = registry.job_of(at.session_state[ui.OWNER_COOKIE])
     assert job.kind == "lm" and job.bundle == f"user/{WIKI}"
-    while not job.history and job.active:
+    while job.status != jobs.RUNNING and job.active:
         time.sleep(0.1)
     at.run()
     stop = at.button(key=f"train_cancel_{job.id}")
     assert stop.label == "Stop and save"
     stop.click().run()
     assert registry.wait(job, timeout=300) and job.status == jobs.DONE, job.error
+    assert job.history  # stopping validates the last step: a point on the curve
     at.run()
     assert not at.exception, at.exception
     assert f"user/{WIKI}" in models.language_model_bundles(at.session_state[ui.OWNER_COOKIE])
@@ -439,3 +440,79 @@ def test_page_trains_and_stops_the_lstm_on_a_built_in_corpus(user_store):
     assert later.metric[0].value == at.metric[0].value
     later.radio(key="train_lm_size").set_value("small (64 × 1)").run()
     assert later.button(key="train_lm_start").label.startswith("Train 3 more")
+
+
+# ---------------------------------------------------------------- hostile files (tests/hostile_files.py)
+
+@pytest.mark.parametrize("byte_order", ["le", "be"])
+@pytest.mark.parametrize("text", ["une robe d'été\nun café crème\n", "فستان جميل جدا\nقميص أزرق\n"])
+def test_utf16_without_a_bom_is_named_and_explained(byte_order, text):
+    from tests.hostile_files import utf16_without_bom
+
+    with pytest.raises(CorpusError, match=rf"UTF-16{byte_order.upper()}, without a byte-order mark.*iconv -f "
+                                          rf"UTF-16{byte_order.upper()} -t UTF-8"):
+        uploads.read_upload("windows.txt", utf16_without_bom(text, byte_order))
+
+
+def test_a_single_line_is_cut_at_word_boundaries_in_one_pass(wiki_documents):
+    """A corpus on one line, with and without sentence ends: every piece is short, no word is cut,
+    and nothing is lost (bench/upload_preview.py measures the 50 MB case: linear time and memory)."""
+    from tests.hostile_files import single_line
+
+    line = single_line(wiki_documents[:400]).decode()
+    no_stops = line.replace(". ", " ").replace("? ", " ").replace("! ", " ")
+    for text in (line, no_stops):
+        pieces, cut = uploads.cut_long_documents([text])
+        assert cut == 1 and max(map(len, pieces)) <= uploads.MAX_DOCUMENT_CHARS
+        assert " ".join(pieces).split() == text.split()  # the same words in the same order: none cut in two
+
+
+def test_word_vectors_of_texts_wordsim_cannot_score_say_n_a(user_store):
+    from app import cards
+    from tests.hostile_files import arabic_corpus, small_vocabulary_corpus
+
+    settings = train.EmbeddingSettings(vector_size=16, min_count=5, epochs=1, projection_words=0)
+    for name, data in (("arabic", arabic_corpus()), ("tiny-vocabulary", small_vocabulary_corpus())):
+        corpus = uploads.read_upload(f"{name}.txt", data)
+        assert uploads.corpus_problems(uploads.corpus_stats(corpus), ["embeddings"], 5) == []
+        bundle = train.train_user_embeddings(corpus, name, settings)
+        metrics = store.artifact_card(bundle, "skipgram")["metrics"]
+        assert metrics["wordsim353"]["spearman"] is None and metrics["simlex999"]["spearman"] is None
+        row = next(r for r in cards.card_rows() if r["bundle"] == bundle and r["model"] == "skipgram")
+        assert "WordSim-353 ρ = n/a" in row["figures"]
+
+
+def test_models_belong_to_their_browser_until_shared(user_store, small_corpus):
+    alice, bob = "a" * 32, "b" * 32
+    bundle = train.train_user_embeddings(small_corpus, "alices", FAST, owner=alice)
+    key = f"{bundle}/skipgram"
+    assert key in [m.key for m in models.embedding_models(alice)]
+    assert key not in [m.key for m in models.embedding_models(bob)] + [m.key for m in models.embedding_models()]
+    assert user_models.saved_corpora(bob) == [] and user_models.saved_corpora(alice) == [bundle]
+    for change in (lambda: user_models.set_shared(bundle, bob, True), lambda: user_models.delete(bundle, bob),
+                   lambda: train.train_user_embeddings(small_corpus, "alices", FAST, owner=bob)):
+        with pytest.raises(user_models.NotYours):
+            change()
+    user_models.set_shared(bundle, alice, True)  # one click on the page
+    assert key in [m.key for m in models.embedding_models(bob)] and user_models.is_shared(bundle)
+    assert not user_models.can_change(bundle, bob) and user_models.saved_corpora(bob) == []  # read-only for bob
+    train.train_user_embeddings(small_corpus, "alices", FAST, owner=alice)  # retraining keeps it shared
+    assert user_models.is_shared(bundle)
+    user_models.delete(bundle, alice)
+    assert not (user_store / "user" / "alices").exists()
+
+
+def test_the_cli_and_the_page_train_the_same_bundle(user_store, wiki_documents, tmp_path):
+    data = "\n".join(wiki_documents[:300]).encode()
+    (tmp_path / "same.txt").write_bytes(data)
+    assert train.main(["--corpus", str(tmp_path / "same.txt"), "--only", "embeddings", "--epochs", "1",
+                       "--vector-size", "16", "--min-count", "3"]) == 0
+    cli = store.read_manifest("user/same")
+    page = train.train_user_embeddings(uploads.read_upload("same.txt", data), "same-page", train.EmbeddingSettings(
+        architectures=("skipgram", "cbow"), vector_size=16, min_count=3, epochs=1, projection_words=0))
+    from_page = store.read_manifest(page)
+    assert set(cli["artifacts"]) == set(from_page["artifacts"]) == {"corpus", "skipgram", "cbow"}
+    assert cli["artifacts"]["corpus"]["sha256"] == from_page["artifacts"]["corpus"]["sha256"]
+    assert cli["artifacts"]["skipgram"]["corpus"] == {**from_page["artifacts"]["skipgram"]["corpus"]}
+    assert cli["owner"] is None and cli["shared"]  # the command line's bundles are the room's
+    assert user_models.load_saved_corpus("user/same").documents == uploads.read_upload("same.txt", data).documents
