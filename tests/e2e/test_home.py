@@ -10,12 +10,17 @@ from tests.e2e.harness import AppServer, page_registered, wait_for_app
 pytestmark = pytest.mark.e2e
 
 
-def test_home_shows_the_models_in_the_store(open_app):
+def test_home_shows_a_card_per_page_and_the_models_by_name(open_app):
     page = open_app("")
     assert "RNN Atelier" in page.locator("h1").first.inner_text()
-    table = page.locator('[data-testid="stDataFrame"]')
-    table.wait_for()
-    assert table.bounding_box()["height"] > 100  # the model-card rows are drawn, not an empty frame
+    main = page.locator('[data-testid="stMain"]')
+    expect(main.get_by_text("glove · vectors")).to_be_visible()  # models named, not located by path
+    assert "model_store" not in main.inner_text()
+    pictures = main.locator('[data-testid="stImage"] img')
+    expect(pictures.first).to_be_visible()
+    assert pictures.count() == sum(info.screenshot().is_file() for info in PAGES)
+    assert all(pictures.nth(i).evaluate("img => img.naturalWidth > 0") for i in range(pictures.count()))
+    assert main.locator('[data-testid="stPageLink"]').count() == len(PAGES)  # each card links its page
     links = page.locator('[data-testid="stSidebarNav"] a')
     assert links.count() == 1 + len(PAGES)
 
