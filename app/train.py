@@ -425,18 +425,22 @@ DEFAULT_LM_MINUTES = 3
 
 @dataclass
 class LMSettings:
-    minutes: float = 5.0  # more minutes on top of what a checkpoint already trained
+    """The page's char-LSTM job. Chosen for a busy 2-core CPU (bench/train_cpu.py): a one-layer
+    128-unit LSTM on one thread, short windows (50 characters: twice the steps of 100, and words
+    need no more), a high learning rate with a short warm-up, since a few minutes are ~1,000-3,000 steps."""
+
+    minutes: float = DEFAULT_LM_MINUTES  # more minutes on top of what a checkpoint already trained
     hidden: int = 128
     layers: int = 1
     seed: int = 1
     max_steps: int = 200_000  # the minutes end training long before this
     batch_size: int = 32
-    sequence_length: int = 100
-    eval_every: int = 25  # a point on the live loss curve every 25 steps
+    sequence_length: int = 50
+    eval_every: int = 50  # a point on the live loss curve every 50 steps
     eval_batches: int = 4
     threads: int = 1  # see torch_threads
-    learning_rate: float = 3e-3
-    warmup_steps: int = 100
+    learning_rate: float = 0.02
+    warmup_steps: int = 20
     checkpoint_seconds: float = 60.0
 
 
