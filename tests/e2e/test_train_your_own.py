@@ -63,3 +63,21 @@ def test_the_server_refuses_an_upload_over_the_apps_limit(open_app, app_server):
     connection.endheaders()  # the body never follows: the server must answer from the header alone
     assert connection.getresponse().status == 413
     connection.close()
+
+
+def test_the_owner_cookie_is_set_once_and_kept_across_reloads(open_app):
+    """Uploads and models belong to the browser: its owner token lives in a cookie (ui.browser_owner)."""
+    from app.ui import OWNER_COOKIE
+
+    page = open_app("train")
+
+    def owner_cookie():
+        return next((c["value"] for c in page.context.cookies() if c["name"] == OWNER_COOKIE), None)
+
+    expect(page.get_by_role("heading", name="Your models")).to_be_visible()
+    page.wait_for_function(f"document.cookie.includes('{OWNER_COOKIE}=')", timeout=30_000)
+    token = owner_cookie()
+    assert token and len(token) == 32
+    page.reload()
+    expect(page.get_by_role("heading", name="Your models")).to_be_visible()
+    assert owner_cookie() == token
