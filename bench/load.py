@@ -5,6 +5,7 @@
     python bench/load.py --url http://127.0.0.1:8501 --visitors 100 --kill-worker-after 60
     python bench/load.py --url http://127.0.0.1:8501 --visitors 100 --think 3   # people read before clicking
     python bench/load.py --visitors 5 --queries 2      # a smoke run
+    python bench/load.py --scenario room --visitors 100   # room mode: 100 phones vote at once (bench/room_load.py)
 
 Each visitor is a Streamlit websocket client speaking the browser's protocol (bench/visitor.py): like
 a browser it first loads the page over HTTP (keeping HAProxy's sticky-session cookie), then opens the
@@ -385,7 +386,15 @@ def main() -> int:
     parser.add_argument("--kill-worker-after", type=float, metavar="S", help="kill -9 worker w1 S seconds in")
     parser.add_argument("--think", type=float, default=0.0, metavar="S",
                         help="mean seconds each visitor reads before its next click (default 0: at once)")
+    parser.add_argument("--scenario", choices=["visitors", "room"], default="visitors",
+                        help="room: a presenter and --visitors phones vote in one round (bench/room_load.py)")
     args = parser.parse_args()
+    if args.scenario == "room":
+        from bench import room_load
+
+        server_database = args.database_url or (args.url and (args.run_dir / "database_url").read_text().strip())
+        return room_load.main(["--phones", str(args.visitors)]
+                              + (["--url", args.url, "--database-url", server_database] if args.url else []))
     if args.kill_worker_after is not None and not args.url:
         parser.error("--kill-worker-after needs --url (a scripts/serve.sh room)")
 
