@@ -219,10 +219,25 @@ def documents_from_text(text: str, kind: str, name: str, text_column: str | None
             raw = _read_txt(text)
     except csv.Error as e:
         raise CorpusError(f"{name}: not a readable CSV ({e})") from e
-    documents = [d for d in (normalise(r) for r in raw) if d]
+    documents = [d for r in raw for d in (normalise(piece) for piece in _pieces_at_spaces(r)) if d]
     if not documents:
         raise CorpusError(f"{name}: holds no text")
     return documents
+
+
+LONG_TEXT = 1 << 20  # characters: a longer raw document (a novel on one line) is normalised piece by piece
+
+
+def _pieces_at_spaces(text: str, size: int = LONG_TEXT):
+    """The text in pieces of at most ``size`` characters cut at spaces: normalising a 50 MB line
+    in one go would hold several full copies of it at once (a few hundred MB each for wide text)."""
+    start = 0
+    while len(text) - start > size:
+        at = text.rfind(" ", start + size // 2, start + size)
+        at = start + size if at == -1 else at
+        yield text[start:at]
+        start = at
+    yield text[start:] if start else text
 
 
 def read_wiki_sample(path: Path) -> list[str]:

@@ -35,6 +35,7 @@ DELAYS = (5, 10, 20, 30, 40, 50, 70, 100)
 SEEDS = (0, 1, 2)
 MAX_DELAY = 200  # the page and the CLI refuse longer sequences: training time grows with T
 LIVE_MAX_DELAY = 100  # the page's slider: a live pair at T = 100 takes about ten seconds
+LIVE_DEFAULT_DELAY = 30  # the page's T: the LSTM is ahead there for every seed checked (tests, README)
 LIVE_STEPS = (25, 50, 100, 200)  # the page's step budgets per model; the stored curves used 200
 
 
@@ -120,43 +121,64 @@ class Recaller(nn.Module):
 # training
 
 
+class RecallRun:
+    """One network learning the task, one Adam step at a time (so two can train in lockstep).
+    Same seed, same numbers: the data, the initial weights and the held-out set all come from
+    generators seeded here."""
+
+    def __init__(self, cell: str, delay: int, config: RecallConfig, seed: int):
+        self.cell, self.delay, self.config, self.seed = cell, delay, config, seed
+        self.data = torch.Generator().manual_seed(seed)  # first the initial weights, then the batches
+        self.model = Recaller(cell, config, self.data)
+        self.held_out = torch.Generator().manual_seed(10_000 + seed)  # never overlaps the training stream
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
+        self.losses: list[float] = []
+        self.seconds = 0.0
+
+    def step(self) -> float:
+        started = time.monotonic()
+        self.model.train()
+        inputs, targets = recall_batch(self.config, self.delay, self.config.batch_size, self.data)
+        loss = F.cross_entropy(self.model(inputs), targets)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_norm)
+        self.optimizer.step()
+        self.losses.append(round(loss.item(), 4))
+        self.seconds += time.monotonic() - started
+        return self.losses[-1]
+
+    @property
+    def solved(self) -> bool:
+        return len(self.losses) >= 10 and np.mean(self.losses[-10:]) < self.config.solved_loss
+
+    def result(self, stopped: str) -> RecallResult:
+        accuracy = recall_accuracy(self.model, self.config, self.delay, self.held_out)
+        return RecallResult(self.cell, self.delay, self.seed, accuracy, len(self.losses), round(self.seconds, 2),
+                            self.losses, stopped)
+
+
 def train_recall(cell: str, delay: int, config: RecallConfig | None = None, seed: int = 0,
                  progress: Callable[[int, float], None] | None = None,
                  should_stop: Callable[[], bool] | None = None) -> RecallResult:
     """Train one network on the task with this delay for config.steps Adam steps; report accuracy.
 
     progress(step, loss) is called after every step; should_stop() is asked after every step
-    (a page's time cap). Same seed, same numbers: the data, the initial weights and the held-out
-    set all come from generators seeded here.
+    (a page's time cap). It stops early once solved (more steps would only cost the CPU).
     """
-    config = config or RecallConfig()
-    data = torch.Generator().manual_seed(seed)  # first the initial weights, then the training batches
-    model = Recaller(cell, config, data)
-    held_out = torch.Generator().manual_seed(10_000 + seed)  # never overlaps the training stream's seed
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-
-    started = time.monotonic()
-    losses, stopped = [], "budget"
-    model.train()
-    for step in range(1, config.steps + 1):
-        inputs, targets = recall_batch(config, delay, config.batch_size, data)
-        loss = F.cross_entropy(model(inputs), targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
-        optimizer.step()
-        losses.append(round(loss.item(), 4))
+    run = RecallRun(cell, delay, config or RecallConfig(), seed)
+    stopped = "budget"
+    for step in range(1, run.config.steps + 1):
+        loss = run.step()
         if progress is not None:
-            progress(step, losses[-1])
-        if len(losses) >= 10 and np.mean(losses[-10:]) < config.solved_loss:
-            stopped = "solved"  # more steps would only cost the audience's CPU
+            progress(step, loss)
+        if run.solved:
+            stopped = "solved"
             break
-        if should_stop is not None and should_stop() and step < config.steps:
+        if should_stop is not None and should_stop() and step < run.config.steps:
             stopped = "time"
             break
-    seconds = time.monotonic() - started
-    accuracy = recall_accuracy(model, config, delay, held_out)
-    return RecallResult(cell, delay, seed, accuracy, len(losses), round(seconds, 2), losses, stopped)
+    return run.result(stopped)
 
 
 @torch.no_grad()
@@ -169,7 +191,7 @@ def recall_accuracy(model: Recaller, config: RecallConfig, delay: int, generator
 # One live run at a time per process: the CPU is shared by everyone in the room, and a second
 # run would only make both slower. A visitor who finds it busy is told to try again.
 LIVE_TRAINING = threading.Lock()
-LIVE_SECONDS_PER_MODEL = 12.0  # a live run stops here even if its step budget is not spent
+LIVE_SECONDS = 60.0  # a live pair stops here, both at the same step, even if the budget is not spent
 
 
 class TrainingBusy(RuntimeError):
@@ -178,27 +200,42 @@ class TrainingBusy(RuntimeError):
 
 def train_both(delay: int, config: RecallConfig | None = None, seed: int = 0,
                progress: Callable[[float, str], None] | None = None,
-               seconds_per_model: float | None = None) -> list[RecallResult]:
-    """Train the plain RNN then the LSTM on the same task, one live run at a time.
+               seconds: float | None = None) -> list[RecallResult]:
+    """Train the plain RNN and the LSTM on the same task in lockstep, one live run at a time.
 
-    progress(fraction done of both, what is happening) drives a page's progress bar; each model
-    stops after seconds_per_model. Raises TrainingBusy while another run holds the lock.
+    Step k of one is followed by step k of the other, so both always get the same number of steps:
+    the time cap (``seconds`` for the pair) or both being solved stops them together, never one
+    of them alone. progress(fraction done, what is happening) drives a page's progress bar.
+    Raises TrainingBusy while another run holds the lock.
     """
     config = config or RecallConfig()
     if not LIVE_TRAINING.acquire(blocking=False):
         raise TrainingBusy("Another visitor is training right now; try again in a few seconds.")
     try:
-        results = []
-        for i, cell in enumerate(CELLS):
-            def report(step: int, loss: float, i=i, cell=cell) -> None:
-                if progress is not None and (step % 10 == 0 or step == config.steps):
-                    progress((i + step / config.steps) / len(CELLS),
-                             f"{CELLS[cell]}: step {step} of {config.steps}, loss {loss:.3f}")
-
-            results.append(train_recall(cell, delay, config, seed, report, _time_cap(seconds_per_model)))
-        return results
+        return _lockstep(delay, config, seed, progress, seconds)
     finally:
         LIVE_TRAINING.release()
+
+
+def _lockstep(delay: int, config: RecallConfig, seed: int, progress, seconds: float | None) -> list[RecallResult]:
+    from app.train import torch_threads
+
+    with torch_threads(1):  # tiny nets: a second thread only fights the server for the CPU
+        runs = [RecallRun(cell, delay, config, seed) for cell in CELLS]
+        out_of_time = _time_cap(seconds)
+        stopped = "budget"
+        for step in range(1, config.steps + 1):
+            losses = [run.step() for run in runs]
+            if progress is not None and (step % 10 == 0 or step == config.steps):
+                progress(step / config.steps, f"step {step} of {config.steps}: loss " + ", ".join(
+                    f"{CELLS[run.cell]} {loss:.3f}" for run, loss in zip(runs, losses, strict=True)))
+            if all(run.solved for run in runs):
+                stopped = "solved"
+                break
+            if out_of_time() and step < config.steps:
+                stopped = "time"
+                break
+        return [run.result(stopped) for run in runs]
 
 
 def _time_cap(seconds: float | None) -> Callable[[], bool]:
@@ -217,11 +254,13 @@ def _time_cap(seconds: float | None) -> Callable[[], bool]:
 
 
 def live_summary(results: list[RecallResult]) -> str:
-    """One sentence per model on how its live run went, for under the chart."""
-    how = {"solved": "solved it after {steps} steps", "budget": "used all {steps} steps",
-           "time": "was stopped by the time cap after {steps} steps"}
-    return " ".join(f"The {CELLS[r.cell]} recalled {r.accuracy:.0%} of held-out sequences at T = {r.delay} "
-                    f"and {how[r.stopped].format(steps=r.steps)} ({r.seconds:.1f} s)." for r in results)
+    """How the live pair went, for under the chart: the same steps for both, then each accuracy."""
+    steps, stopped = results[0].steps, results[0].stopped
+    why = {"solved": "both had solved the task", "budget": "the whole budget",
+           "time": "the time cap stopped both at the same step"}[stopped]
+    return f"Both trained for {steps} steps ({why}). " + " ".join(
+        f"The {CELLS[r.cell]} recalled {r.accuracy:.0%} of held-out sequences at T = {r.delay} ({r.seconds:.1f} s)."
+        for r in results)
 
 
 # -----------------------------------------------------------------------------

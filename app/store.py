@@ -54,6 +54,8 @@ def how_to_restore(bundle: str, file: str) -> str:
     (ignored by git) are retrained."""
     retrain = f"`python -m app.train --corpus {bundle}`" if not bundle.startswith("user/") else \
         "the Train your own page (or `python -m app.train --corpus <your file>`)"
+    if bundle == "why-lstm":  # the recall curves (app/memory.py)
+        retrain = "`python -m app.memory`"
     if bundle.startswith("user/"):
         return f"retrain it with {retrain}"
     return f"restore it with `git checkout {shown_path(bundle, file)}`, or retrain it with {retrain}"

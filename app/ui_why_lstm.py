@@ -54,8 +54,7 @@ def train_both(delay: int, seed: int, steps: int, progress=None) -> list[RecallR
     """
     runs, key = _live_runs(), (delay, seed, steps)
     if key not in runs:
-        results = memory.train_both(delay, RecallConfig(steps=steps), seed, progress,
-                                    seconds_per_model=memory.LIVE_SECONDS_PER_MODEL)
+        results = memory.train_both(delay, RecallConfig(steps=steps), seed, progress, seconds=memory.LIVE_SECONDS)
         if any(r.stopped == "time" for r in results):
             return results  # cut short by a busy CPU: another try may get further, so don't keep it
         if len(runs) >= 256:

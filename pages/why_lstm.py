@@ -151,9 +151,9 @@ except store.StoreError as error:
     curves = None
 
 delay_col, seed_col, steps_col, button_col = st.columns([3, 1, 2, 1], vertical_alignment="bottom")
-delay = delay_col.slider("T for your run", 5, memory.LIVE_MAX_DELAY, 30, 5, key="why_recall_delay")
+delay = delay_col.slider("T for your run", 5, memory.LIVE_MAX_DELAY, memory.LIVE_DEFAULT_DELAY, 5, key="why_recall_delay")
 seed = seed_col.number_input("Seed", 0, 999, 0, key="why_recall_seed")
-steps = steps_col.select_slider("Steps per model", memory.LIVE_STEPS, memory.RecallConfig.steps,
+steps = steps_col.select_slider("Steps (the same for both)", memory.LIVE_STEPS, memory.RecallConfig.steps,
                                 key="why_recall_steps")
 runs = st.session_state.setdefault("why_recall_runs", [])  # this visitor's live runs, drawn as diamonds
 if button_col.button("Train both", type="primary", key="why_recall_train"):

@@ -55,9 +55,18 @@ def test_live_runs_take_turns():
             memory.train_both(5, RecallConfig(steps=10))
     assert "T = 5" in memory.live_summary(results)
     # the time cap starts after the first step (a cold process's first step can take seconds)
-    capped = memory.train_both(5, RecallConfig(steps=50), seed=0, seconds_per_model=0.0)
-    assert [(r.steps, r.stopped) for r in capped] == [(2, "time"), (2, "time")]
-    assert "stopped by the time cap" in memory.live_summary(capped)
+    capped = memory.train_both(5, RecallConfig(steps=50), seed=0, seconds=0.0)
+    assert [(r.steps, r.stopped) for r in capped] == [(2, "time"), (2, "time")]  # stopped together
+    assert "the time cap stopped both at the same step" in memory.live_summary(capped)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_pages_default_live_run_shows_the_lstm_ahead(seed):
+    """The page's defaults (T = 30, the full step budget): both nets get the same steps and the
+    LSTM recalls more, for each seed tested here (0, 1, 2; README lists the wider check)."""
+    rnn, lstm = memory.train_both(memory.LIVE_DEFAULT_DELAY, RecallConfig(), seed=seed)
+    assert rnn.steps == lstm.steps == RecallConfig().steps
+    assert lstm.accuracy > rnn.accuracy + 0.3
 
 
 def test_stored_curves_verify_and_match_their_card():
@@ -91,7 +100,7 @@ def test_corrupt_curves_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(store, "STORE", copy)
     path = copy / memory.BUNDLE / f"{memory.ARTIFACT}.npz"
     path.write_bytes(path.read_bytes()[:-4] + b"oops")
-    with pytest.raises(store.StoreError, match="corrupt"):
+    with pytest.raises(store.StoreError, match="recall-curves.npz is damaged.*python -m app.memory"):
         memory.load_curves()
 
 

@@ -134,7 +134,7 @@ def test_cli_refuses_a_one_word_file_with_the_pages_message(tmp_path):
     assert not (tmp_path / "store" / "user" / "one").exists()
 
 
-def test_cli_checkpoints_survive_kill_9_and_sigterm_and_the_budget_holds(tmp_path, wiki):
+def test_cli_checkpoints_survive_kill_9_and_sigterm_and_the_budget_holds(tmp_path, wiki, monkeypatch):
     import json
     import signal
     import time
@@ -178,3 +178,8 @@ def test_cli_checkpoints_survive_kill_9_and_sigterm_and_the_budget_holds(tmp_pat
     assert curves["steps"] == sorted(set(curves["steps"]))  # one history across the three runs
     assert card["metrics"]["eval"]["seconds"] <= 0.5 * 60  # the final evaluation stayed inside the budget
     assert "corpus" in json.loads((tmp_path / "store" / "user" / "novel" / "manifest.json").read_text())["artifacts"]
+    # a command-line bundle is the room's: the quiz finds its LM and the corpus kept beside it
+    from app import models, quiz, store
+
+    monkeypatch.setattr(store, "STORE", tmp_path / "store")
+    assert "user/novel" in quiz.playable_decks(models.language_model_bundles())[0]
