@@ -542,7 +542,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", required=True, help="fashion-reviews, wiki-sample, glove or a file path")
-    parser.add_argument("--only", default=",".join(STAGES), help="comma-separated stages: " + ", ".join(STAGES))
+    parser.add_argument("--only", default=",".join(s for s in STAGES if s != "wordlm"),
+                        help="comma-separated stages: " + ", ".join(STAGES) + " (default: all but wordlm, "
+                             "which trains for 48 minutes on a CPU)")
     parser.add_argument("--minutes", type=float, default=None,
                         help="this run's time budget: the run, the LM's final evaluation included, ends within "
                              "it (the LM trains last, for what the other stages left; a checkpoint resumes)")
