@@ -304,7 +304,8 @@ INSERT_VOTE_IF_OPEN = insert(room_votes).from_select(
         ("truth", String(10)), ("guess", String(10)), ("correct", Boolean), ("points", Integer), ("now", Float))))
     .select_from(room_rounds.join(rooms, rooms.c.id == room_rounds.c.room_id))
     .where(rooms.c.code == bindparam("code"), room_rounds.c.number == bindparam("number"),
-           room_rounds.c.revealed_at.is_(None), room_rounds.c.ends_at >= bindparam("now", type_=Float)))
+           room_rounds.c.revealed_at.is_(None), room_rounds.c.ends_at >= bindparam("now", type_=Float))
+).returning(room_votes.c.id)  # what was inserted (a rowcount is not reported for this on PostgreSQL)
 
 
 # ---------------------------------------------------------------- the store
@@ -524,12 +525,12 @@ class RoomStore:
             added = self._write(lambda connection: connection.execute(INSERT_VOTE_IF_OPEN, {
                 "code": status.code, "number": number, "player_id": status.player_id, "picked": picked,
                 "says_real": says_real, "confidence": confidence, "truth": truth, "guess": guess,
-                "correct": answer.correct, "points": answer.points, "now": now}).rowcount)
+                "correct": answer.correct, "points": answer.points, "now": now}).all())
         except RoomUnavailable as e:
             if isinstance(e.__cause__, IntegrityError):
                 raise VoteRefused("You have already voted on this sentence.") from e
             raise
-        if added != 1:
+        if len(added) != 1:
             raise VoteRefused("Too late: the countdown had ended, so this vote was not counted.")
         return answer
 
