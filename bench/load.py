@@ -70,6 +70,7 @@ class Played:
     guesses: list[str] = field(default_factory=list)  # human / lstm, in round order
     points: list[int] = field(default_factory=list)
     saved: bool = False
+    saved_at: float | None = None
     workers: list[str] = field(default_factory=list)  # the worker(s) it was on, in order
     told_moved: bool = False  # after its worker died: the page said so
     auto_reruns: list[float] = field(default_factory=list)  # seconds of each timed refresh (the board's)
@@ -115,6 +116,7 @@ def play_quiz(visitor: Visitor, played: Played, rng: random.Random) -> None:
         run = played.time("next round", visitor.click("quiz_next"))
     run = played.time("save score", visitor.type("quiz_nickname", played.nickname, then_click="quiz_save"))
     played.saved = any("on the room's leaderboard" in a for a in run.alerts())
+    played.saved_at = time.time()
     if not played.saved:
         raise VisitError(f"score not saved: {run.alerts()}")
 
@@ -302,6 +304,8 @@ def kill_report(visitors: list[Played], kill: WorkerKill) -> list[str]:
             f"  its visitors: {len(victims)}, moved to a living worker: {len(moved)} "
             f"(to {sorted({p.workers[-1] for p in moved})}), told so: {sum(p.told_moved for p in moved)}, "
             f"errors: {sum(len(p.errors) for p in victims)}, saved their game: {sum(p.saved for p in victims)}",
+            f"  games saved before the kill: {sum(1 for p in visitors if p.saved_at and p.saved_at < kill.at)} "
+            "(the leaderboard check above found every saved game)",
             f"  visitors on the other worker(s): {len(others)}, errors: {sum(len(p.errors) for p in others)}, "
             f"saved their game: {sum(p.saved for p in others)}, p95 before the kill {percentile_ms(before, 95):.0f} ms, "
             f"after {percentile_ms(after, 95):.0f} ms"]
