@@ -111,6 +111,7 @@ class GameSupply:
         self._ready = threading.Event()
         self._error: Exception | None = None
         self._lock = threading.Lock()
+        self._average_lock = threading.Lock()
         self._reader: threading.Thread | None = None
         self._reveals: OrderedDict[str, Reveal] = OrderedDict()  # the most recently used last
         self._reveals_lock = threading.Lock()
@@ -230,11 +231,12 @@ class GameSupply:
     def real_average(self) -> float:
         """Mean nats/char of real test sentences: the yardstick shown in every reveal (stored
         with the decks; measured on 200 sentences for a live deck)."""
-        with self._lock:
-            if self._real_average is None:
-                self.wait()
-                self._real_average = decks.average_nats_per_char(self.lm, self._reals.items)
-            return self._real_average
+        if self._real_average is None:
+            self.wait()  # (outside the lock: wait() takes self._lock)
+            with self._average_lock:  # the first reveals of a room arrive together
+                if self._real_average is None:
+                    self._real_average = decks.average_nats_per_char(self.lm, self._reals.items)
+        return self._real_average
 
 
 # ---------------------------------------------------------------- rounds and games
