@@ -295,6 +295,8 @@ def percentile_ms(seconds: list[float], q: float) -> float:
 
 def kill_report(visitors: list[Played], kill: WorkerKill) -> list[str]:
     """How the dead worker's visitors and the others fared."""
+    if kill.at is None:
+        return [f"worker kill: none, the visitors were done before {kill.after:.0f} s"]
     victims = [p for p in visitors if p.workers[:1] == [kill.worker]]
     moved = [p for p in victims if len(p.workers) > 1]
     others = [p for p in visitors if p.workers[:1] != [kill.worker]]

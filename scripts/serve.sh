@@ -9,14 +9,14 @@
 # rendered into run/haproxy.cfg) listens on --address:--port, keeps each browser on one worker with
 # a cookie and sends new sessions only to workers that pass their health check. --backend adds a
 # worker started on another machine (see the README, "Serving a big room"). PostgreSQL keeps its
-# data in run/pg and listens on 127.0.0.1:--pg-port (5433). Everything it starts leaves its pid
-# and log under run/ (git-ignored; ATELIER_RUN_DIR moves it). scripts/app.sh stays the
+# data in run/pg and listens on --pg-address (127.0.0.1):--pg-port (5433). Everything it starts
+# leaves its pid and log under run/ (git-ignored; ATELIER_RUN_DIR moves it). scripts/app.sh stays the
 # one-process way, with the leaderboard in a SQLite file.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 RUN=${ATELIER_RUN_DIR:-$ROOT/run}
-WORKERS=2 PORT=8501 ADDRESS=0.0.0.0 WORKER_PORT=8601 PG_PORT=5433 BACKENDS=()
+WORKERS=2 PORT=8501 ADDRESS=0.0.0.0 WORKER_PORT=8601 PG_PORT=5433 PG_ADDRESS=127.0.0.1 BACKENDS=()
 
 say() { echo "serve.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -56,6 +56,7 @@ while [ $# -gt 0 ]; do
     --address) ADDRESS=$2; shift 2 ;;
     --worker-port) WORKER_PORT=$2; shift 2 ;;
     --pg-port) PG_PORT=$2; shift 2 ;;
+    --pg-address) PG_ADDRESS=$2; shift 2 ;;  # 0.0.0.0 for workers on other hosts (then allow them in pg_hba.conf)
     --backend) BACKENDS+=("$2"); shift 2 ;;
     *) die "unknown option $1 (see the top of scripts/serve.sh)" ;;
   esac
@@ -110,9 +111,10 @@ fi
 if [ ! -f "$RUN/pg/data/PG_VERSION" ]; then
   as_postgres "$PG_BIN/initdb" -D "$RUN/pg/data" -U atelier --auth=trust -E UTF8 >"$RUN/logs/initdb.log" 2>&1
 fi
-# TCP on loopback only (trust: only this machine can connect), no unix socket (its path length is limited)
+# TCP on loopback by default (initdb's pg_hba.conf trusts this machine only; other hosts need a line
+# there and a password), no unix socket (its path length is limited)
 as_postgres "$PG_BIN/pg_ctl" -D "$RUN/pg/data" -l "$RUN/pg/postgres.log" -w -t 60 \
-  -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories='' -c max_connections=300" start >/dev/null
+  -o "-c listen_addresses=$PG_ADDRESS -p $PG_PORT -c unix_socket_directories='' -c max_connections=300" start >/dev/null
 exists=$(as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U atelier -d postgres -tAc \
   "SELECT 1 FROM pg_database WHERE datname = 'atelier'")
 [ "$exists" = 1 ] || as_postgres "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U atelier atelier
