@@ -102,6 +102,9 @@ def explain(error: Exception, url: str, what: str, fallback: str) -> str:
         why = "is damaged (not a readable database file)"
     elif "unable to open" in text:
         why = "cannot be opened (missing folder or no permission)"
+    elif any(sign in text for sign in ("connection refused", "could not connect", "timeout expired",
+                                        "connection failed", "name or service not known")):
+        why = "cannot be reached (is the database server running?)"
     else:
         why = f"failed ({type(error).__name__})"
     return f"{what} {describe(url)} {why}. {fallback}"

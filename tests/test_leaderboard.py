@@ -251,3 +251,9 @@ def test_the_solo_page_shows_the_top_ten_the_count_and_your_own_rank(tmp_path, m
     table = next(d.value for d in at.dataframe if "best score" in d.value.columns)
     assert list(table["#"]) == list(range(1, 11)) and list(table["player"]) == [f"p{n}" for n in range(10)]
     assert any("Top 10 of 12 players. You (p11): 12th of 12" in c.value for c in at.caption)
+
+
+def test_a_database_server_that_is_down_is_named_as_unreachable():
+    """serve.sh's PostgreSQL stopped: the page says the board cannot be reached (the game goes on)."""
+    with pytest.raises(LeaderboardUnavailable, match="cannot be reached"):
+        Leaderboard("postgresql+psycopg://atelier@127.0.0.1:9/atelier?connect_timeout=2").top_players(deck="x")
