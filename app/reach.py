@@ -16,7 +16,7 @@ from app.charlm import DOCUMENT_BREAK, LanguageModel
 from app.corpus import FASHION
 
 LM_BUNDLE = FASHION  # the committed fashion-reviews char-LSTM: always in the store
-CONTEXT_LIMIT = 600  # characters the guesses read; a longer paste is cut to its end, with a note
+CONTEXT_LIMIT = 200  # the model reads 15-30 characters back; a longer paste is cut to its end, with a note
 DEFAULT_KEEP = 15  # the cut the page opens on: the decisive words of every example lie before it
 # Written for this page, not taken from the corpus. Each: (context, the word the far words favour).
 EXAMPLES = {

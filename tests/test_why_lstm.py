@@ -133,7 +133,7 @@ def test_reach_runs_from_nothing_to_the_whole_context(lm):
     ("", "Type a few words"),
     ("   \n ", "Type a few words"),
     ("😀 so cute 😀", "never saw '😀'"),
-    ("x" * 10_000, "reads the last 600"),
+    ("x" * 10_000, f"reads the last {reach.CONTEXT_LIMIT}"),
 ])
 def test_check_context_explains_bad_input(lm, text, note):
     checked = reach.check_context(text, lm)
