@@ -17,7 +17,9 @@ def language_model_or_stop(bundle: str | None) -> LanguageModel:
     """The cached model; for a damaged or tampered file, or none at all, a clear error in the page
     and the run stops."""
     if bundle is None:  # every language model of the store is damaged or missing
-        st.error("No language model can be loaded: the model store's are damaged or missing (see above).")
+        damaged = store.problems()
+        st.error("No language model can be loaded: " + (" ".join(damaged) if damaged else
+                                                          "the model store holds none (retrain one)."))
         st.stop()
     try:
         return ui.language_model(bundle)
