@@ -21,3 +21,22 @@ def fashion_csv() -> Path:
             pytest.fail(f"CI must have the fashion corpus at {FASHION_CSV}")
         pytest.skip(f"fashion corpus not at {FASHION_CSV}")
     return FASHION_CSV
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium via Playwright, one per test session: Playwright's sync API allows one
+    running instance per process, so the browser tests and tests/test_serve.py share it."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.harness import launch_chromium
+
+    with sync_playwright() as playwright:
+        try:
+            chromium = launch_chromium(playwright)
+        except Exception as error:  # noqa: BLE001 - not installed, or it cannot start here
+            if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+                pytest.fail(f"CI needs Chromium: {error}")
+            pytest.skip(f"no usable Chromium: {error}")
+        yield chromium
+        chromium.close()

@@ -26,7 +26,7 @@ import pytest
 from app.ui_serve import MOVED, WORKER_COOKIE
 from bench.load import Played, check_leaderboard, play_quiz
 from bench.visitor import Visitor, cookies_from
-from tests.e2e.harness import ROOT, free_port, launch_chromium, private_model_store, wait_for_app
+from tests.e2e.harness import ROOT, free_port, private_model_store, wait_for_app
 
 IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
 POSTGRES_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
@@ -78,21 +78,6 @@ def room():
     finally:
         subprocess.run([*SERVE, "stop"], env=env, capture_output=True, timeout=120)
         shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        try:
-            chromium = launch_chromium(playwright)
-        except Exception as error:  # noqa: BLE001 - not installed, or it cannot start here
-            if IN_CI:
-                pytest.fail(f"CI needs Chromium: {error}")
-            pytest.skip(f"no usable Chromium: {error}")
-        yield chromium
-        chromium.close()
 
 
 def test_a_port_in_use_is_refused_with_a_clear_message():
