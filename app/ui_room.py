@@ -47,12 +47,13 @@ def _store(url: str | None) -> RoomStore:
     return RoomStore(url)  # a failure raises and is not cached: the next run tries again
 
 
-def store() -> tuple[RoomStore | None, str | None]:
-    """(the rooms' store, None) or (None, why rooms cannot be played)."""
+def store_or_stop() -> RoomStore:
+    """The rooms' store; when the database cannot be used, why, in the page, and the run stops."""
     try:
-        return _store(ui_quiz.database_url()), None
+        return _store(ui_quiz.database_url())
     except RoomUnavailable as e:
-        return None, str(e)
+        st.error(str(e))
+        st.stop()
 
 
 def param(name: str) -> str | None:

@@ -10,10 +10,7 @@ from app.room import LOBBY, OVER, REVEAL, ROUND
 
 ui_room.phone_layout()
 st.title("Join a room")
-rooms, problem = ui_room.store()
-if problem:
-    st.error(problem)
-    st.stop()
+rooms = ui_room.store_or_stop()
 
 code, token = ui_room.room_code(), ui_room.param(ui_room.PLAYER_PARAM)
 status = ui_room.phone_status(rooms, code, token) if code else None

@@ -6,10 +6,7 @@ from app import quiz, ui_join, ui_quiz, ui_room
 from app.room import LOBBY, OVER, REVEAL, ROUND, NotPresenter, RoomError, RoomUnavailable
 
 st.title("Room mode")
-rooms, problem = ui_room.store()
-if problem:
-    st.error(problem)
-    st.stop()
+rooms = ui_room.store_or_stop()
 
 code, secret = ui_room.room_code(), ui_room.param(ui_room.KEY_PARAM)
 if not code:

@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 os.chdir(ROOT)  # AppTest and the pages resolve pages/ and model_store/ from the project root
 os.environ.setdefault("ATELIER_WARM_UP", "0")  # no background fake-writing in unit tests (the e2e server warms up)
 
+IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
 FASHION_CSV = Path(os.environ.get("ATELIER_FASHION_CORPUS", ROOT.parent / "shared" / "corpora" / "womens-clothing-reviews.csv"))
 
 
@@ -35,7 +36,7 @@ def browser():
         try:
             chromium = launch_chromium(playwright)
         except Exception as error:  # noqa: BLE001 - not installed, or it cannot start here
-            if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            if IN_CI:
                 pytest.fail(f"CI needs Chromium: {error}")
             pytest.skip(f"no usable Chromium: {error}")
         yield chromium

@@ -26,9 +26,9 @@ import pytest
 from app.ui_serve import MOVED, WORKER_COOKIE
 from bench.load import Played, check_leaderboard, play_quiz
 from bench.visitor import Visitor, cookies_from
+from tests.conftest import IN_CI
 from tests.e2e.harness import ROOT, free_port, private_model_store, wait_for_app
 
-IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
 POSTGRES_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
 INSTALLED = bool(shutil.which("haproxy") and POSTGRES_BIN)
 if not INSTALLED and IN_CI:

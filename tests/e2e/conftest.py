@@ -21,7 +21,6 @@ and drive it with Playwright locators; wrap each interaction in ``rerun_after(pa
 
 from __future__ import annotations
 
-import os
 import re
 from urllib.parse import urlsplit
 
@@ -39,7 +38,6 @@ from tests.e2e.harness import (
 
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 SLOW_MACHINE_MS = 30_000  # charts draw after the run ends; a busy 2-core machine needs more than 5 s
-IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
 # Opened by a deep link (/why-lstm), Streamlit's frontend first probes /why-lstm/_stcore/... for the
 # server, gets 404 and falls back to /: expected noise, not an app error.
 BASE_PATH_PROBE = re.compile(r"/[\w-]+/_stcore/(health|host-config)$")
