@@ -33,12 +33,21 @@ def tsne(vectors: np.ndarray, dimensions: int, seed: int, perplexity: float = 30
 
 
 def pca(vectors: np.ndarray, dimensions: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Coordinates, components, mean and the fraction of variance each axis explains."""
-    from sklearn.decomposition import PCA
+    """Coordinates, components, mean and the fraction of variance each axis explains.
 
-    model = PCA(n_components=dimensions, random_state=0).fit(vectors)
-    return (model.transform(vectors).astype(np.float32), model.components_.astype(np.float32),
-            model.mean_.astype(np.float32), model.explained_variance_ratio_.astype(np.float32))
+    An exact SVD in numpy (the analogy tab runs it on each rerun: scikit-learn's checks cost ten
+    times the arithmetic for a dozen words). Each component's sign makes its largest entry
+    positive, as scikit-learn does, so a layout does not flip between runs."""
+    vectors = np.asarray(vectors, dtype=np.float64)
+    mean = vectors.mean(axis=0)
+    _, singular, components = np.linalg.svd(vectors - mean, full_matrices=False)
+    components = components[:dimensions]
+    signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
+    components *= np.where(signs == 0, 1, signs)[:, None]
+    variance = singular ** 2
+    ratio = variance[:dimensions] / max(float(variance.sum()), 1e-12)
+    return (((vectors - mean) @ components.T).astype(np.float32), components.astype(np.float32),
+            mean.astype(np.float32), ratio.astype(np.float32))
 
 
 def trustworthiness(vectors: np.ndarray, coordinates: np.ndarray, k: int = 10) -> float:

@@ -30,6 +30,7 @@ from app.charlm import LanguageModel, TextScore
 from app.corpus import FASHION, FASHION_ENV, FASHION_FILE, WIKI, fashion_corpus_path, load_corpus
 from app.fakes import FakePool, TrainingText, background, shutting_down
 from app.highlight import Piece, rank_bucket
+from app.models import kept_for_good
 
 ROUNDS_PER_GAME = 10
 
@@ -142,6 +143,7 @@ class GameSupply:
             self._ready.set()
         if self._error is None:
             self.real_average()  # measured now (live decks), so the first reveal does not wait for it
+            kept_for_good(self._reals)  # the deck's sentences live as long as the server
 
     def warm(self, difficulty: str = DEFAULT_DIFFICULTY) -> None:
         """Start reading the corpus (and writing live fakes if need be); never blocks."""

@@ -35,12 +35,18 @@ def bundle_dir(bundle: str) -> Path:
     return STORE / bundle
 
 
-def bundles() -> list[str]:
-    """Every bundle with a manifest, built-in first, then user/<name>."""
-    if not STORE.is_dir():
+def _with_manifest(folder: str, prefix: str = "") -> list[str]:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # no store (or no user/ folder) yet
         return []
-    found = [p.parent.relative_to(STORE).as_posix() for p in STORE.glob(f"*/{MANIFEST}")]
-    found += [p.parent.relative_to(STORE).as_posix() for p in STORE.glob(f"user/*/{MANIFEST}")]
+    return [prefix + e.name for e in entries if e.is_dir() and os.path.isfile(os.path.join(e.path, MANIFEST))]
+
+
+def bundles() -> list[str]:
+    """Every bundle with a manifest, built-in first, then user/<name>. (os.scandir: every page
+    run lists the store, and pathlib's glob cost more than the rest of the check.)"""
+    found = _with_manifest(str(STORE)) + _with_manifest(str(STORE / "user"), "user/")
     return sorted(found, key=lambda b: (b.startswith("user/"), b))
 
 
@@ -76,6 +82,25 @@ def read_manifest(bundle: str) -> dict:
     return manifest
 
 
+_manifests: dict[str, tuple[tuple[int, int, int], dict]] = {}  # bundle -> (file version, manifest)
+
+
+def cached_manifest(bundle: str) -> dict:
+    """The manifest as last read, read again only when its file changes: for the checks that every
+    page run makes (problems(), verified_path(), the models' menus). Read-only: to change a
+    manifest, change what read_manifest() returns and write_manifest() it."""
+    try:
+        stat = os.stat(bundle_dir(bundle) / MANIFEST)
+    except OSError:
+        stat = None
+    version = (stat.st_mtime_ns, stat.st_size, stat.st_ino) if stat else (0, 0, 0)
+    cached = _manifests.get(bundle)
+    if cached is None or cached[0] != version or stat is None:
+        cached = (version, read_manifest(bundle))  # raises StoreError for a missing or damaged file
+        _manifests[bundle] = cached
+    return cached[1]
+
+
 def write_manifest(bundle: str, manifest: dict) -> None:
     path = bundle_dir(bundle) / MANIFEST
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,7 +122,7 @@ _checksums: dict[tuple[str, int, int], str] = {}  # (path, size, mtime) -> sha25
 
 
 def _checksum(path: Path) -> str:
-    stat = path.stat()
+    stat = os.stat(path)
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     if key not in _checksums:
         _checksums[key] = file_sha256(path)
@@ -107,12 +132,12 @@ def _checksum(path: Path) -> str:
 def verified_path(bundle: str, name: str) -> Path:
     """The artifact's file, after checking it exists and its sha256 matches the manifest
     (hashed once per file version: the check is cheap enough to run on every page)."""
-    entry = read_manifest(bundle)["artifacts"].get(name)
+    entry = cached_manifest(bundle)["artifacts"].get(name)
     if entry is None:
         raise StoreError(f"{bundle} has no artifact '{name}': train it with "
                          f"`python -m app.train --corpus {bundle}`.")
     path = bundle_dir(bundle) / entry["file"]
-    if not path.is_file():
+    if not os.path.isfile(path):
         raise StoreError(f"{shown_path(bundle, entry['file'])} is missing: {how_to_restore(bundle, entry['file'])}.")
     if _checksum(path) != entry["sha256"]:
         raise StoreError(f"{shown_path(bundle, entry['file'])} is damaged (its sha256 differs from the manifest): "
@@ -134,7 +159,7 @@ def problems() -> list[str]:
     found = []
     for bundle in bundles():
         try:
-            names = list(read_manifest(bundle)["artifacts"])
+            names = list(cached_manifest(bundle)["artifacts"])
         except StoreError as e:
             found.append(str(e))
             continue
@@ -143,7 +168,7 @@ def problems() -> list[str]:
 
 
 def artifact_card(bundle: str, name: str) -> dict:
-    return read_manifest(bundle)["artifacts"][name]
+    return cached_manifest(bundle)["artifacts"][name]
 
 
 # ---------------------------------------------------------------- arrays (embeddings, projections)

@@ -21,7 +21,7 @@ from app.embeddings import Embeddings
 def embeddings(key: str) -> Embeddings:
     emb = models.load_embeddings(key)
     _ = emb.unit  # normalise once per process, not on the first query
-    return emb
+    return models.kept_for_good(emb)
 
 
 @st.cache_resource(show_spinner=False)
@@ -31,7 +31,7 @@ def projections(key: str) -> dict[str, np.ndarray] | None:
 
 @st.cache_resource(show_spinner="Loading the language model…")
 def language_model(bundle: str) -> LanguageModel:
-    return models.load_language_model(bundle)
+    return models.kept_for_good(models.load_language_model(bundle))
 
 
 PHONE_AGENT = re.compile(r"Mobi|iPhone|Android", re.IGNORECASE)
@@ -40,8 +40,10 @@ PHONE_AGENT = re.compile(r"Mobi|iPhone|Android", re.IGNORECASE)
 def on_phone() -> bool:
     """Whether the visitor's browser says it is a phone (its User-Agent; the server cannot see the
     screen). Pages then draw shorter figures that touch can scroll past."""
-    headers = st.context.headers
-    return bool(headers and PHONE_AGENT.search(headers.get("User-Agent", "")))
+    if "on_phone" not in st.session_state:  # a session's browser does not change; reading headers costs
+        headers = st.context.headers
+        st.session_state["on_phone"] = bool(headers and PHONE_AGENT.search(headers.get("User-Agent", "")))
+    return st.session_state["on_phone"]
 
 
 # ---------------------------------------------------------------- whose models

@@ -1,7 +1,15 @@
-"""``python -m app.ui_launch run streamlit_app.py [options]``: ``streamlit run``, without the "Page not
-found" dialog that the very first visitor of a fresh server gets when arriving by a deep link.
+"""``python -m app.ui_launch run streamlit_app.py [options]``: ``streamlit run`` as a server for a room,
+set up before anything else loads: one thread for numeric libraries, and no "Page not found" dialog for
+the very first visitor of a fresh server who arrives by a deep link.
 
-Why: Streamlit decides once per process, when the first session starts, whether the app is an old-style
+Threads: a server's work is many small requests (a 5,000 × 100 similarity, a 300-character LSTM
+pass), one visitor's at a time per core. OpenBLAS and OpenMP thread pools split each of them across
+the cores and then busy-wait for the next: measured on a worker, an explorer query cost 176 ms of CPU
+with numpy's default threads and 46 ms with one, and the spinning took the core another worker needed.
+A worker is one process on one core (scripts/serve.sh starts one per core). Set the variables
+yourself to override.
+
+Deep links: Streamlit decides once per process, when the first session starts, whether the app is an old-style
 multipage app (a ``pages/`` folder beside the entry script), and only the first ``st.navigation`` call
 says otherwise. So the first session runs the old navigation, where pages are named after their files
 (``fake_or_real``): the QR code's ``/fake-or-real`` is not among them, and that visitor sees the dialog
@@ -11,8 +19,13 @@ session, exactly as that first ``st.navigation`` call would. scripts/app.sh, scr
 browser tests start the app this way.
 """
 
-from streamlit.runtime.pages_manager import PagesManager
-from streamlit.web.cli import main
+import os
+
+for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before numpy and torch load
+    os.environ.setdefault(_threads, "1")
+
+from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
+from streamlit.web.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     PagesManager.uses_pages_directory = False

@@ -22,6 +22,7 @@ from app.leaderboard import DATABASE_ENV, Board, FooledRow, Leaderboard, Leaderb
 GAME, REVEALING, SAVED, PROBLEM = "quiz_game", "quiz_revealing", "quiz_saved_game_id", "quiz_problem"
 SAVE_PROBLEM = "quiz_save_problem"
 PLAYER = "quiz_player"  # this browser session's id on the board
+BOARD_SECONDS = 2  # how old the shared board may be (every visitor's page refreshes it every few seconds)
 
 
 # ---------------------------------------------------------------- process-wide resources
@@ -75,6 +76,24 @@ def database_url() -> str | None:
 @st.cache_resource(show_spinner=False)
 def _leaderboard(url: str | None) -> Leaderboard:
     return Leaderboard(url)  # a failure raises and is not cached: the next run tries again
+
+
+@st.cache_data(ttl=BOARD_SECONDS, show_spinner=False, max_entries=64)
+def _shared_standings(url: str | None, bundle: str, difficulty: str) -> tuple[Board, list[FooledRow]]:
+    board = _leaderboard(url)
+    return board.board(bundle, difficulty), board.fooled_rate(deck=bundle)
+
+
+def standings(bundle: str, difficulty: str) -> tuple[Board, list[FooledRow]]:
+    """The room's board and fooled rates. Every page refreshes them every few seconds, so the
+    visitors of one process share one reading for up to BOARD_SECONDS (100 phones would otherwise
+    make a hundred rounds of queries); a player on the board (one with a player id: given when
+    a game is first saved) gets their own row, read fresh. Raises LeaderboardUnavailable."""
+    url = database_url()
+    shared, fooled = _shared_standings(url, bundle, difficulty)
+    if PLAYER not in st.session_state:
+        return shared, fooled
+    return _leaderboard(url).board(bundle, difficulty, player_id()), fooled
 
 
 def leaderboard() -> tuple[Leaderboard | None, str | None]:
@@ -135,6 +154,7 @@ def save_score(board: Leaderboard, nickname: str) -> bool:
         return False
     try:
         st.session_state[SAVED] = board.record_game(current, nickname, player=player_id())
+        _shared_standings.clear()  # the saver sees the new board at once (other processes within BOARD_SECONDS)
         return True
     except (ValueError, LeaderboardUnavailable) as e:
         st.session_state[SAVE_PROBLEM] = str(e)  # shown by show_save_problem (this may run in a callback)

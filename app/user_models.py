@@ -75,7 +75,7 @@ def load_saved_corpus(bundle: str) -> Corpus:
 
 def _manifest(bundle: str) -> dict | None:
     try:
-        return store.read_manifest(bundle)
+        return store.cached_manifest(bundle)
     except store.StoreError:
         return None
 

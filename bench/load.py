@@ -4,6 +4,7 @@
     python bench/load.py --url http://127.0.0.1:8501 --visitors 100     # a running scripts/serve.sh
     python bench/load.py --url http://127.0.0.1:8501 --visitors 100 --kill-worker-after 60
     python bench/load.py --url http://127.0.0.1:8501 --visitors 100 --think 3   # people read before clicking
+    python bench/load.py --url http://127.0.0.1:8501 --visitors 100 --think 3 --arrive-over 30  # and trickle in
     python bench/load.py --visitors 5 --queries 2      # a smoke run
     python bench/load.py --scenario room --visitors 100   # room mode: 100 phones vote at once (bench/room_load.py)
 
@@ -152,7 +153,7 @@ def reconnect(base_url: str, lost: Visitor, played: Played) -> Visitor:
 
 
 def visit(base_url: str, number: int, plan: list[tuple[str, Scenario]], start: threading.Barrier,
-          nickname: str, think: float = 0.0) -> Played:
+          nickname: str, think: float = 0.0, arrive_over: float = 0.0) -> Played:
     played = Played(nickname=nickname, think=think)
     rng = random.Random(number)
     try:
@@ -163,6 +164,7 @@ def visit(base_url: str, number: int, plan: list[tuple[str, Scenario]], start: t
         start.wait()
         return played
     start.wait()
+    time.sleep(rng.uniform(0, arrive_over))  # a room scanning a QR code arrives over some seconds
     try:
         for _name, scenario in plan:
             try:
@@ -349,7 +351,8 @@ def summary(visitors: list[Played], peak_rss: int, games: int, answers: int) -> 
 
 
 def run_room(base_url: str, visitors: int, plan: list[tuple[str, Scenario]], memory: ServerMeter,
-             kill: WorkerKill | None, prefix: str, think: float = 0.0) -> tuple[list[Played], float]:
+             kill: WorkerKill | None, prefix: str, think: float = 0.0,
+             arrive_over: float = 0.0) -> tuple[list[Played], float]:
     """Warm every worker up (models load once per process, on a page's first visit), then let the room in."""
     warm = [Visitor(base_url) for _ in range(4)]  # new sessions go to the least busy worker: all get some
 
@@ -368,7 +371,7 @@ def run_room(base_url: str, visitors: int, plan: list[tuple[str, Scenario]], mem
     start = threading.Barrier(visitors)
     results: list[Played] = [None] * visitors
     threads = [threading.Thread(target=lambda i=i: results.__setitem__(
-        i, visit(base_url, i, plan, start, f"{prefix}{i:03d}", think))) for i in range(visitors)]
+        i, visit(base_url, i, plan, start, f"{prefix}{i:03d}", think, arrive_over))) for i in range(visitors)]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -392,6 +395,9 @@ def main() -> int:
     parser.add_argument("--kill-worker-after", type=float, metavar="S", help="kill -9 worker w1 S seconds in")
     parser.add_argument("--think", type=float, default=0.0, metavar="S",
                         help="mean seconds each visitor reads before its next click (default 0: at once)")
+    parser.add_argument("--arrive-over", type=float, default=0.0, metavar="S",
+                        help="visitors start at random moments over S seconds, as a room scanning a QR code "
+                             "does (default 0: all in the same instant)")
     parser.add_argument("--scenario", choices=["visitors", "room"], default="visitors",
                         help="room: a presenter and --visitors phones vote in one round (bench/room_load.py)")
     args = parser.parse_args()
@@ -410,12 +416,14 @@ def main() -> int:
     if args.url:
         database_url = args.database_url or (args.run_dir / "database_url").read_text().strip()
         memory = ServerMeter(served_by(args.run_dir))
-        results, wall = run_room(args.url.rstrip("/"), args.visitors, plan, memory, kill, prefix, args.think)
+        results, wall = run_room(args.url.rstrip("/"), args.visitors, plan, memory, kill, prefix, args.think,
+                                 args.arrive_over)
     else:
         with AppServer() as server:
             database_url = server.database_url
             memory = ServerMeter(lambda: [server.process.pid])
-            results, wall = run_room(server.url, args.visitors, plan, memory, None, prefix, args.think)
+            results, wall = run_room(server.url, args.visitors, plan, memory, None, prefix, args.think,
+                                     args.arrive_over)
     peak = memory.peak
     playing = any(name == "quiz" for name, _ in plan)
     problems, games, answers = (check_leaderboard(database_url, results, prefix) if playing

@@ -216,10 +216,19 @@ def generation_row(settings: Settings) -> list[Row]:
 
 
 def page_reruns(page_file: str, interact: Callable[[object, int], None], repeats: int) -> list[float]:
-    """Seconds of each AppTest rerun that follows one interaction; the first run is not counted."""
+    """Seconds of each AppTest rerun that follows one interaction; the first run is not counted.
+
+    A server compiles a page once per process (its ScriptCache); AppTest compiles it again on
+    every run (15-20 ms for the explorer, Streamlit's "magic" AST pass), so here one cache is
+    shared across the runs, as on the server."""
+    import streamlit.testing.v1.app_test as app_test
+    import streamlit.testing.v1.local_script_runner as local_script_runner
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
     from streamlit.testing.v1 import AppTest
 
     require_page(page_file)
+    compiled_once = ScriptCache()
+    app_test.ScriptCache = local_script_runner.ScriptCache = lambda: compiled_once
     at = AppTest.from_file(str(ROOT / page_file), default_timeout=120).run()
     if at.exception:
         raise RuntimeError(at.exception[0].message)

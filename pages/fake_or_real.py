@@ -86,12 +86,12 @@ play()
 def room_leaderboard():
     """The room's board: refreshes itself every few seconds without rerunning the page."""
     st.subheader(f"The room · {bundle} · {difficulty}")
-    board, problem = ui_quiz.leaderboard()
+    _, problem = ui_quiz.leaderboard()
     if problem:
         st.warning(problem)
         return
     try:
-        standings, fooled = board.board(bundle, difficulty, ui_quiz.player_id()), board.fooled_rate(deck=bundle)
+        standings, fooled = ui_quiz.standings(bundle, difficulty)
     except LeaderboardUnavailable as e:
         st.warning(str(e))
         return

@@ -3,6 +3,7 @@ page through AppTest (typing, switching models, the tools, bad input, bad links)
 
 Uses the committed wiki-sample and fashion models and GloVe, which are always there."""
 
+import base64
 import json
 import random
 
@@ -38,6 +39,18 @@ def wiki():
 @pytest.fixture(scope="module")
 def wiki_space(wiki):
     return ProjectedSpace.build(wiki, models.load_projections("wiki-sample/skipgram"))
+
+
+def validated(figure) -> go.Figure:
+    """What Plotly.js is sent, through Plotly's own validation (the explorer builds plain dicts)."""
+    return go.Figure(figure.to_dict())
+
+
+def numbers(array) -> np.ndarray:
+    """A trace's numbers, from Plotly's binary array form ({"dtype", "bdata"}) or a list."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
+    return np.asarray(array, dtype=float)
 
 
 def neighbour_words(emb, word, k=10):
@@ -121,11 +134,10 @@ def test_analogy_king_man_woman_is_queen_and_inputs_are_reported(glove):
 
 def test_analogy_figure_draws_the_parallelogram(glove):
     outcome = tools.analogy(glove, "king", "man", "woman")
-    fig = figures.analogy_figure(glove, *outcome.inputs, outcome.rows)
+    fig = validated(figures.analogy_figure(glove, *outcome.inputs, outcome.rows))
     assert list(fig.data[0].text) == ["king", "man", "woman", *(w for w, _ in outcome.rows)]
     assert all(isinstance(t, go.Scatter) for t in fig.data)  # SVG: no WebGL context for a handful of points
     assert len(fig.layout.annotations) == 2  # the arrows man → king and woman → target
-    go.Figure(fig.to_plotly_json())  # built unvalidated for speed, so check it passes Plotly's validation
 
 
 def test_analogy_with_an_unknown_word_says_which_and_suggests(glove):
@@ -232,36 +244,39 @@ def test_figure_highlights_exactly_the_query_and_its_neighbours(wiki, wiki_space
     neighbours = wiki.most_similar("king", 7)
     highlight = figures.highlight_for(wiki_space, wiki, projection, "king", neighbours)
     colouring = space.colour_by_category(wiki_space.words)
-    fig = figures.explorer_figure(wiki_space.words, wiki_space.coordinates(projection), colouring,
-                                   wiki_space.axis_titles(projection), highlight, zoom=True)
+    fig = validated(figures.explorer_figure(wiki_space.words, wiki_space.coordinates(projection), colouring,
+                                             wiki_space.axis_titles(projection), highlight, zoom=True))
     assert all(isinstance(trace, trace_type) for trace in fig.data)
     highlighted = fig.data[-1]
     labelled = figures.LABELLED_NEIGHBOURS
     assert list(highlighted.text) == ["king", *(w for w, _ in neighbours[:labelled]), *[""] * (7 - labelled)]
     assert [row[0] for row in highlighted.customdata] == ["king", *(w for w, _ in neighbours)]  # hover, click
-    whole_cloud = figures.explorer_figure(wiki_space.words, wiki_space.coordinates(projection), colouring,
-                                          wiki_space.axis_titles(projection), highlight, zoom=False)
+    whole_cloud = validated(figures.explorer_figure(wiki_space.words, wiki_space.coordinates(projection),
+                                                    colouring, wiki_space.axis_titles(projection), highlight,
+                                                    zoom=False))
     assert list(whole_cloud.data[-1].text) == ["king", *[""] * 7]  # seen from afar, only the query is named
     assert "markers+text" in highlighted.mode
     lines = fig.data[-2]
-    assert np.isnan(np.asarray(lines.x, dtype=float)).sum() == 7  # one segment per neighbour
+    assert np.isnan(numbers(lines.x)).sum() == 7  # one segment per neighbour
     group_traces = fig.data[:-2]
     assert [t.name for t in group_traces] == list(colouring.colours)
-    assert sum(len(t.x) for t in group_traces) == len(wiki_space.words)
-    go.Figure(fig.to_plotly_json())  # built unvalidated for speed, so check it passes Plotly's validation
+    assert sum(len(numbers(t.x)) for t in group_traces) == len(wiki_space.words)
+    cloud = np.concatenate([numbers(t.x) for t in group_traces])
+    assert sorted(cloud) == pytest.approx(sorted(wiki_space.coordinates(projection)[:, 0]))  # every word, in place
 
 
 def test_figure_without_a_query_has_only_the_groups(wiki_space):
     colouring = space.colour_by_category(wiki_space.words)
-    fig = figures.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne3"), colouring,
-                                   wiki_space.axis_titles("tsne3"))
+    fig = validated(figures.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne3"), colouring,
+                                             wiki_space.axis_titles("tsne3")))
     assert len(fig.data) == len(colouring.colours)
 
 
 def test_zoom_frames_the_neighbourhood(wiki, wiki_space):
     highlight = figures.highlight_for(wiki_space, wiki, "tsne2", "king", wiki.most_similar("king", 5))
-    fig = figures.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne2"),
-                                   space.colour_by_category(wiki_space.words), ["a", "b"], highlight, zoom=True)
+    fig = validated(figures.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne2"),
+                                             space.colour_by_category(wiki_space.words), ["a", "b"], highlight,
+                                             zoom=True))
     (low, high), (bottom, top) = fig.layout.xaxis.range, fig.layout.yaxis.range
     x, y = highlight.coords[:, 0], highlight.coords[:, 1]
     assert (low + high) / 2 == pytest.approx(x[0], abs=1e-3) and (bottom + top) / 2 == pytest.approx(y[0], abs=1e-3)
@@ -518,8 +533,9 @@ def test_labels_go_to_the_side_away_from_the_query(wiki, wiki_space):
 
 
 def test_the_legend_sits_under_the_plot_where_the_toolbar_cannot_cover_it(wiki_space):
-    fig = figures.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne3"),
-                                  space.colour_by_category(wiki_space.words), wiki_space.axis_titles("tsne3"))
+    fig = validated(figures.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne3"),
+                                            space.colour_by_category(wiki_space.words),
+                                            wiki_space.axis_titles("tsne3")))
     assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top"
 
 
