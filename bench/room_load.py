@@ -58,23 +58,12 @@ def page_text(visitor: Visitor) -> str:
     return "\n".join(e.markdown.body for e in visitor.last.elements if e.WhichOneof("type") == "markdown")
 
 
-def forget_gone_fragments(visitor: Visitor) -> None:
-    """A browser stops the timer of a fragment that is no longer on the page (the room's pages redraw
-    their polling fragment in another place when the phase changes); a rerun of a gone fragment is
-    never answered."""
-    on_page = {fragment for _element, fragment in visitor.page.values() if fragment}
-    for fragment in list(visitor.auto_reruns):
-        if fragment not in on_page:
-            del visitor.auto_reruns[fragment]
-
-
 def wait_for(visitor: Visitor, seen, timeout: float, polls: list[float] | None = None) -> float:
     """Let the tab's timers rerun its fragments until seen(visitor) holds; returns when it did."""
     deadline = time.monotonic() + timeout
     while not seen(visitor):
         if time.monotonic() > deadline:
             raise TimeoutError("the page never showed what was expected")
-        forget_gone_fragments(visitor)
         runs = visitor.due_auto_reruns()
         if polls is not None:
             polls += [run.seconds for run in runs]
@@ -122,7 +111,6 @@ def run(base_url: str, database_url: str, phones: int) -> dict:
         if phone.error:
             return
         try:
-            forget_gone_fragments(phone.visitor)
             phone.sent_at = time.monotonic()
             ballot = phone.visitor.click("room_human")
             phone.answered_at = time.monotonic()

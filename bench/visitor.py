@@ -189,7 +189,9 @@ class Visitor:
             message = ForwardMsg()
             message.ParseFromString(data)
             kind = message.WhichOneof("type")
-            if kind == "navigation":
+            if kind == "new_session":  # a whole run starts: the browser keeps the timers of the fragments it calls
+                self.auto_reruns = {}
+            elif kind == "navigation":
                 self.page_script_hash = message.navigation.page_script_hash
             elif kind == "page_not_found":
                 raise VisitError(f"page not found: {message.page_not_found.page_name!r}")
