@@ -182,6 +182,7 @@ class Visitor:
             return {path: kept for path, kept in self.page.items() if fragment_id and kept[1] != fragment_id}
 
         elements = start()
+        timers: dict[str, float] = {}  # the fragments with run_every that this run called
         while True:
             data = self.socket.recv()
             if not data:
@@ -189,26 +190,28 @@ class Visitor:
             message = ForwardMsg()
             message.ParseFromString(data)
             kind = message.WhichOneof("type")
-            if kind == "new_session":  # a whole run starts: the browser keeps the timers of the fragments it calls
-                self.auto_reruns = {}
-            elif kind == "navigation":
+            if kind == "navigation":
                 self.page_script_hash = message.navigation.page_script_hash
             elif kind == "page_not_found":
                 raise VisitError(f"page not found: {message.page_not_found.page_name!r}")
             elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
                 elements[tuple(message.metadata.delta_path)] = (message.delta.new_element, message.delta.fragment_id)
             elif kind == "auto_rerun":
+                timers[message.auto_rerun.fragment_id] = message.auto_rerun.interval
                 self.auto_reruns[message.auto_rerun.fragment_id] = message.auto_rerun.interval
                 self.next_auto_rerun.setdefault(message.auto_rerun.fragment_id,
                                                 time.monotonic() + message.auto_rerun.interval)
             elif kind == "script_finished":
                 status = message.script_finished
-                if status in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
+                if status == ForwardMsg.FINISHED_SUCCESSFULLY:  # a whole run: the browser keeps the timers
+                    self.auto_reruns = timers  # of the fragments it called (one that drew nothing too), no others
+                    return elements
+                if status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
                     return elements
                 if status == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                     raise VisitError("script compile error")
                 if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    elements = start()  # st.rerun or a newer request: the next run redraws the page
+                    elements, timers = start(), {}  # st.rerun or a newer request: the next run redraws the page
 
     def close(self) -> None:
         self.socket.close()
