@@ -100,6 +100,7 @@ def test_on_a_phone_every_table_starts_with_its_key_column_on_screen(open_on_pho
         table.scroll_into_view_if_needed()
         box = table.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, box  # no sideways scroll to find it
+        expect(table.locator('[role="columnheader"]').first).to_be_attached()  # the grid draws after its frame
         headers = table.locator('[role="columnheader"]').all_inner_texts()
         assert headers[0] == "word", headers  # the key column first
 
