@@ -92,12 +92,11 @@ def cached_manifest(bundle: str) -> dict:
     try:
         stat = os.stat(bundle_dir(bundle) / MANIFEST)
     except OSError:
-        stat = None
-    version = (stat.st_mtime_ns, stat.st_size, stat.st_ino) if stat else (0, 0, 0)
+        return read_manifest(bundle)  # raises the StoreError that names the missing manifest
+    version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
     cached = _manifests.get(bundle)
-    if cached is None or cached[0] != version or stat is None:
-        cached = (version, read_manifest(bundle))  # raises StoreError for a missing or damaged file
-        _manifests[bundle] = cached
+    if cached is None or cached[0] != version:
+        cached = _manifests[bundle] = (version, read_manifest(bundle))  # a damaged file raises StoreError
     return cached[1]
 
 
