@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from app import ui, ui_quiz, ui_serve
+from app import ui
 from app.site import HOME, PAGES
+from app.ui import quiz as ui_quiz
+from app.ui import serve as ui_serve
 
 st.set_page_config(page_title="RNN Atelier", page_icon="🧵", layout="wide")
 

@@ -54,7 +54,7 @@ EXPLORER, QUIZ = "explorer", "fake-or-real"
 KNOWN_WORDS = ["dress", "silk", "petite", "jeans", "sweater", "blue", "linen", "summer"]
 ODD_QUERIES = ["dresss", "<b>x</b>", "👗", ""]  # a typo, HTML, an emoji, nothing: each gets a message
 ROUNDS = 10
-MOVED_MESSAGE = "moved you to another one"  # what app/ui_serve.py tells a visitor of a dead worker
+MOVED_MESSAGE = "moved you to another one"  # what app/ui/serve.py tells a visitor of a dead worker
 
 
 # ---------------------------------------------------------------- what a visitor does (scenarios)

@@ -18,7 +18,7 @@ from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from app.ui_serve import WORKER_COOKIE
+from app.ui.serve import WORKER_COOKIE
 
 
 class VisitError(Exception):

@@ -5,10 +5,12 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from app import ui, ui_explorer, ui_gates
+from app import ui
 from app.explorer import figures, link, space, tools, words
 from app.explorer.link import ExplorerView
 from app.explorer.space import COLOURINGS, PROJECTIONS, Reprojection
+from app.ui import explorer as ui_explorer
+from app.ui import gates as ui_gates
 
 MODELS = {m.key: m.label for m in ui.embedding_models()}
 COSINE_BAR = st.column_config.ProgressColumn("cosine", min_value=0.0, max_value=1.0, format="%.3f")

@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from app import quiz, ui_join, ui_quiz
+from app import quiz
 from app.leaderboard import NICKNAME_MAX, LeaderboardUnavailable
+from app.ui import join as ui_join
+from app.ui import quiz as ui_quiz
 
 st.title("Fake or real?")
 st.caption("A person wrote it, or the character LSTM? Real sentences come from the test split, which the model "

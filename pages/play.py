@@ -4,9 +4,10 @@ import time
 
 import streamlit as st
 
-from app import quiz, ui_room
+from app import quiz
 from app.nicknames import NICKNAME_MAX
 from app.room import LOBBY, OVER, REVEAL, ROUND
+from app.ui import room as ui_room
 
 ui_room.phone_layout()
 st.title("Join a room")

@@ -5,8 +5,9 @@ import time
 
 import streamlit as st
 
-from app import gates, ui, ui_gates
+from app import gates, ui
 from app.highlight import pieces_html, rank_legend_html
+from app.ui import gates as ui_gates
 
 PRIME = "The jumpsuit"
 SENTENCE = "The wool coat is warm, but the sleeves are a little long for my arms."

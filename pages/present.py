@@ -2,8 +2,11 @@
 
 import streamlit as st
 
-from app import quiz, ui_join, ui_quiz, ui_room
+from app import quiz
 from app.room import LOBBY, OVER, REVEAL, ROUND, NotPresenter, RoomError, RoomUnavailable
+from app.ui import join as ui_join
+from app.ui import quiz as ui_quiz
+from app.ui import room as ui_room
 
 st.title("Room mode")
 rooms = ui_room.store_or_stop()

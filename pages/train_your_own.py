@@ -3,7 +3,7 @@ character LSTM in the background, and find the models in every other page."""
 
 import streamlit as st
 
-from app import jobs, ui_train, uploads, user_models
+from app import jobs, uploads, user_models
 from app.train import (
     ARCHITECTURES,
     DEFAULT_LM_MINUTES,
@@ -17,6 +17,7 @@ from app.train import (
     user_bundle,
     user_lm_checkpoint,
 )
+from app.ui import train as ui_train
 
 st.title("Train your own")
 st.markdown(

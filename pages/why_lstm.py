@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from app import gradients, memory, reach, store, ui, ui_why_lstm
+from app import gradients, memory, reach, store, ui
 from app.gradients import ACTIVATIONS, INITS, GradientSetup
 from app.highlight import Piece, pieces_html
+from app.ui import why_lstm as ui_why_lstm
 
 
 def use_reach_example():

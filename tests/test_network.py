@@ -70,7 +70,7 @@ def test_qr_code_is_a_png_that_grows_with_its_box_size():
 
 
 def join_page():
-    from app import ui_join
+    from app.ui import join as ui_join
 
     ui_join.join_panel("fake-or-real", key="test_join")
 

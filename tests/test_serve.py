@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from app.ui_quiz import BOARD_SECONDS
-from app.ui_serve import MOVED, WORKER_COOKIE
+from app.ui.quiz import BOARD_SECONDS
+from app.ui.serve import MOVED, WORKER_COOKIE
 from bench.load import Played, check_leaderboard, play_quiz
 from bench.visitor import Visitor, cookies_from
 from tests.conftest import IN_CI

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import jobs, models, store, train, ui, ui_train, uploads, user_models
+from app import jobs, models, store, train, ui, uploads, user_models
 from app.corpus import WIKI, Corpus, CorpusError, load_corpus, wiki_sample_path
+from app.ui import train as ui_train
 from tests.conftest import ROOT
 
 FAST = train.EmbeddingSettings(architectures=("skipgram", "cbow"), vector_size=32, window=4, min_count=3, epochs=2,

@@ -1,5 +1,5 @@
 """The embedding explorer's logic, one module per idea; nothing here imports Streamlit
-(``app/ui_explorer.py`` caches the heavy pieces, ``pages/embeddings.py`` lays out the widgets).
+(``app/ui/explorer.py`` caches the heavy pieces, ``pages/embeddings.py`` lays out the widgets).
 
 - ``words``: read a word, or a list of words, out of whatever was typed
 - ``tools``: analogy (with curated examples per model), odd one out, similarity, two models compared

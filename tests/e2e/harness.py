@@ -78,7 +78,7 @@ class AppServer:
         env = {**os.environ, "PYTHONPATH": str(ROOT), DATABASE_ENV: self.database_url,
                STORE_ENV: str(self.model_store), CHECKPOINTS_ENV: str(self.workdir / "checkpoints"),
                "PYTHONUNBUFFERED": "1", **self.extra_env}
-        command = [sys.executable, "-m", "app.ui_launch", "run", self.script,  # streamlit run, as scripts/app.sh
+        command = [sys.executable, "-m", "app.launch", "run", self.script,  # streamlit run, as scripts/app.sh
                    "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(self.port),
                    "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
         self.log_path = self.log_path or self.workdir / "server.log"

@@ -13,7 +13,7 @@ import random
 
 import streamlit as st
 
-from app import quiz, ui_quiz
+from app import quiz
 from app.highlight import Piece, pieces_html
 from app.leaderboard import ordinal
 from app.room import (
@@ -31,6 +31,7 @@ from app.room import (
     difficulty_plan,
     normalise_code,
 )
+from app.ui import quiz as ui_quiz
 
 ROOM_PARAM, KEY_PARAM, PLAYER_PARAM = "room", "key", "player"
 PLAY_PAGE = "play"  # url_path of the phones' page (app/site.py)

@@ -1,6 +1,6 @@
 """Streamlit helpers shared by the pages: cached model loading and small display pieces.
 
-This is the one module of ``app/`` (with other ``ui_*`` helpers) that imports Streamlit; the
+``app/ui/`` is the one part of ``app/`` that imports Streamlit (``app/launch.py`` only starts it); the
 logic it wraps lives in plain modules so it can be tested and benchmarked without a page.
 """
 

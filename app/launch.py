@@ -1,4 +1,4 @@
-"""``python -m app.ui_launch run streamlit_app.py [options]``: ``streamlit run`` as a server for a room,
+"""``python -m app.launch run streamlit_app.py [options]``: ``streamlit run`` as a server for a room,
 set up before anything else loads: one thread for numeric libraries, and no "Page not found" dialog for
 the very first visitor of a fresh server who arrives by a deep link.
 

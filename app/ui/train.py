@@ -8,8 +8,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from app import jobs, models, store, train, ui, ui_explorer, ui_gates, ui_quiz, uploads, user_models
+from app import jobs, models, store, train, ui, uploads, user_models
 from app.corpus import FASHION, WIKI, Corpus, CorpusError, fashion_corpus_path, load_corpus
+from app.ui import explorer as ui_explorer
+from app.ui import gates as ui_gates
+from app.ui import quiz as ui_quiz
 
 UPLOAD = "Upload a file"
 AUTOMATIC = "(automatic)"
