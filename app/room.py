@@ -40,6 +40,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    delete,
     func,
     insert,
     select,
@@ -230,10 +231,11 @@ class PhoneStatus:
         return (self.player_joined_at is not None and self.round_started_at is not None
                 and self.player_joined_at <= self.round_started_at)
 
-    @property
-    def key(self) -> tuple:
-        """Changes exactly when the phone should redraw more than its countdown."""
-        return self.phase, self.current, self.vote is not None
+    def drawn_for(self, now: float) -> str:
+        """What a phone's page is drawn for: when this changes (a new round, the end of its voting, a pause,
+        the reveal, the end), the phone redraws. The room's alone, so one reading serves every phone."""
+        return (f"{self.phase}/{self.current}/{'open' if self.voting_open(now) else 'closed'}"
+                f"/{'paused' if self.paused(now) else 'live'}")
 
 
 @dataclass(frozen=True)
@@ -358,6 +360,7 @@ class RoomStore:
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
             def make(connection, code=code):
+                _forget_expired(connection, now)
                 room_id = connection.execute(insert(rooms).values(
                     code=code, secret_hash=_hash(secret), deck=deck, mode=mode, difficulty=difficulty,
                     rounds=len(dealt), countdown=countdown, phase=LOBBY, current=0, created_at=now,
@@ -604,6 +607,17 @@ class RoomStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _forget_expired(connection, now: float) -> None:
+    """Delete the rooms whose code has stopped working (ROOM_LIFETIME), with their rounds, players and
+    votes: done when a room is made, so the tables hold about one day of talks."""
+    expired = select(rooms.c.id).where(rooms.c.created_at < now - ROOM_LIFETIME).scalar_subquery()
+    their_rounds = select(room_rounds.c.id).where(room_rounds.c.room_id.in_(expired)).scalar_subquery()
+    connection.execute(delete(room_votes).where(room_votes.c.round_id.in_(their_rounds)))
+    connection.execute(delete(room_rounds).where(room_rounds.c.room_id.in_(expired)))
+    connection.execute(delete(room_players).where(room_players.c.room_id.in_(expired)))
+    connection.execute(delete(rooms).where(rooms.c.id.in_(expired)))
 
 
 def normalise_code(code: str | None) -> str:

@@ -3,13 +3,18 @@
 It loads the page over HTTP first and keeps the cookies (behind scripts/serve.sh, HAProxy's sticky
 cookie), opens /_stcore/stream, and sends what a browser sends (protobuf BackMsg): a page to run, the
 widgets' values, the clicked widget, the st.fragment to rerun when the widget is inside one, and the
-timed reruns a fragment with run_every asks for. It reads the ForwardMsg stream until the run ends and
-keeps the page as the browser would show it. bench/load.py and tests/test_serve.py drive it.
+timed reruns a fragment with run_every asks for, and what a room phone's watcher does (``follow_room``).
+It reads the ForwardMsg stream until the run ends and keeps the page as the browser would show it.
+bench/load.py, bench/room_load.py and tests/test_serve.py drive it.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
+import socket
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 
@@ -17,6 +22,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.runtime.state.session_state import STREAMLIT_INTERNAL_KEY_PREFIX
 
 from app.ui.serve import WORKER_COOKIE
 
@@ -88,6 +94,8 @@ class Visitor:
     def __init__(self, base_url: str, timeout: float = 300, cookies: dict[str, str] | None = None):
         import websocket
 
+        self.base_url, self.timeout = base_url, timeout
+        self._http: http.client.HTTPConnection | None = None  # for the room feed
         if cookies is None:
             with urllib.request.urlopen(base_url + "/", timeout=timeout) as response:
                 cookies = cookies_from(response.headers.get_all("Set-Cookie") or [])
@@ -132,6 +140,41 @@ class Visitor:
                 runs.append(self.rerun(fragment_id=fragment_id, auto=True))
         return runs
 
+    def follow_room(self) -> ScriptRun | None:
+        """What a room phone's browser does all along (WATCH_JS in app/ui/room.py): ask the room feed
+        whether the page is out of date, which answers when the room moves on (or after 20 s), and then
+        rerun the watcher's fragment. None at once when the page has no watcher, or the room has not moved."""
+        for element, fragment_id in self.page.values():
+            if element.WhichOneof("type") != "bidi_component" or "room_watch" not in element.bidi_component.component_name:
+                continue
+            data = json.loads(element.bidi_component.json)
+            status, body = self.get(f"{data['feed']}?{urllib.parse.urlencode({'drawn_for': data['drawn_for']})}")
+            now = json.loads(body).get("drawn_for") if status == 200 else f"no feed ({status})"
+            if now == data["drawn_for"]:
+                return None
+            events = WidgetState(id=f"{STREAMLIT_INTERNAL_KEY_PREFIX}_{element.bidi_component.id}__events",
+                                 json_trigger_value=json.dumps([{"event": "changed", "value": now}]))
+            return self.rerun(extra=[events], fragment_id=fragment_id)
+        return None
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        """An HTTP GET on one kept-alive connection, as a browser makes its small requests."""
+        for attempt in range(2):
+            try:
+                if self._http is None:
+                    address = urllib.parse.urlsplit(self.base_url)
+                    self._http = http.client.HTTPConnection(address.hostname, address.port, timeout=self.timeout)
+                    self._http.connect()
+                    self._http.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self._http.request("GET", path, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())})
+                answer = self._http.getresponse()
+                return answer.status, answer.read()
+            except (OSError, http.client.HTTPException):
+                self._http = None  # the proxy closed an idle connection: open another, once
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
     def require_widget(self, key: str) -> str:
         widget_id = self.last.widget_id(key) if self.last else None
         if widget_id is None:
@@ -139,7 +182,7 @@ class Visitor:
         return widget_id
 
     def rerun(self, page_name: str = "", triggers: list[str] = (), fragment_of: str | None = None,
-              fragment_id: str = "", auto: bool = False) -> ScriptRun:
+              fragment_id: str = "", auto: bool = False, extra: list[WidgetState] = ()) -> ScriptRun:
         """Send what the browser sends for a run: the whole page's widget values, the clicked ones, and
         (for a widget inside an st.fragment) the fragment to rerun instead of the page."""
         if not auto:  # the browser's timers fired while the visitor read the page
@@ -151,6 +194,7 @@ class Visitor:
         client.widget_states.widgets.extend(self.values.values())
         for key in triggers:
             client.widget_states.widgets.append(WidgetState(id=self.require_widget(key), trigger_value=True))
+        client.widget_states.widgets.extend(extra)
         if fragment_of and self.last:
             fragment_id = self.last.fragments.get(self.require_widget(fragment_of), "")
         client.fragment_id, client.is_auto_rerun = fragment_id, auto
@@ -215,3 +259,5 @@ class Visitor:
 
     def close(self) -> None:
         self.socket.close()
+        if self._http is not None:
+            self._http.close()

@@ -30,34 +30,39 @@ if not status.joined:
               width="stretch")
     st.stop()
 
-drawn_at = time.time()
-where = f"round {status.current} of {status.rounds}" if status.current else "lobby"
-ui_room.big_text(f"{rooms.player_name(status.code, token)} · room {status.code} · {where}", 0.9)
-
-
-@st.fragment(run_every=ui_room.POLL)
-def live():
-    """Every second, one small query: the countdown, a pause; a new phase redraws the page."""
-    current = ui_room.phone_status(rooms, status.code, token)
-    if current is None:
-        return
-    moment = time.time()
-    if current.paused(moment) and current.phase != OVER:
-        st.warning("The presenter's screen is away: the room is paused until it is back.")
-    elif current.phase == ROUND and current.plays_this_round:
-        left = current.seconds_left(moment)
-        st.markdown(f"⏱ **{left:.0f} s** left" if left > 0 else "⏱ Time's up")
-    ui_room.rerun_on_change(ui_room.phone_key(status, drawn_at), ui_room.phone_key(current, moment))
+name = ui_room.player_name(rooms, status.code, token)
 
 
 @st.fragment
-def ballot():
-    """The sentence and the vote: a click reruns only this, which is all a room of phones voting at once costs."""
+def room_view():
+    """The room as this phone sees it. Its browser reruns just this when the room moves on (a new
+    sentence, the countdown's end, the reveal), and a vote reruns just this: all a room of phones costs."""
     mine = ui_room.phone_status(rooms, status.code, token)
     if mine is None:
         return
+    now = time.time()
+    where = f"round {mine.current} of {mine.rounds}" if mine.current else "lobby"
+    ui_room.big_text(f"{name} · room {mine.code} · {where}", 0.9)
+    ui_room.watch_room(mine, now)
     ui_room.show_message()
-    if mine.can_vote(time.time()):
+    if mine.paused(now) and mine.phase != OVER:
+        st.warning("The presenter's screen is away: the room is paused until it is back.")
+
+    if mine.phase == LOBBY:
+        st.info("You're in! Waiting for the first sentence…")
+    elif mine.phase == ROUND:
+        ballot(mine, now)
+    else:
+        ui_room.show_result(rooms, mine)
+        if mine.phase == REVEAL:
+            st.info("Waiting for the next sentence…")
+        else:
+            st.subheader("Game over: thanks for playing!")
+
+
+def ballot(mine, now):
+    """The sentence and the vote; after it, what this phone said."""
+    if mine.can_vote(now):
         shown = rooms.round(mine.code, mine.current)
         ui_room.show_sentences(shown.sentences, 1.25)
         st.radio("How sure are you?", quiz.CONFIDENCES, horizontal=True, key="room_confidence")
@@ -67,20 +72,10 @@ def ballot():
                    f" Waiting for the reveal…")
     elif not mine.plays_this_round:
         st.info("You joined during this sentence: you play from the next one.")
+    elif mine.voting_over(now):
+        st.info("Time's up: waiting for the reveal…")
     else:
         st.info("Waiting for the reveal…")
 
 
-live()
-if status.phase == LOBBY:
-    st.info("You're in! Waiting for the first sentence…")
-
-elif status.phase == ROUND:
-    ballot()
-
-elif status.phase in (REVEAL, OVER):
-    ui_room.show_result(rooms, status)
-    if status.phase == REVEAL:
-        st.info("Waiting for the next sentence…")
-    else:
-        st.subheader("Game over: thanks for playing!")
+room_view()

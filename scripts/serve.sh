@@ -134,7 +134,7 @@ fi
 servers=""
 for i in $(seq 1 "$WORKERS"); do
   address="127.0.0.$((i + 1))"
-  ATELIER_WORKER_NAME="w$i" setsid .venv/bin/python -m app.launch run streamlit_app.py \
+  ATELIER_WORKER_NAME="w$i" setsid .venv/bin/python -m app.launch run asgi.py \
     --server.headless true --server.address "$address" --server.port "$WORKER_PORT" \
     --server.fileWatcherType none --browser.gatherUsageStats false >"$RUN/logs/worker-$i.log" 2>&1 </dev/null &
   echo $! >"$RUN/worker-$i.pid"

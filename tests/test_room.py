@@ -314,3 +314,19 @@ def test_helpers():
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "14th", "21st", "22nd", "63rd", "101st", "111th"]
     assert difficulty_plan(MIXED, 6) == ["easy", "easy", "normal", "normal", "hard", "hard"]
     assert difficulty_plan(MIXED, 1) == ["easy"] and difficulty_plan("hard", 2) == ["hard", "hard"]
+
+
+def test_a_new_room_deletes_the_expired_ones_with_everything_in_them(store):
+    old_code, old_secret = store.create_room("wiki-sample", "single", "normal", dealt(), countdown=20, now=T0)
+    token = store.join(old_code, "Alice", now=T0 + 1)
+    store.start_round(old_code, old_secret, now=T0 + 2)
+    store.vote(old_code, token, 1, 0, True, "sure", now=T0 + 3)
+    kept_code, _ = store.create_room("wiki-sample", "single", "normal", dealt(), countdown=20, now=T0 + 10)
+    store.create_room("wiki-sample", "single", "normal", dealt(), countdown=20, now=T0 + ROOM_LIFETIME + 5)
+    with pytest.raises(RoomNotFound):
+        store.phone_status(old_code, token)
+    assert not store.phone_status(kept_code, None, now=T0 + ROOM_LIFETIME + 5).expired  # 10 s younger: kept
+    with store.engine.connect() as connection:
+        counts = [connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+                  for table in ("rooms", "room_rounds", "room_players", "room_votes")]
+    assert counts == [2, 6, 0, 0]

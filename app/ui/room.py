@@ -2,9 +2,9 @@
 
 State lives in SQL (``app/room.py``); the address holds who is who: ``?room=CODE`` for everyone,
 ``&key=SECRET`` on the presenter's screen only, ``&player=TOKEN`` on a phone once it has joined (a
-reload or a lost connection comes back as the same player). Each page draws its phase in a full run
-and keeps a small fragment that polls the database every second: it redraws the countdown and the
-counts, and reruns the whole page only when the phase changes.
+reload or a lost connection comes back as the same player). The presenter's page draws its phase in a
+full run and keeps a small fragment that polls the database every second for the countdown and the counts.
+A phone's page is one fragment watched by its browser (``watch_room``): it reruns when the room moves on.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from app.room import (
     MAX_ROUNDS,
     MIXED,
     REVEAL,
+    ROUND,
     PhoneStatus,
     RoomError,
     RoomStore,
@@ -31,11 +32,12 @@ from app.room import (
     difficulty_plan,
     normalise_code,
 )
+from app.room_feed import FEED_PATH
 from app.ui import quiz as ui_quiz
 
 ROOM_PARAM, KEY_PARAM, PLAYER_PARAM = "room", "key", "player"
 PLAY_PAGE = "play"  # url_path of the phones' page (app/site.py)
-POLL = "1s"  # phones learn of a new round within this
+POLL = "1s"  # the presenter's screen redraws its countdown and counts this often
 SHOWN_KEY = "room_shown_phase"  # the phase this session's page was last drawn for
 MESSAGE_KEY = "room_message"  # a refusal to show on the next run (a late vote, say)
 CHOICE_NAMES = {quiz.HUMAN: "🧑 Human", quiz.LSTM: "🤖 LSTM", "A": "A is real", "B": "B is real"}
@@ -192,6 +194,15 @@ def phone_status(rooms: RoomStore, code: str, token: str | None) -> PhoneStatus 
     return status
 
 
+def player_name(rooms: RoomStore, code: str, token: str) -> str:
+    """This phone's name on the room's board ("Alice #2"): read once per session, as it never changes."""
+    remembered = st.session_state.get("room_player_name")
+    if remembered is None or remembered[:2] != (code, token):
+        remembered = (code, token, rooms.player_name(code, token) or "?")
+        st.session_state["room_player_name"] = remembered
+    return remembered[2]
+
+
 def join(rooms: RoomStore, code: str) -> None:
     """Button callback: join with the nickname typed; the token goes into the address."""
     try:
@@ -255,10 +266,56 @@ def go_to_room(typed: str) -> None:
     st.warning("Type the room code shown on the big screen.")
 
 
-def phone_key(status: PhoneStatus, now: float) -> tuple:
-    """What the phone's page is drawn for: it is redrawn when this changes (a new round, the end of its
-    voting or a pause, the reveal, the end). A vote only redraws the ballot."""
-    return status.phase, status.current, status.voting_open(now)
+# The phone's browser asks the room feed (app/room_feed.py) whether its page is out of date; the answer
+# comes when the room moves on, and the clock's next tick reruns the room fragment. Between changes the
+# clock counts the countdown down by itself. Without the feed (a plain `streamlit run streamlit_app.py`)
+# the fragment reruns once a second instead. A phone whose timers stop shows what it showed.
+WATCH_JS = """
+export default function ({ data, parentElement, setTriggerValue }) {
+  const clock = parentElement.querySelector(".room-clock");
+  const drawnAt = performance.now(), stop = new AbortController();
+  let now = data.drawn_for;  // what the room is at, as the feed last said
+  const ask = async () => {
+    const address = new URL(data.feed, window.location.origin);
+    address.searchParams.set("drawn_for", data.drawn_for);
+    while (!stop.signal.aborted && now === data.drawn_for) {
+      try {
+        const answer = await fetch(address, { cache: "no-store", signal: stop.signal });
+        if (!answer.ok) throw new Error(String(answer.status));
+        now = (await answer.json()).drawn_for;
+      } catch (error) {
+        if (stop.signal.aborted) return;
+        await new Promise((wake) => setTimeout(wake, 1000));
+        now = "no feed";  // no feed here, the room is gone or the network hiccuped: a plain rerun
+      }
+    }
+  };
+  const tick = () => {
+    if (now !== data.drawn_for) {
+      stop.abort(); clearInterval(ticking); setTriggerValue("changed", now); return;
+    }
+    if (data.seconds_left === null) { clock.textContent = ""; return; }
+    const left = Math.max(0, data.seconds_left - (performance.now() - drawnAt) / 1000);
+    clock.textContent = left > 0 ? `⏱ ${Math.ceil(left)} s left` : "⏱ Time's up";
+  };
+  const ticking = setInterval(tick, 100);
+  tick();
+  ask();
+  return () => { stop.abort(); clearInterval(ticking); };
+}
+"""
+WATCH_CSS = ".room-clock { font-size: 1.25rem; font-weight: 600; color: var(--st-text-color); min-height: 1.5rem; }"
+_watcher = st.components.v2.component("room_watch", html='<div class="room-clock" role="timer"></div>',
+                                      css=WATCH_CSS, js=WATCH_JS)
+
+
+def watch_room(status: PhoneStatus, now: float) -> None:
+    """The countdown, and the rerun of the calling fragment when the room moves on (see WATCH_JS)."""
+    counting = status.phase == ROUND and status.plays_this_round and not status.paused(now)
+    _watcher(key="room_watch", on_changed_change=lambda: None,
+             data={"feed": FEED_PATH.format(code=status.code), "drawn_for": status.drawn_for(now),
+                   "seconds_left": round(status.seconds_left(now), 2) if counting else None,
+                   "drawn_at": now})  # drawn_at: every run restarts the watcher
 
 
 def vote_buttons(rooms: RoomStore, status: PhoneStatus, token: str, shown) -> None:

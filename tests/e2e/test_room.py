@@ -2,8 +2,8 @@
 
 Each vote is counted exactly (on the presenter's tally and in the database), the reveal and the podium
 appear, a phone cannot run the room, a double vote and a vote after the countdown are refused, and a
-reloaded phone is still the same player. A phone whose timers are stopped (its poll among them) keeps
-showing its vote buttons while the server moves on: that is how a slow phone votes late or twice.
+reloaded phone is still the same player. A phone whose timers are stopped (its room watcher among them)
+keeps showing its vote buttons while the server moves on: that is how a slow phone votes late or twice.
 """
 
 import re
@@ -40,15 +40,16 @@ def join(phone, url: str, nickname: str) -> None:
 
 def vote(phone, says_human: bool) -> None:
     button = phone.get_by_role("button", name="🧑 Human" if says_human else "🤖 LSTM")
-    expect(button).to_be_visible()  # the phone's poll has seen the round start
+    expect(button).to_be_visible()  # the phone's watcher has seen the round start
     rerun_after(phone, button.click)
     expect(phone.get_by_text("Your vote:")).to_be_visible()
 
 
 def freeze(phone) -> None:
-    """Stop the phone's timers (its once-a-second poll among them): it keeps showing what it showed, like
-    a phone gone quiet, while a click still reaches the server."""
-    phone.evaluate("() => { const last = setInterval(() => {}, 1e6); for (let id = 1; id <= last; id++) clearInterval(id); }")
+    """Stop the phone's timers (its room watcher's among them, and any it would start again when redrawn):
+    it keeps showing what it showed, like a phone gone quiet, while a click still reaches the server."""
+    phone.evaluate("() => { const last = setInterval(() => {}, 1e6); for (let id = 1; id <= last; id++) clearInterval(id);"
+                   " window.setInterval = () => 0; }")
 
 
 def test_a_room_plays_three_rounds_from_five_phones(open_app, browser, app_server):
@@ -127,7 +128,7 @@ def test_a_room_plays_three_rounds_from_five_phones(open_app, browser, app_serve
         expect(presenter.get_by_text("4 of 5 voted")).to_be_visible()
         phones[4].get_by_role("button", name="🧑 Human").click()
         expect(phones[4].get_by_text("Too late: the countdown had ended")).to_be_visible()
-        phones[4].reload()  # back online: the poll runs again
+        phones[4].reload()  # back online: the watcher runs again
         wait_for_app(phones[4])
         assert votes_in(app_server.database_url) == {1: 5, 2: 5, 3: 4}
 

@@ -1,0 +1,84 @@
+"""The room's pages in Streamlit's AppTest: a phone joins, waits, votes once; the presenter's screen refuses
+anyone without its key. (The browser test, tests/e2e/test_room.py, plays whole rounds with six phones.)"""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import quiz
+from app.room import RoomStore
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def rooms(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'rooms.db'}"
+    monkeypatch.setenv("ATELIER_DATABASE_URL", url)
+    store = RoomStore(url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def room(rooms):
+    dealt = [("normal", [quiz.Sentence("a line for the page test", True)]) for _ in range(2)]
+    return rooms.create_room("wiki-sample", "single", "normal", dealt, countdown=60)
+
+
+def phone(query: dict) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "play.py"), default_timeout=60)
+    at.query_params.update(query)
+    return at.run()
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [a.value for a in [*at.info, *at.success, *at.warning, *at.error]])
+
+
+def test_a_phone_without_a_code_is_asked_for_one_and_a_wrong_code_is_explained(rooms):
+    at = phone({})
+    assert at.text_input(key="room_code_typed") is not None
+    at = phone({"room": "ZZZZ"})
+    assert "There is no room ZZZZ" in texts(at)
+
+
+def test_a_phone_joins_waits_and_votes_once(rooms, room):
+    code, secret = room
+    at = phone({"room": code})
+    at.button(key="room_join").click().run()
+    assert at.warning and "nickname" in at.warning[0].value.lower()  # an empty nickname: why, and no player
+    assert rooms.player_count(code) == 0
+
+    at.text_input(key="room_nickname").input("<b>Alice</b>")
+    at.button(key="room_join").click().run()
+    assert at.query_params["player"]  # the token in the address: a reload is the same player
+    assert "Waiting for the first sentence" in texts(at)
+    assert "&lt;b&gt;Alice&lt;/b&gt;" in texts(at)  # a name is text, never HTML
+
+    rooms.presenter_room(code, secret)
+    rooms.start_round(code, secret)
+    at.run()  # what the phone's watcher does when the room moves on
+    assert "a line for the page test" in texts(at)
+    at.button(key="room_lstm").click().run()
+    assert "Your vote: 🤖 LSTM" in texts(at)
+    assert rooms.tally(code, 1) == (1, 1)
+    assert not [button for button in at.button if button.key in ("room_human", "room_lstm")]  # one vote
+
+
+def presenter(query: dict) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "present.py"), default_timeout=60)
+    at.query_params.update(query)
+    return at.run()
+
+
+def test_only_the_screen_with_the_key_runs_the_room(rooms, room):
+    code, secret = room
+    token = rooms.join(code, "Mallory")
+    for query in ({"room": code}, {"room": code, "key": token}, {"room": code, "key": secret[:-1]}):
+        at = presenter(query)
+        assert "Only the screen that created this room can run it." in texts(at)
+        assert not [button for button in at.button if button.key in ("room_start", "room_reveal")]
+    at = presenter({"room": code, "key": secret})
+    assert code in texts(at) and "1 joined" in texts(at)
+    at.button(key="room_start").click().run()
+    assert "a line for the page test" in texts(at)
+    assert rooms.presenter_room(code, secret).current == 1
