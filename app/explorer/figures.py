@@ -10,6 +10,7 @@ lookup); this way a rerun costs about 2 ms. ``go.Figure(figure.to_dict())`` vali
 from __future__ import annotations
 
 import base64
+import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,16 +140,20 @@ def explorer_figure(words: list[str], coords: np.ndarray, colouring: Colouring, 
         notes = ["placed (not projected)" if p else "projected" for p in highlight.placed]
         labelled = LABELLED_NEIGHBOURS if zoom else 0  # seen from afar, neighbours' labels would pile up
         labels = [w if i <= labelled else "" for i, w in enumerate(highlight.words)]
+        # 3D labels are scene annotations, drawn as page text over the plot: a text trace in a 3D
+        # scene has WebGL triangulate each word's glyphs, the slowest part of a lookup in a browser.
+        text = {"mode": "markers"} if dims == 3 else {
+            "mode": "markers+text", "text": labels, "textposition": label_positions(highlight),
+            "textfont": {"size": [20, *[16] * count]}}
         traces.append(_scatter(
-            dims, highlight.coords, webgl, mode="markers+text", name=f"“{highlight.query}” and neighbours",
-            text=labels, textposition="top center" if dims == 3 else label_positions(highlight),
+            dims, highlight.coords, webgl, name=f"“{highlight.query}” and neighbours",
             customdata=[[w, f"{s:.3f}", n] for w, s, n in zip(highlight.words, scores, notes, strict=True)],
             hovertemplate="<b>%{customdata[0]}</b><br>cosine %{customdata[1]}<br>%{customdata[2]}<extra></extra>",
-            textfont={"size": [20, *[16] * count]},  # the theme's text colour: labels read on light and dark
             marker={"size": [14, *[8] * count] if dims == 3 else [18, *[12] * count],
                     "color": [QUERY_COLOUR, *[NEIGHBOUR_COLOUR] * count],
                     "symbol": ["diamond" if p else "circle" for p in highlight.placed],
                     "line": {"color": "white", "width": 1}, "opacity": 1.0},
+            **text,  # the theme's text colour: labels read on light and dark
         ))
     axes = {f"{axis}axis": {"title": {"text": title}, "showticklabels": False}
             for axis, title in zip("xyz", axis_titles, strict=False)}
@@ -163,6 +168,11 @@ def explorer_figure(words: list[str], coords: np.ndarray, colouring: Colouring, 
               "hoverlabel": {"font": {"size": 16}}}
     if dims == 3:
         layout["scene"] = {**axes, "aspectmode": "cube"}
+        if highlight is not None:
+            layout["scene"]["annotations"] = [
+                {"x": float(x), "y": float(y), "z": float(z), "text": html.escape(word), "showarrow": False,
+                 "yshift": 14, "font": {"size": 20 if i == 0 else 16}}
+                for i, (word, (x, y, z)) in enumerate(zip(labels, highlight.coords, strict=True)) if word]
     else:
         layout.update(axes)
     return PlainFigure(traces, layout)  # the tests check that Plotly validates it
