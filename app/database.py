@@ -42,7 +42,7 @@ def database_url(configured: str | None = None) -> str:
 def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
     """An engine for url; SQLite gets WAL, a busy timeout and connections usable from any thread."""
     if not url.startswith("sqlite"):
-        # A room's phones poll once a second from many sessions of one process: a roomy pool.
+        # A room's phones rerun at once from many sessions of one process when a round starts: a roomy pool.
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
     engine = create_engine(url, pool_size=10, max_overflow=40,
                            connect_args={"timeout": busy_timeout, "check_same_thread": False})

@@ -12,8 +12,9 @@ server processes behind ``scripts/serve.sh`` and several rooms run at once, apar
 
 Only the presenter's secret starts, reveals, advances or ends a room. The presenter's page checks
 in every second; when it has been silent for ``PRESENTER_AWAY`` seconds the room is paused (phones
-cannot vote, the countdown stops) until the page is back with the secret. Phones poll
-``phone_status``, one indexed query. Times are seconds since the epoch (``time.time()``).
+cannot vote, the countdown stops) until the page is back with the secret. A phone reads
+``phone_status``, one indexed query, when its page is drawn; the room feed (app/room_feed.py) tells it
+when to draw again. Times are seconds since the epoch (``time.time()``).
 """
 
 from __future__ import annotations

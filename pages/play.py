@@ -36,7 +36,7 @@ name = ui_room.player_name(rooms, status.code, token)
 @st.fragment
 def room_view():
     """The room as this phone sees it. Its browser reruns just this when the room moves on (a new
-    sentence, the countdown's end, the reveal), and a vote reruns just this: all a room of phones costs."""
+    sentence, the countdown's end, the reveal): with a vote, all that a room of phones costs."""
     mine = ui_room.phone_status(rooms, status.code, token)
     if mine is None:
         return
@@ -44,14 +44,15 @@ def room_view():
     where = f"round {mine.current} of {mine.rounds}" if mine.current else "lobby"
     ui_room.big_text(f"{name} · room {mine.code} · {where}", 0.9)
     ui_room.watch_room(mine, now)
-    ui_room.show_message()
+    if mine.phase != ROUND:
+        ui_room.show_message()
     if mine.paused(now) and mine.phase != OVER:
         st.warning("The presenter's screen is away: the room is paused until it is back.")
 
     if mine.phase == LOBBY:
         st.info("You're in! Waiting for the first sentence…")
     elif mine.phase == ROUND:
-        ballot(mine, now)
+        ballot()
     else:
         ui_room.show_result(rooms, mine)
         if mine.phase == REVEAL:
@@ -60,8 +61,14 @@ def room_view():
             st.subheader("Game over: thanks for playing!")
 
 
-def ballot(mine, now):
-    """The sentence and the vote; after it, what this phone said."""
+@st.fragment
+def ballot():
+    """The sentence and the vote; after it, what this phone said. A vote reruns just this."""
+    mine = ui_room.phone_status(rooms, status.code, token)
+    if mine is None:
+        return
+    now = time.time()
+    ui_room.show_message()
     if mine.can_vote(now):
         shown = rooms.round(mine.code, mine.current)
         ui_room.show_sentences(shown.sentences, 1.25)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -90,6 +91,26 @@ def store_warnings() -> None:
     pages serve the other models (the damaged ones are left out of the menus)."""
     for problem in store.problems():
         st.warning(f"Damaged model file, left out: {problem}", icon="🩹")
+
+
+# Streamlit fetches its chart code (Plotly: 4.7 MB of JavaScript) when a page first draws a chart, and
+# a visitor waits seconds for it. Loaded while they read an earlier page, it is ready when they arrive.
+PLOTLY_CHUNK = next((Path(st.__file__).parent / "static" / "static" / "js").glob("PlotlyChart.*.js"), None)
+WARM_UP_JS = """
+export default function ({ data }) {
+  const load = () => import(new URL(data.chunk, window.location.origin).href).catch(() => {});
+  if (window.requestIdleCallback) requestIdleCallback(load, { timeout: 300 }); else setTimeout(load, 300);
+}
+"""
+_chart_warm_up = st.components.v2.component("chart_warm_up", js=WARM_UP_JS)
+
+
+def warm_up_charts() -> None:
+    """Have the browser load the chart code in its idle time (the same module Streamlit imports for a
+    chart, so that import is then instant). Nothing happens if this Streamlit names its files otherwise."""
+    if PLOTLY_CHUNK is not None:
+        with st.sidebar:  # nothing to see, and the sidebar's end takes no room from a page
+            _chart_warm_up(key="chart_warm_up", data={"chunk": f"/static/js/{PLOTLY_CHUNK.name}"})
 
 
 def plot_config(**extra) -> dict:
