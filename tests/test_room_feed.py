@@ -5,6 +5,7 @@ and its long poll, which answers when the room moves on. Also the server set-up 
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from starlette.requests import Request
@@ -68,7 +69,8 @@ def ask(code: str, drawn_for: str | None = None):
     query = f"drawn_for={drawn_for}".encode() if drawn_for else b""
     request = Request({"type": "http", "method": "GET", "path": f"/_room/{code}", "path_params": {"code": code},
                        "query_string": query, "headers": []})
-    return asyncio.run(room_state(request))
+    with ThreadPoolExecutor(1) as thread:  # its own event loop: the browser tests' Playwright runs one here
+        return thread.submit(asyncio.run, room_state(request)).result()
 
 
 def test_the_route_answers_at_once_when_the_phone_is_out_of_date(store, monkeypatch):
