@@ -11,8 +11,8 @@ deck file per writer: the char-LSTM, and the word LSTM when the bundle has one).
 ``--corpus glove`` computes the GloVe projections. Every artifact is recorded in
 ``model_store/<bundle>/manifest.json`` with its sha256, parameters, seed and metrics.
 
-Every run trains into a staging copy of the bundle (``model_store/user/.staging/``) and swaps
-it into place with a rename, so an interrupted run never leaves a half-written bundle. The
+Every run trains into a staging copy of the bundle (``app/staging.py``) and swaps it into
+place with a rename, so an interrupted run never leaves a half-written bundle. The
 functions take ``progress`` (fraction of the stage, message, figures) and ``should_stop``
 hooks: the "Train your own" page runs them as background jobs (``train_user_embeddings``,
 ``train_user_lm``) with a live progress bar and a cancel button.
@@ -22,12 +22,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import shutil
 import signal
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -38,12 +35,12 @@ import torch
 
 from app import store, user_models
 from app.corpus import FASHION, MAX_TEXT_BYTES, WIKI, Corpus, CorpusError, load_corpus
+from app.staging import bundle_corpus_sha, recover_staging, safe_name, staged_bundle
 
 CHECKPOINTS = Path(os.environ.get("ATELIER_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
 STAGES = ("embeddings", "lm", "wordlm", "projections", "decks")
 ARCHITECTURES = {"skipgram": 1, "cbow": 0}  # artifact name -> gensim's sg flag
 MIN_PROJECTED_WORDS = 50  # t-SNE's perplexity and trustworthiness@10 need a few dozen points
-STAGING = ".staging"  # under model_store/user/: not a bundle name (safe_name never starts with ".")
 
 Progress = Callable[[float, str, dict], None]  # fraction of the stage done, message, figures
 StopAsked = Callable[[], bool]
@@ -58,93 +55,6 @@ def bundle_name(corpus: str) -> str:
     if corpus in (FASHION, WIKI, "glove"):
         return corpus
     return "user/" + safe_name(Path(corpus).name.split(".")[0])
-
-
-def safe_name(name: str) -> str:
-    """Letters, digits, - and _ only, at most 40 characters (it becomes a folder name)."""
-    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-_")[:40]
-    return cleaned or "corpus"
-
-
-# ---------------------------------------------------------------- atomic bundles
-
-def _staging_root() -> Path:
-    return store.STORE / "user" / STAGING
-
-
-@contextmanager
-def staged_bundle(bundle: str, keep_existing: bool = True) -> Iterator[str]:
-    """Yield the name of a private copy of ``bundle`` to train into; on success swap it into
-    place with renames, on any exception delete it. ``keep_existing=False`` starts empty
-    (the bundle's old models, say from another corpus, are replaced, not merged)."""
-    final = store.bundle_dir(bundle)
-    token = f"{safe_name(bundle)}-{os.getpid()}-{uuid.uuid4().hex[:8]}"  # the pid: see recover_staging
-    staging = _staging_root() / token
-    staging.parent.mkdir(parents=True, exist_ok=True)
-    if keep_existing and final.is_dir():
-        shutil.copytree(final, staging)
-    else:
-        staging.mkdir()
-    try:
-        yield f"user/{STAGING}/{token}"
-        if not (staging / store.MANIFEST).is_file():
-            raise RuntimeError(f"training wrote nothing into {staging}")
-        manifest = store.read_manifest(f"user/{STAGING}/{token}")
-        manifest["bundle"] = bundle
-        store.write_manifest(f"user/{STAGING}/{token}", manifest)
-        old = _staging_root() / f"old-{token}"
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
-            final.rename(old)  # from here to the next rename, recover_staging() can undo a crash
-        staging.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def recover_staging() -> list[str]:
-    """After a crash or restart: put back a bundle caught between its two renames and delete
-    half-trained staging copies. Folders of a process still alive (another server, a CLI run)
-    are left alone. Returns the folders it removed."""
-    root = _staging_root()
-    removed = []
-    for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        pid = folder.name.removeprefix("old-").rsplit("-", 2)[-2] if folder.name.count("-") >= 2 else ""
-        if pid.isdigit() and _process_alive(int(pid)):
-            continue
-        if folder.name.startswith("old-"):
-            try:
-                bundle = store.read_manifest(f"user/{STAGING}/{folder.name}")["bundle"]
-            except store.StoreError:
-                bundle = None
-            if bundle and not store.bundle_dir(bundle).exists():
-                folder.rename(store.bundle_dir(bundle))
-                continue
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder.name)
-    return removed
-
-
-def bundle_corpus_sha(bundle: str) -> str | None:
-    """The sha256 of the corpus the bundle's models were trained on (None if none recorded)."""
-    if not (store.bundle_dir(bundle) / store.MANIFEST).is_file():
-        return None
-    for card in store.read_manifest(bundle)["artifacts"].values():
-        sha = (card.get("corpus") or {}).get("sha256")
-        if sha:
-            return sha
-    return None
 
 
 # ---------------------------------------------------------------- stages

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import jobs, models, store, train, ui, uploads, user_models
+from app import jobs, models, staging, store, train, ui, uploads, user_models
 from app.corpus import WIKI, Corpus, CorpusError, load_corpus, wiki_sample_path
 from app.ui import train as ui_train
 from tests.conftest import ROOT
@@ -54,8 +54,8 @@ def wiki_csv(documents) -> bytes:
 
 
 def leftovers(user_store):
-    staging = user_store / "user" / train.STAGING
-    return sorted(p.name for p in staging.iterdir()) if staging.is_dir() else []
+    folder = user_store / "user" / staging.STAGING
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
 
 # ---------------------------------------------------------------- hostile uploads
@@ -228,16 +228,16 @@ def test_interrupted_swap_is_recovered(user_store, small_corpus):
     train.train_user_embeddings(small_corpus, "swap", FAST)
     # a crash between "move the old bundle aside" and "move the new one in" leaves only the old copy
     dead = 2**22 + 1  # above Linux's pid_max: no process has it
-    aside = user_store / "user" / train.STAGING / f"old-user-swap-{dead}-12345678"
+    aside = user_store / "user" / staging.STAGING / f"old-user-swap-{dead}-12345678"
     aside.parent.mkdir(parents=True, exist_ok=True)
     (user_store / "user" / "swap").rename(aside)
-    half_trained = user_store / "user" / train.STAGING / f"user-other-{dead}-87654321"
+    half_trained = user_store / "user" / staging.STAGING / f"user-other-{dead}-87654321"
     half_trained.mkdir()
     (half_trained / "skipgram.npz").write_bytes(b"half")
-    still_training = user_store / "user" / train.STAGING / f"user-busy-{os.getpid()}-11111111"
+    still_training = user_store / "user" / staging.STAGING / f"user-busy-{os.getpid()}-11111111"
     still_training.mkdir()  # a live process's staging copy (this one's): left alone
     assert "user/swap" not in store.bundles()
-    assert train.recover_staging() == [f"user-other-{dead}-87654321"]
+    assert staging.recover_staging() == [f"user-other-{dead}-87654321"]
     assert "user/swap" in store.bundles() and store.verified_path("user/swap", "skipgram")
     assert leftovers(user_store) == [still_training.name]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from app import jobs, models, store, train, ui, uploads, user_models
+from app import jobs, models, staging, store, train, ui, uploads, user_models
 from app.corpus import FASHION, WIKI, Corpus, CorpusError, fashion_corpus_path, load_corpus
 from app.ui import explorer as ui_explorer
 from app.ui import gates as ui_gates
@@ -55,7 +55,7 @@ def upload_columns(name: str, data: bytes) -> list[str]:
 def source_preview(source: str) -> Preview:
     """A built-in corpus (fashion-reviews, wiki-sample) or the one a user bundle keeps."""
     if source.startswith("user/"):
-        return _saved_preview(source, train.bundle_corpus_sha(source))
+        return _saved_preview(source, staging.bundle_corpus_sha(source))
     return _builtin_preview(source)
 
 
@@ -81,7 +81,7 @@ def _saved_preview(bundle: str, corpus_sha: str | None) -> Preview:
 @st.cache_resource
 def job_registry() -> jobs.JobRegistry:
     """The process's job registry; on first use, clear what a crash or restart left half-written."""
-    train.recover_staging()
+    staging.recover_staging()
     return jobs.shared_registry()
 
 
