@@ -43,13 +43,13 @@ class RoomFeed:
 
     def state(self, code: str, now: float | None = None) -> dict:
         """{"drawn_for": …, "seconds_left": …} for a room, or {"error": why} (no such room, no database)."""
-        now = time.time() if now is None else now
+        code, now = normalise_code(code), time.time() if now is None else now
         reading = self.recent(code, now)
         if reading is None:
-            reading = self._read(normalise_code(code), now)
+            reading = self._read(code, now)
             if len(self._readings) >= KEPT_ROOMS:
                 self._readings.clear()  # many rooms at once is rare; the next reads refill it
-            self._readings[normalise_code(code)] = (now, reading)
+            self._readings[code] = (now, reading)
         return reading
 
     def _read(self, code: str, now: float) -> dict:

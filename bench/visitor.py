@@ -159,21 +159,21 @@ class Visitor:
 
     def get(self, path: str) -> tuple[int, bytes]:
         """An HTTP GET on one kept-alive connection, as a browser makes its small requests."""
-        for attempt in range(2):
-            try:
-                if self._http is None:
-                    address = urllib.parse.urlsplit(self.base_url)
-                    self._http = http.client.HTTPConnection(address.hostname, address.port, timeout=self.timeout)
-                    self._http.connect()
-                    self._http.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                self._http.request("GET", path, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())})
-                answer = self._http.getresponse()
-                return answer.status, answer.read()
-            except (OSError, http.client.HTTPException):
-                self._http = None  # the proxy closed an idle connection: open another, once
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self._get(path)
+        except (OSError, http.client.HTTPException):
+            self._http = None  # the proxy closed an idle connection: open another, once
+            return self._get(path)
+
+    def _get(self, path: str) -> tuple[int, bytes]:
+        if self._http is None:
+            address = urllib.parse.urlsplit(self.base_url)
+            self._http = http.client.HTTPConnection(address.hostname, address.port, timeout=self.timeout)
+            self._http.connect()
+            self._http.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._http.request("GET", path, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())})
+        answer = self._http.getresponse()
+        return answer.status, answer.read()
 
     def require_widget(self, key: str) -> str:
         widget_id = self.last.widget_id(key) if self.last else None

@@ -31,6 +31,7 @@ if not status.joined:
     st.stop()
 
 name = ui_room.player_name(rooms, status.code, token)
+READ_THIS_RUN = "room_status_read"  # room_view's reading, handed to the ballot it draws in the same run
 
 
 @st.fragment
@@ -52,6 +53,7 @@ def room_view():
     if mine.phase == LOBBY:
         st.info("You're in! Waiting for the first sentence…")
     elif mine.phase == ROUND:
+        st.session_state[READ_THIS_RUN] = mine  # the ballot draws from this reading; a vote's rerun reads anew
         ballot()
     else:
         ui_room.show_result(rooms, mine)
@@ -64,7 +66,7 @@ def room_view():
 @st.fragment
 def ballot():
     """The sentence and the vote; after it, what this phone said. A vote reruns just this."""
-    mine = ui_room.phone_status(rooms, status.code, token)
+    mine = st.session_state.pop(READ_THIS_RUN, None) or ui_room.phone_status(rooms, status.code, token)
     if mine is None:
         return
     now = time.time()

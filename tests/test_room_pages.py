@@ -24,10 +24,15 @@ def room(rooms):
     return rooms.create_room("wiki-sample", "single", "normal", dealt, countdown=60)
 
 
-def phone(query: dict) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "play.py"), default_timeout=60)
+def open_page(page: str, query: dict) -> AppTest:
+    """pages/<page> opened at an address with these query parameters."""
+    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=60)
     at.query_params.update(query)
     return at.run()
+
+
+def phone(query: dict) -> AppTest:
+    return open_page("play.py", query)
 
 
 def texts(at: AppTest) -> str:
@@ -65,9 +70,7 @@ def test_a_phone_joins_waits_and_votes_once(rooms, room):
 
 
 def presenter(query: dict) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "present.py"), default_timeout=60)
-    at.query_params.update(query)
-    return at.run()
+    return open_page("present.py", query)
 
 
 def test_only_the_screen_with_the_key_runs_the_room(rooms, room):

@@ -38,7 +38,6 @@ from app.ui import quiz as ui_quiz
 ROOM_PARAM, KEY_PARAM, PLAYER_PARAM = "room", "key", "player"
 PLAY_PAGE = "play"  # url_path of the phones' page (app/site.py)
 POLL = "1s"  # the presenter's screen redraws its countdown and counts this often
-SHOWN_KEY = "room_shown_phase"  # the phase this session's page was last drawn for
 MESSAGE_KEY = "room_message"  # a refusal to show on the next run (a late vote, say)
 CHOICE_NAMES = {quiz.HUMAN: "🧑 Human", quiz.LSTM: "🤖 LSTM", "A": "A is real", "B": "B is real"}
 
