@@ -17,5 +17,7 @@ ui_quiz.warm_up()  # returns at once; fakes are written in the background
 ui_serve.say_if_moved()  # behind scripts/serve.sh: a worker died and this page restarted on another
 ui.browser_owner()  # this browser's owner token (a cookie): its uploads and models are its own
 ui.store_warnings()  # a damaged model file is named on every page, with how to restore it
-ui.warm_up_charts()  # the browser loads the chart code while the visitor reads this page
+# The browser loads the table and chart code while the visitor reads this page. The explorer draws its
+# plots itself: there Plotly's code would only compete with the visitor's first lookups.
+ui.warm_up_charts(plotly=navigation.url_path != "explorer")
 navigation.run()

@@ -264,7 +264,7 @@ def explorer_browser_rows(settings: Settings) -> list[Row]:
     has loaded the models, then (in the notes) for that first visitor."""
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.e2e.harness import rerun_after
+    from tests.e2e.harness import POINT_CLOUD, rerun_after
 
     require_page("pages/embeddings.py")
     words = ["silk", "petite", "jeans", "linen", "summer", "cotton", "blue", "sweater"]  # the fashion model's
@@ -276,20 +276,21 @@ def explorer_browser_rows(settings: Settings) -> list[Row]:
         started = time.perf_counter()
         page.goto(f"{url}/explorer")
         wait_for_app(page, 180_000)
-        expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_attached(timeout=180_000)
+        expect(page.locator(POINT_CLOUD).first).to_be_attached(timeout=180_000)
         expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=180_000)
         return page, time.perf_counter() - started
 
-    def drawn(page, action, ready) -> float:
+    def drawn(page, action, *ready) -> float:
         started = time.perf_counter()
         rerun_after(page, action, 180_000)
-        expect(ready).to_be_visible(timeout=180_000)
+        for locator in ready:
+            expect(locator).to_be_visible(timeout=180_000)
         return time.perf_counter() - started
 
-    def switch_model(page, label) -> float:
+    def switch_model(page, label, key) -> float:
         page.get_by_label("Model", exact=True).click()
         return drawn(page, lambda: page.get_by_role("option", name=label).click(),
-                     page.locator('[data-testid="stPlotlyChart"] .main-svg').first)
+                     page.locator(f'{POINT_CLOUD}[data-cloud^="{key}/"]').first)
 
     with sync_playwright() as playwright, AppServer() as server:
         browser = launch_chromium(playwright)
@@ -297,7 +298,7 @@ def explorer_browser_rows(settings: Settings) -> list[Row]:
         home.goto(server.url)  # the speaker opens the app first (a deep link's first session gets a dialog)
         wait_for_app(home, 180_000)
         first_page, first_open = open_explorer(browser, server.url)
-        first_switch = switch_model(first_page, "GloVe 6B 50d · general English")  # loads 400k vectors
+        first_switch = switch_model(first_page, "GloVe 6B 50d · general English", "glove")  # loads 400k vectors
         opens, lookups, switches = [], [], []
         for _ in range(3 if settings.quick else 5):
             page, seconds = open_explorer(browser, server.url)
@@ -311,7 +312,7 @@ def explorer_browser_rows(settings: Settings) -> list[Row]:
             time.sleep(READING_SECONDS)
             started = time.perf_counter()
             visitor.locator('[data-testid="stSidebarNav"] a[href$="/explorer"]').click()
-            expect(visitor.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_attached(timeout=180_000)
+            expect(visitor.locator(POINT_CLOUD).first).to_be_attached(timeout=180_000)
             expect(visitor.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=180_000)
             from_home.append(time.perf_counter() - started)
             visitor.context.close()
@@ -319,9 +320,11 @@ def explorer_browser_rows(settings: Settings) -> list[Row]:
         box = page.get_by_label("Word", exact=True)
         for word in words:
             box.fill(word)
-            lookups.append(drawn(page, lambda: box.press("Enter"), page.get_by_text(f"Nearest to “{word}”")))
-        for label in ["GloVe 6B 50d · general English", "skip-gram · fashion-reviews"] * (1 if settings.quick else 3):
-            switches.append(switch_model(page, label))
+            lookups.append(drawn(page, lambda: box.press("Enter"), page.get_by_text(f"Nearest to “{word}”"),
+                                 page.locator(f'{POINT_CLOUD}[data-query="{word}"]').first))
+        for label, key in [("GloVe 6B 50d · general English", "glove"),
+                           ("skip-gram · fashion-reviews", "fashion-reviews/skipgram")] * (1 if settings.quick else 3):
+            switches.append(switch_model(page, label, key))
         browser.close()
     return [Row("explorer in Chromium: page open → plot drawn (p50)", f"{statistics.median(opens):.2f} s", "≤ 2 s",
                 f"{len(opens)} new visitors; the server's first visitor {first_open:.1f} s (loads the models)"),

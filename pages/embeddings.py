@@ -6,7 +6,7 @@ from dataclasses import asdict
 import streamlit as st
 
 from app import ui
-from app.explorer import figures, link, space, tools, words
+from app.explorer import link, scenes, space, tools, words
 from app.explorer.link import ExplorerView
 from app.explorer.space import COLOURINGS, PROJECTIONS, Reprojection
 from app.ui import explorer as ui_explorer
@@ -16,6 +16,7 @@ MODELS = {m.key: m.label for m in ui.embedding_models()}
 COSINE_BAR = st.column_config.ProgressColumn("cosine", min_value=0.0, max_value=1.0, format="%.3f")
 IN_BOTH = st.column_config.CheckboxColumn("in both", help="Both models list this neighbour")
 PHONE = ui.on_phone()
+PLOT_HEIGHT = scenes.PHONE_PLOT_HEIGHT if PHONE else scenes.PLOT_HEIGHT
 
 
 def show_notices(notices):
@@ -31,11 +32,6 @@ def show_ignored(ignored):
 def use_word(word):
     st.session_state["explorer_word"] = word
     st.session_state["explorer_zoom"] = True  # the first view shows the whole cloud; a lookup flies in
-
-
-def use_clicked_word():
-    if word := figures.clicked_word(st.session_state.get("explorer_plot")):
-        use_word(word)
 
 
 def use_example():
@@ -58,7 +54,7 @@ def start_tools(model_key):
 
 
 st.title("Embedding explorer")
-st.caption("**Type a word**" + ("" if PHONE else " or click a point of a 2D map") + ": it and its nearest "
+st.caption("**Type a word**, or " + ("tap" if PHONE else "click") + " a point: it and its nearest "
            "neighbours (cosine similarity in the model's own space) light up. The address bar holds this "
            "view: copy it to share or bookmark it.")
 
@@ -114,19 +110,16 @@ with plot_col:
                 "The neighbour list and the tools below still work.")
         placed = None
     else:
-        highlight = figures.highlight_for(projected, emb, projection, query.word, neighbours) if query.word else None
+        highlight = scenes.highlight_for(projected, emb, projection, query.word, neighbours) if query.word else None
         placed = highlight.placed[1:] if highlight else None
-        figure = figures.explorer_figure(projected.words, projected.coordinates(projection),
-                                         ui_explorer.colouring(model_key, colour, clusters),
-                                         projected.axis_titles(projection), highlight, zoom,
-                                         revision=f"{model_key}/{projection}/{zoom}",
-                                         height=figures.PHONE_PLOT_HEIGHT if PHONE else figures.PLOT_HEIGHT)
-        # One chart, one key, always the same arguments: Plotly updates it in place instead of
-        # mounting a new WebGL context on every change.
-        st.plotly_chart(figure, key="explorer_plot", on_select=use_clicked_word, selection_mode="points",
-                        config=ui.plot_config(staticPlot=not touch))
+        ui_explorer.point_cloud(scenes.explorer_scene(
+            ui_explorer.cloud(model_key, projection, colour, clusters), projected.coordinates(projection),
+            projected.axis_titles(projection), highlight, zoom, PLOT_HEIGHT, touch), key="explorer_plot",
+            on_pick=use_word)
         st.caption(f"{len(projected.words):,} projected words of {len(emb):,}. "
-                   f"{space.placement_note(projection)} ◆ marks such a placed word.")
+                   f"{space.placement_note(projection)} ◆ marks such a placed word. "
+                   + ("Tap a point to name it and look it up." if PHONE else
+                      "Drag to turn (3D) or move (2D); click a point to look it up; the legend shows or hides groups."))
 with list_col:
     if query.word:
         st.markdown(f"**Nearest to “{query.word}”**")
@@ -158,8 +151,9 @@ if analogy_tab.open:
             table_col, figure_col = st.columns([2, 3])
             table_col.dataframe(tools.neighbour_rows(outcome.rows), hide_index=True,
                                 column_config={"similarity": COSINE_BAR})
-            figure_col.plotly_chart(figures.analogy_figure(emb, *outcome.inputs, outcome.rows), key="analogy_plot",
-                                    config=ui.plot_config(staticPlot=not touch))
+            with figure_col:
+                ui_explorer.point_cloud(scenes.analogy_scene(emb, *outcome.inputs, outcome.rows, touch),
+                                        key="analogy_plot", on_pick=use_word)
             figure_col.caption("The plane that best fits these words (PCA): the arrow b → a, copied onto c, "
                                "lands on the target ✕; the answers are the words nearest to it.")
         show_ignored(outcome.ignored)
@@ -234,11 +228,13 @@ if reproject_tab.open:
             result = ui_explorer.reprojection(params) if run else ui_explorer.cached_reprojection(params)
             if result is not None:
                 local_words, coords = result
-                local = figures.reprojected_highlight(local_words, coords, query.word, neighbours)
-                st.plotly_chart(figures.explorer_figure(local_words, coords, space.colour_by_category(local_words),
-                                                        [f"t-SNE {i + 1}" for i in range(dimensions)], local,
-                                                        height=figures.PHONE_PLOT_HEIGHT if PHONE else 520),
-                                key="reproject_plot", config=ui.plot_config(staticPlot=not touch))
+                local = scenes.reprojected_highlight(local_words, coords, query.word, neighbours)
+                local_cloud = scenes.cloud_layer(f"reprojection/{params}", local_words, coords,
+                                                 space.colour_by_category(local_words))
+                ui_explorer.point_cloud(scenes.explorer_scene(local_cloud, coords,
+                                                              [f"t-SNE {i + 1}" for i in range(dimensions)], local,
+                                                              height=scenes.PHONE_PLOT_HEIGHT if PHONE else 520,
+                                                              touch=touch), key="reproject_plot", on_pick=use_word)
 
 st.query_params.from_dict(link.view_to_query(ExplorerView(
     model=model_key, projection=projection, word=typed[:words.MAX_QUERY_CHARS], k=k, colour=colour,

@@ -1,4 +1,4 @@
-"""The embedding explorer: its readers, placements, figures and URL view as functions, then the
+"""The embedding explorer: its readers, placements, plot scenes and URL view as functions, then the
 page through AppTest (typing, switching models, the tools, bad input, bad links).
 
 Uses the committed wiki-sample and fashion models and GloVe, which are always there."""
@@ -8,12 +8,11 @@ import json
 import random
 
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import models
-from app.explorer import figures, link, space, tools, words
+from app.explorer import link, scenes, space, tools, words
 from app.explorer.link import ExplorerView
 from app.explorer.space import ProjectedSpace, Reprojection
 from tests.conftest import ROOT
@@ -41,16 +40,13 @@ def wiki_space(wiki):
     return ProjectedSpace.build(wiki, models.load_projections("wiki-sample/skipgram"))
 
 
-def validated(figure) -> go.Figure:
-    """What Plotly.js is sent, through Plotly's own validation (the explorer builds plain dicts)."""
-    return go.Figure(figure.to_dict())
+def sent(scene: dict) -> dict:
+    """The scene as the browser gets it: through JSON (a NaN or a numpy number would fail here)."""
+    return json.loads(json.dumps(scene, allow_nan=False))
 
 
-def numbers(array) -> np.ndarray:
-    """A trace's numbers, from Plotly's binary array form ({"dtype", "bdata"}) or a list."""
-    if isinstance(array, dict):
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
-    return np.asarray(array, dtype=float)
+def decoded(base64_text: str, dtype: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(base64_text), dtype=dtype)
 
 
 def neighbour_words(emb, word, k=10):
@@ -132,12 +128,16 @@ def test_analogy_king_man_woman_is_queen_and_inputs_are_reported(glove):
     assert {w for w, _ in outcome.rows}.isdisjoint({"king", "man", "woman"})
 
 
-def test_analogy_figure_draws_the_parallelogram(glove):
+def test_analogy_scene_draws_the_parallelogram(glove):
     outcome = tools.analogy(glove, "king", "man", "woman")
-    fig = validated(figures.analogy_figure(glove, *outcome.inputs, outcome.rows))
-    assert list(fig.data[0].text) == ["king", "man", "woman", *(w for w, _ in outcome.rows)]
-    assert all(isinstance(t, go.Scatter) for t in fig.data)  # SVG: no WebGL context for a handful of points
-    assert len(fig.layout.annotations) == 2  # the arrows man → king and woman → target
+    scene = sent(scenes.analogy_scene(glove, *outcome.inputs, outcome.rows))
+    marks = scene["marks"]
+    assert [m["word"] for m in marks] == ["king", "man", "woman", *(w for w, _ in outcome.rows), "target"]
+    assert all(m["label"] == "normal" for m in marks) and scene["cloud"] is None and scene["dims"] == 2
+    assert [m["pick"] for m in marks][-1] is False  # "target" is not a word to look up
+    # the arrows man → king and woman → target
+    assert [(link["from"], link["to"], link["arrow"]) for link in scene["links"]] == \
+        [(1, 0, True), (2, len(marks) - 1, True)]
 
 
 def test_analogy_with_an_unknown_word_says_which_and_suggests(glove):
@@ -223,7 +223,7 @@ def test_axis_titles_give_pca_variance(wiki_space):
     assert wiki_space.axis_titles("tsne3") == ["t-SNE 1", "t-SNE 2", "t-SNE 3"]
 
 
-# ---------------------------------------------------------------- colouring and figures
+# ---------------------------------------------------------------- colouring and the plot's scenes
 
 def test_category_colouring_names_fashion_words():
     colouring = space.colour_by_category(["dress", "silk", "navy", "zebra"])
@@ -238,62 +238,53 @@ def test_kmeans_colouring_has_k_named_groups_and_is_repeatable(wiki_space):
     assert space.colour_by_kmeans(words, vectors, 6).groups == first.groups
 
 
-def shown_labels(fig: go.Figure) -> list[str]:
-    """The words written on the plot: a 3D scene's annotations, or the highlight trace's text in 2D."""
-    if fig.layout.scene.annotations:
-        return [annotation.text for annotation in fig.layout.scene.annotations]
-    return [text for text in fig.data[-1].text or [] if text]
-
-
-@pytest.mark.parametrize("projection, trace_type", [("tsne3", go.Scatter3d), ("pca3", go.Scatter3d),
-                                                     ("tsne2", go.Scattergl), ("pca2", go.Scattergl)])
-def test_figure_highlights_exactly_the_query_and_its_neighbours(wiki, wiki_space, projection, trace_type):
+@pytest.mark.parametrize("projection", ["tsne3", "pca3", "tsne2", "pca2"])
+def test_scene_marks_exactly_the_query_and_its_neighbours(wiki, wiki_space, projection):
     neighbours = wiki.most_similar("king", 7)
-    highlight = figures.highlight_for(wiki_space, wiki, projection, "king", neighbours)
+    highlight = scenes.highlight_for(wiki_space, wiki, projection, "king", neighbours)
     colouring = space.colour_by_category(wiki_space.words)
-    fig = validated(figures.explorer_figure(wiki_space.words, wiki_space.coordinates(projection), colouring,
-                                             wiki_space.axis_titles(projection), highlight, zoom=True))
-    assert all(isinstance(trace, trace_type) for trace in fig.data)
-    highlighted = fig.data[-1]
-    labelled = figures.LABELLED_NEIGHBOURS
-    assert shown_labels(fig) == ["king", *(w for w, _ in neighbours[:labelled])]
-    assert [row[0] for row in highlighted.customdata] == ["king", *(w for w, _ in neighbours)]  # hover, click
-    whole_cloud = validated(figures.explorer_figure(wiki_space.words, wiki_space.coordinates(projection),
-                                                    colouring, wiki_space.axis_titles(projection), highlight,
-                                                    zoom=False))
-    assert shown_labels(whole_cloud) == ["king"]  # seen from afar, only the query is named
-    if trace_type is go.Scatter3d:  # labels as page text over the scene, at their points: no WebGL text
-        assert "text" not in highlighted.mode
-        first = fig.layout.scene.annotations[0]
-        assert [first.x, first.y, first.z] == pytest.approx(list(highlight.coords[0]))
-    else:
-        assert "markers+text" in highlighted.mode
-    lines = fig.data[-2]
-    assert np.isnan(numbers(lines.x)).sum() == 7  # one segment per neighbour
-    group_traces = fig.data[:-2]
-    assert [t.name for t in group_traces] == list(colouring.colours)
-    assert sum(len(numbers(t.x)) for t in group_traces) == len(wiki_space.words)
-    cloud = np.concatenate([numbers(t.x) for t in group_traces])
-    assert sorted(cloud) == pytest.approx(sorted(wiki_space.coordinates(projection)[:, 0]))  # every word, in place
+    coords = wiki_space.coordinates(projection)
+    cloud = scenes.cloud_layer("wiki/" + projection, wiki_space.words, coords, colouring)
+    scene = sent(scenes.explorer_scene(cloud, coords, wiki_space.axis_titles(projection), highlight, zoom=True))
+    dims = 3 if projection.endswith("3") else 2
+    assert scene["dims"] == dims and len(scene["axes"]) == dims
+    marks = scene["marks"]
+    assert [m["word"] for m in marks] == ["king", *(w for w, _ in neighbours)]  # hover, click
+    labelled = scenes.LABELLED_NEIGHBOURS
+    assert [m["word"] for m in marks if m["label"]] == ["king", *(w for w, _ in neighbours[:labelled])]
+    assert np.array([m["at"] for m in marks]) == pytest.approx(highlight.coords, abs=1e-4)
+    assert marks[1]["tip"].startswith(f"cosine {neighbours[0][1]:.3f}")
+    assert [m["shape"] == "diamond" for m in marks] == highlight.placed  # placed, not projected
+    assert [(link["from"], link["to"]) for link in scene["links"]] == [(0, i) for i in range(1, 8)]
+    whole_cloud = sent(scenes.explorer_scene(cloud, coords, wiki_space.axis_titles(projection), highlight))
+    assert [m["word"] for m in whole_cloud["marks"] if m["label"]] == ["king"]  # from afar, only the query
+    assert whole_cloud["focus"] is None and whole_cloud["faded"] is False  # the first view: every colour
+    assert scene["faded"] is True  # zoomed in, the cloud steps back behind the neighbourhood
+    # every projected word, in place, in its group
+    sent_cloud = scene["cloud"]
+    assert sent_cloud["words"] == wiki_space.words
+    assert decoded(sent_cloud["xyz"], "<f4").reshape(-1, dims) == pytest.approx(coords)
+    names = [g["name"] for g in sent_cloud["groups"]]
+    assert names == list(colouring.colours)
+    assert [names[i] for i in decoded(sent_cloud["group"], "u1")] == colouring.groups
 
 
-def test_figure_without_a_query_has_only_the_groups(wiki_space):
-    colouring = space.colour_by_category(wiki_space.words)
-    fig = validated(figures.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne3"), colouring,
-                                             wiki_space.axis_titles("tsne3")))
-    assert len(fig.data) == len(colouring.colours)
+def test_scene_without_a_query_has_only_the_cloud(wiki_space):
+    coords = wiki_space.coordinates("tsne3")
+    cloud = scenes.cloud_layer("wiki", wiki_space.words, coords, space.colour_by_category(wiki_space.words))
+    scene = sent(scenes.explorer_scene(cloud, coords, wiki_space.axis_titles("tsne3")))
+    assert scene["marks"] == [] and scene["links"] == [] and scene["faded"] is False
+    assert f"{len(wiki_space.words):,} words" in scene["description"]
 
 
 def test_zoom_frames_the_neighbourhood(wiki, wiki_space):
-    highlight = figures.highlight_for(wiki_space, wiki, "tsne2", "king", wiki.most_similar("king", 5))
-    fig = validated(figures.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne2"),
-                                             space.colour_by_category(wiki_space.words), ["a", "b"], highlight,
-                                             zoom=True))
-    (low, high), (bottom, top) = fig.layout.xaxis.range, fig.layout.yaxis.range
-    x, y = highlight.coords[:, 0], highlight.coords[:, 1]
-    assert (low + high) / 2 == pytest.approx(x[0], abs=1e-3) and (bottom + top) / 2 == pytest.approx(y[0], abs=1e-3)
-    inside = (low <= x) & (x <= high) & (bottom <= y) & (y <= top)
+    highlight = scenes.highlight_for(wiki_space, wiki, "tsne2", "king", wiki.most_similar("king", 5))
+    coords = wiki_space.coordinates("tsne2")
+    focus = scenes.explorer_scene(None, coords, ["a", "b"], highlight, zoom=True)["focus"]
+    assert focus["centre"] == pytest.approx(highlight.coords[0].tolist(), abs=1e-3)
+    inside = (np.abs(highlight.coords - highlight.coords[0]) <= focus["half"]).all(axis=1)
     assert inside.sum() >= 4  # the query and at least the nearer half of its neighbours
+    assert focus["half"] < 0.5 * (coords.max(axis=0) - coords.min(axis=0)).max()  # closer than the whole cloud
 
 
 def test_placed_neighbours_are_marked_in_the_table(wiki, wiki_space):
@@ -377,8 +368,17 @@ def table(at, kind):
     return tables(at, kind)[0]
 
 
-def charts(at):
-    return {chart.key: chart.proto.spec for chart in at.get("plotly_chart")}
+PLOTS = ("explorer_plot", "analogy_plot", "reproject_plot")
+
+
+def charts(at) -> dict[str, dict]:
+    """The page's point-cloud plots by key, each with the scene it was sent."""
+    found = {}
+    for element in at.get("bidi_component"):
+        key = next((k for k in PLOTS if element.proto.id.endswith(k)), None)
+        if key:
+            found[key] = json.loads(element.proto.json)
+    return found
 
 
 def page(**query):
@@ -503,9 +503,10 @@ def test_page_bad_link_falls_back_with_notices():
 @pytest.mark.parametrize("projection", ["tsne2", "pca3", "pca2"])
 def test_page_every_projection_and_kmeans_colouring(projection):
     at = page(model="wiki-sample/cbow", word="king", projection=projection, colour="kmeans", clusters="4")
-    spec = charts(at)["explorer_plot"]
-    assert ("scatter3d" in spec) == projection.endswith("3")
-    assert spec.count('"name":"1: ') == 1 and '"name":"4: ' in spec
+    scene = charts(at)["explorer_plot"]
+    assert scene["dims"] == (3 if projection.endswith("3") else 2)
+    names = [group["name"] for group in scene["cloud"]["groups"]]
+    assert len(names) == 4 and names[0].startswith("1: ") and names[3].startswith("4: ")
 
 
 def test_page_reprojects_a_neighbourhood_on_demand():
@@ -515,7 +516,8 @@ def test_page_reprojects_a_neighbourhood_on_demand():
     at.slider(key="reproject_iterations").set_value(250)
     at.button[-1].click().run()  # the form's "Run t-SNE"
     assert not at.exception, at.exception
-    assert '"king"' in charts(at)["reproject_plot"]
+    scene = charts(at)["reproject_plot"]
+    assert scene["marks"][0]["word"] == "king" and len(scene["cloud"]["words"]) == 100
 
 
 # ---------------------------------------------------------------- looks and examples (issue 16)
@@ -536,27 +538,13 @@ def test_a_model_without_curated_examples_gets_only_those_that_work_on_it(wiki):
     assert not tools.works(wiki, tools.AnalogyExample("king", "man", "woman", "queen"))  # why curation matters
 
 
-def test_labels_go_to_the_side_away_from_the_query(wiki, wiki_space):
-    highlight = figures.highlight_for(wiki_space, wiki, "tsne2", "king", wiki.most_similar("king", 10))
-    positions = figures.label_positions(highlight)
-    assert positions[0] == "top center" and len(positions) == 11
-    for (x, y), position in zip(highlight.coords[1:] - highlight.coords[0], positions[1:], strict=True):
-        assert ("right" in position) == (x >= 0) and ("top" in position) == (y >= 0)
+def test_the_plot_writes_words_as_text_never_as_html():
+    """Words come from models and uploads: the plot's script must never parse one as HTML."""
+    from app.ui.explorer import HERE
 
-
-def test_the_legend_sits_under_the_plot_where_the_toolbar_cannot_cover_it(wiki_space):
-    fig = validated(figures.explorer_figure(wiki_space.words, wiki_space.coordinates("tsne3"),
-                                            space.colour_by_category(wiki_space.words),
-                                            wiki_space.axis_titles("tsne3")))
-    assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top"
-
-
-def test_a_clicked_point_gives_its_word():
-    event = {"selection": {"points": [{"customdata": ["silk", "0.812", "projected"], "x": 1.0}]}}
-    assert figures.clicked_word(event) == "silk"
-    assert figures.clicked_word({"selection": {"points": [{"customdata": "satin"}]}}) == "satin"
-    assert figures.clicked_word({"selection": {"points": []}}) is None
-    assert figures.clicked_word(None) is None
+    script = (HERE / "point_cloud.js").read_text(encoding="utf-8")
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "outerHTML" not in script
+    assert "textContent = mark.word" in script and "textContent = found.word" in script
 
 
 def test_a_phone_gets_the_flat_map_of_the_same_projection():
@@ -567,14 +555,11 @@ def test_a_phone_gets_the_flat_map_of_the_same_projection():
 
 def test_page_first_shows_the_whole_cloud_then_zooms_on_a_lookup():
     at = page(model="wiki-sample/skipgram", word="king")
-    def x_range():
-        return json.loads(charts(at)["explorer_plot"])["layout"]["scene"]["xaxis"].get("range")
-
     assert at.checkbox(key="explorer_zoom").value is False
-    assert x_range() is None  # the whole coloured cloud
+    assert charts(at)["explorer_plot"]["focus"] is None  # the whole coloured cloud
     at.text_input(key="explorer_word").input("queen").run()
     assert at.checkbox(key="explorer_zoom").value is True
-    assert x_range() is not None  # framed on the neighbourhood
+    assert charts(at)["explorer_plot"]["focus"] is not None  # then the flight to the word
 
 
 def test_page_offers_the_models_own_examples_and_one_click_fills_the_boxes():

@@ -4,6 +4,6 @@
 - ``words``: read a word, or a list of words, out of whatever was typed
 - ``tools``: analogy (with curated examples per model), odd one out, similarity, two models compared
 - ``space``: the precomputed layouts, placing words outside them, colourings, re-projection
-- ``figures``: the Plotly figures
+- ``scenes``: what the point-cloud plot draws (the cloud, marked words, links, the framing)
 - ``link``: the view that lives in the page's URL
 """

@@ -93,24 +93,35 @@ def store_warnings() -> None:
         st.warning(f"Damaged model file, left out: {problem}", icon="🩹")
 
 
-# Streamlit fetches its chart code (Plotly: 4.7 MB of JavaScript) when a page first draws a chart, and
-# a visitor waits seconds for it. Loaded while they read an earlier page, it is ready when they arrive.
-PLOTLY_CHUNK = next((Path(st.__file__).parent / "static" / "static" / "js").glob("PlotlyChart.*.js"), None)
+# Streamlit fetches the code of a table (its grid and Arrow reader: 1.2 MB of JavaScript) or a Plotly
+# chart (4.7 MB) when a page first draws one, and a visitor waits seconds for it. Loaded while they read
+# an earlier page, in the browser's idle time (after the page's own drawing), it is ready when they arrive.
+STATIC_JS = Path(st.__file__).parent / "static" / "static" / "js"
+TABLE_CHUNKS = [found.name for found in STATIC_JS.glob("DataFrame.*.js")]
+PLOTLY_CHUNKS = [found.name for found in STATIC_JS.glob("PlotlyChart.*.js")]
 WARM_UP_JS = """
 export default function ({ data }) {
-  const load = () => import(new URL(data.chunk, window.location.origin).href).catch(() => {});
-  if (window.requestIdleCallback) requestIdleCallback(load, { timeout: 300 }); else setTimeout(load, 300);
+  const chunks = [...data.chunks];
+  const next = () => {
+    const chunk = chunks.shift();
+    if (!chunk) return;
+    import(new URL(chunk, window.location.origin).href).catch(() => {}).then(later);
+  };
+  const later = () => (window.requestIdleCallback ? requestIdleCallback(next, { timeout: 3000 }) : setTimeout(next, 1000));
+  later();
 }
 """
 _chart_warm_up = st.components.v2.component("chart_warm_up", js=WARM_UP_JS)
 
 
-def warm_up_charts() -> None:
-    """Have the browser load the chart code in its idle time (the same module Streamlit imports for a
-    chart, so that import is then instant). Nothing happens if this Streamlit names its files otherwise."""
-    if PLOTLY_CHUNK is not None:
+def warm_up_charts(plotly: bool = True) -> None:
+    """Have the browser load the table code (and Plotly's, unless ``plotly`` is False) in its idle time,
+    one module after the other: the same modules Streamlit imports for a table or a chart, so those
+    imports are then instant. Nothing happens if this Streamlit names its files otherwise."""
+    chunks = TABLE_CHUNKS + (PLOTLY_CHUNKS if plotly else [])
+    if chunks:
         with st.sidebar:  # nothing to see, and the sidebar's end takes no room from a page
-            _chart_warm_up(key="chart_warm_up", data={"chunk": f"/static/js/{PLOTLY_CHUNK.name}"})
+            _chart_warm_up(key="chart_warm_up", data={"chunks": [f"/static/js/{name}" for name in chunks]})
 
 
 def plot_config(**extra) -> dict:

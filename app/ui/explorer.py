@@ -1,16 +1,19 @@
-"""Cached pieces of the embedding explorer: each model's projected space, its colourings, and
-re-projections keyed by their parameters. The logic is in ``app/explorer/``."""
+"""The embedding explorer's Streamlit pieces: the point-cloud plot (a small component of our own,
+``point_cloud.js``), and cached resources: each model's projected space, its colourings and its
+cloud, and re-projections keyed by their parameters. The logic is in ``app/explorer/``."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from app import ui
-from app.explorer import space
+from app.explorer import scenes, space
 from app.explorer.space import Colouring, ProjectedSpace, Reprojection
 
 MAX_REPROJECTIONS = 16  # each is at most 2,000 × 3 floats; old ones are dropped first
@@ -28,6 +31,30 @@ def colouring(model_key: str, colour: str, clusters: int) -> Colouring:
     if colour == "kmeans":
         return space.colour_by_kmeans(projected.words, projected.vectors, clusters)
     return space.colour_by_category(projected.words)
+
+
+@st.cache_resource(show_spinner=False)
+def cloud(model_key: str, projection: str, colour: str, clusters: int) -> dict:
+    """The projected words as the plot's cloud, built once per model, projection and colouring."""
+    projected = projected_space(model_key)
+    return scenes.cloud_layer(f"{model_key}/{projection}", projected.words, projected.coordinates(projection),
+                              colouring(model_key, colour, clusters))
+
+
+HERE = Path(__file__).parent
+_point_cloud = st.components.v2.component("point_cloud", js=(HERE / "point_cloud.js").read_text(encoding="utf-8"),
+                                          css=(HERE / "point_cloud.css").read_text(encoding="utf-8"))
+
+
+def point_cloud(scene: dict, key: str, on_pick: Callable[[str], None]) -> None:
+    """Draw a scene (app/explorer/scenes.py); a click or tap on a word calls ``on_pick(word)``."""
+
+    def picked() -> None:
+        word = (st.session_state.get(key) or {}).get("picked")
+        if isinstance(word, str) and word:
+            on_pick(word)
+
+    _point_cloud(data=scene, key=key, on_picked_change=picked)
 
 
 @st.cache_resource(show_spinner=False)

@@ -298,9 +298,12 @@ export default function ({ data, parentElement, setTriggerValue }) {
     clock.textContent = left > 0 ? `⏱ ${Math.ceil(left)} s left` : "⏱ Time's up";
   };
   const ticking = setInterval(tick, 100);
+  // Streamlit calls this again with each run's data and keeps only the newest cleanup: end the last watch here
+  parentElement.__endWatch?.();
+  parentElement.__endWatch = () => { stop.abort(); clearInterval(ticking); };
   tick();
   ask();
-  return () => { stop.abort(); clearInterval(ticking); };
+  return parentElement.__endWatch;
 }
 """
 WATCH_CSS = ".room-clock { font-size: 1.25rem; font-weight: 600; color: var(--st-text-color); min-height: 1.5rem; }"

@@ -9,6 +9,7 @@ finish a script run; ``page_registered`` says whether a page is in the navigatio
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -36,6 +37,8 @@ NAVIGATION_SCRIPT = "streamlit_app.py" if APP_SCRIPT == "asgi.py" else APP_SCRIP
 # Streamlit marks its root element with the state of the script run and of the websocket
 APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
 EXCEPTION_BOX = '[data-testid="stException"]'
+# The explorer's point-cloud plot once drawn (app/ui/point_cloud.js; Playwright's CSS reaches into its shadow root)
+POINT_CLOUD = '[data-testid="stBidiComponentIsolated"] canvas[data-marks]'
 
 
 def free_port() -> int:
@@ -190,3 +193,23 @@ def page_registered(page_file: str) -> bool:
     from app.site import HOME, PAGES
 
     return page_file in {page.file for page in [HOME, *PAGES]}
+
+
+def cloud_marks(page, index: int = 0) -> list[dict]:
+    """The marked words of a drawn point cloud (the query and its neighbours), each with its point's
+    position on the page: ``{"word", "x", "y"}``."""
+    canvas = page.locator(POINT_CLOUD).nth(index)
+    box = canvas.bounding_box()
+    return [{**mark, "x": box["x"] + mark["x"], "y": box["y"] + mark["y"]}
+            for mark in json.loads(canvas.get_attribute("data-marks"))]
+
+
+def bare_mark(page) -> dict:
+    """The lowest-ranked marked neighbour whose point is on screen with nothing (a label) over it:
+    where a click or tap reaches the point itself."""
+    canvas = page.locator(POINT_CLOUD).first
+    for mark in reversed(cloud_marks(page)[1:]):
+        if canvas.evaluate("(canvas, [x, y]) => canvas.getRootNode().elementFromPoint(x, y) === canvas",
+                           [mark["x"], mark["y"]]):
+            return mark
+    raise AssertionError("every marked neighbour is off screen or under a label")

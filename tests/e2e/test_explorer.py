@@ -2,10 +2,11 @@
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import needs_page
-from tests.e2e.harness import rerun_after
+from tests.e2e.harness import POINT_CLOUD, bare_mark, cloud_marks, rerun_after
 
 pytestmark = needs_page("pages/embeddings.py")
 
@@ -30,7 +31,9 @@ def test_looking_up_a_word_lists_its_neighbours(open_app):
     words = neighbour_words(page)
     assert len(words) >= 5 and "silk" not in words
     assert "word=silk" in page.url  # the view lives in the link, so it can be shared
-    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
+    expect(page.locator(POINT_CLOUD).first).to_be_visible()
+    marked = [mark["word"] for mark in cloud_marks(page)]
+    assert marked[0] == "silk" and set(words) <= set(marked)  # the plot marks the listed neighbours
 
 
 def test_a_typo_gets_a_clear_message_and_clickable_suggestions(open_app):
@@ -57,8 +60,8 @@ def swipe_up(page, x: float, y: float, distance: float = 250) -> None:
 
 def test_on_a_phone_a_swipe_over_the_map_scrolls_the_page_past_it(open_on_phone):
     page = open_on_phone("explorer")
-    plot = page.locator('[data-testid="stPlotlyChart"]').first
-    expect(plot.locator(".main-svg").first).to_be_attached()
+    plot = page.locator(POINT_CLOUD).first
+    expect(plot).to_be_attached()
     assert plot.bounding_box()["height"] < 0.5 * 844  # there is always page to swipe to
 
     def swipe_over_plot() -> float:
@@ -77,11 +80,21 @@ def test_on_a_phone_a_swipe_over_the_map_scrolls_the_page_past_it(open_on_phone)
 
     assert swipe_over_plot() > 150  # the 2D map a phone opens on: the page scrolls past it
     choose_projection(page, "t-SNE 3D")
-    # A 3D scene too: on a phone it is drawn static (no touch handlers at all) until "Touch moves the
-    # plot" is switched on. (Headless Chromium's emulated touch scrolls past a live scene as well, so
-    # the phones' own behaviour, where the scene keeps the swipe, cannot be asserted here.)
+    # A 3D cloud too: the plot leaves vertical swipes to the page until "Touch moves the plot" is on
     assert swipe_over_plot() > 150
-    assert plot.locator(".js-plotly-plot").evaluate("p => p._context.staticPlot") is True
+    assert plot.evaluate("canvas => canvas.style.touchAction") == "pan-y pinch-zoom"
+
+
+def test_on_a_phone_a_tap_on_a_point_names_it_and_looks_it_up(open_on_phone):
+    page = open_on_phone("explorer")
+    expect(page.locator(POINT_CLOUD).first).to_be_attached()
+    page.locator(POINT_CLOUD).first.scroll_into_view_if_needed()
+    page.wait_for_timeout(1_000)  # the camera's flight to the word
+    target = bare_mark(page)
+    rerun_after(page, lambda: page.touchscreen.tap(target["x"], target["y"]))
+    expect(page.get_by_text(f"Nearest to “{target['word']}”")).to_be_visible()
+    tip = page.locator('[data-testid="stBidiComponentIsolated"] .tip').first
+    assert target["word"] in tip.inner_text()  # the tap showed what hover shows
 
 
 def choose_projection(page, name: str) -> None:
@@ -105,19 +118,32 @@ def test_on_a_phone_every_table_starts_with_its_key_column_on_screen(open_on_pho
         assert headers[0] == "word", headers  # the key column first
 
 
-def test_clicking_a_point_of_the_2d_map_looks_its_word_up(open_app):
+@pytest.mark.parametrize("projection", ["t-SNE 3D", "t-SNE 2D"])
+def test_clicking_a_point_or_a_label_looks_its_word_up(open_app, projection):
     page = open_app("explorer")
     look_up(page, "silk")
-    choose_projection(page, "t-SNE 2D")
-    # The pixel of silk's nearest neighbour, read from the drawn plot (it is the highlighted trace's 2nd point)
-    plot = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first
-    expect(plot.locator(".main-svg").first).to_be_attached()
-    target = plot.evaluate("""plot => {
-        const trace = plot._fullData[plot._fullData.length - 1], layout = plot._fullLayout;
-        const x = layout.xaxis.l2p(trace.x[1]) + layout._size.l, y = layout.yaxis.l2p(trace.y[1]) + layout._size.t;
-        const box = plot.getBoundingClientRect();
-        return {x: box.left + x, y: box.top + y, word: trace.customdata[1][0]};
-    }""")
+    if projection != "t-SNE 3D":
+        choose_projection(page, projection)
+    page.wait_for_timeout(1_000)  # the camera's flight to the word
+    target = bare_mark(page)
     rerun_after(page, lambda: page.mouse.click(target["x"], target["y"]))
     expect(page.get_by_text(f"Nearest to “{target['word']}”")).to_be_visible()
     assert f"word={target['word']}" in page.url
+    page.wait_for_timeout(1_000)
+    label = page.locator('[data-testid="stBidiComponentIsolated"] .label:not(.large):not([hidden])').first
+    word = label.inner_text()
+    rerun_after(page, label.click)
+    expect(page.get_by_text(f"Nearest to “{word}”")).to_be_visible()
+
+
+def test_the_legend_hides_and_shows_a_group(open_app):
+    page = open_app("explorer")
+    cloud = page.locator(POINT_CLOUD).first
+    expect(cloud).to_be_attached()
+    everything = int(cloud.get_attribute("data-shown"))
+    entry = page.locator('[data-testid="stBidiComponentIsolated"] .legend button').first
+    entry.click()
+    expect(entry).to_have_attribute("aria-pressed", "false")
+    page.wait_for_function("canvas => Number(canvas.dataset.shown) < %d" % everything, arg=cloud.element_handle())
+    entry.click()
+    expect(cloud).to_have_attribute("data-shown", str(everything))

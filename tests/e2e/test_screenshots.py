@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from app.site import HOME, PAGES, SCREENSHOTS
 from tests.e2e.conftest import DESKTOP, PHONE
-from tests.e2e.harness import page_registered, wait_for_app
+from tests.e2e.harness import POINT_CLOUD, page_registered, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,9 @@ def settle(page) -> None:
     wait_for_app(page, 120_000)  # a page that writes its view into the URL (the explorer) runs once more
     for chart in page.locator('[data-testid="stPlotlyChart"]').all()[:3]:
         expect(chart.locator(".main-svg").first).to_be_attached()
-    page.wait_for_timeout(1500)  # WebGL scenes and the table grids finish painting
+    for cloud in page.locator(POINT_CLOUD).all():
+        expect(cloud).to_be_attached()
+    page.wait_for_timeout(1500)  # WebGL scenes, the camera's flight and the table grids finish
 
 
 def tables_start_on_screen(page, width: int) -> None:
