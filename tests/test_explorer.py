@@ -507,6 +507,7 @@ def test_page_every_projection_and_kmeans_colouring(projection):
     assert scene["dims"] == (3 if projection.endswith("3") else 2)
     names = [group["name"] for group in scene["cloud"]["groups"]]
     assert len(names) == 4 and names[0].startswith("1: ") and names[3].startswith("4: ")
+    assert scene["cloud"]["colouring"] == "kmeans/4"  # a new colouring repaints the same cloud
 
 
 def test_page_reprojects_a_neighbourhood_on_demand():

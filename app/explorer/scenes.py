@@ -65,12 +65,12 @@ def base64_array(values, dtype: str) -> str:
     return base64.b64encode(np.ascontiguousarray(values, dtype=dtype).tobytes()).decode("ascii")
 
 
-def cloud_layer(name: str, words: list[str], coords: np.ndarray, colouring: Colouring) -> dict:
+def cloud_layer(name: str, words: list[str], coords: np.ndarray, colouring: Colouring, colouring_name: str = "") -> dict:
     """The projected words as the plot's cloud. ``name`` tells clouds apart: the plot keeps its camera
-    while the cloud stays the same and starts afresh on a new one."""
+    while the cloud stays the same and starts afresh on a new one; a new ``colouring_name`` repaints it."""
     names = list(colouring.colours)
     index = {group: i for i, group in enumerate(names)}
-    return {"id": name, "words": list(words), "xyz": base64_array(coords, "<f4"),
+    return {"id": name, "colouring": colouring_name, "words": list(words), "xyz": base64_array(coords, "<f4"),
             "group": base64_array([index[g] for g in colouring.groups], "u1"),
             "groups": [{"name": group, "colour": colouring.colours[group]} for group in names]}
 

@@ -33,12 +33,12 @@ def colouring(model_key: str, colour: str, clusters: int) -> Colouring:
     return space.colour_by_category(projected.words)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=48)  # ~110 kB each
 def cloud(model_key: str, projection: str, colour: str, clusters: int) -> dict:
     """The projected words as the plot's cloud, built once per model, projection and colouring."""
     projected = projected_space(model_key)
     return scenes.cloud_layer(f"{model_key}/{projection}", projected.words, projected.coordinates(projection),
-                              colouring(model_key, colour, clusters))
+                              colouring(model_key, colour, clusters), f"{colour}/{clusters}")
 
 
 HERE = Path(__file__).parent

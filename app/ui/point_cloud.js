@@ -54,7 +54,7 @@ class PointCloud {
     this.tip = element("div", "tip", this.frame);
     this.tip.hidden = true;
     this.axes = element("div", "axes", this.frame);
-    const tools = element("div", "tools", this.frame);
+    const tools = (this.tools = element("div", "tools", this.frame));
     this.button(tools, "+", "Zoom in", () => this.zoomBy(1 / 1.5));
     this.button(tools, "−", "Zoom out", () => this.zoomBy(1.5));
     this.button(tools, "⤢", "The whole cloud", () => this.flyTo(this.wholeCloud()));
@@ -82,8 +82,9 @@ class PointCloud {
 
   show(scene, pick) {
     this.pick = pick;
+    // a new cloud (model, projection) starts the camera afresh; new colours (a colouring) only repaint
     const cloudChanged = !this.scene || scene.cloud?.id !== this.scene.cloud?.id || scene.dims !== this.scene.dims;
-    if (cloudChanged) this.readCloud(scene);
+    if (cloudChanged || scene.cloud?.colouring !== this.scene.cloud?.colouring) this.readCloud(scene);
     this.scene = scene;
     this.marks = scene.marks.map((mark) => ({ ...mark, at: [mark.at[0], mark.at[1], mark.at[2] ?? 0] }));
     this.frame.style.height = `${scene.height}px`;
@@ -327,29 +328,38 @@ class PointCloud {
       label.type = "button";
       label.addEventListener("click", () => { if (label.dataset.pick === "yes") this.pick(label.dataset.word); });
     }
-    // the marks themselves are taken too: a label never hides a marked word's point
-    const taken = marks.map(({ mark, xy }) => {
+    // Labels keep off the zoom buttons and each other, and off the marked points (a label never hides
+    // a marked word), except the query's when it has no other place.
+    const buttons = this.tools.getBoundingClientRect(), frame = this.frame.getBoundingClientRect();
+    const taken = [{ left: buttons.left - frame.left, right: buttons.right - frame.left,
+                     top: buttons.top - frame.top, bottom: buttons.bottom - frame.top }];
+    const points = marks.map(({ mark, xy }) => {
       const r = mark.size / 2 + 2;
       return { left: xy[0] - r, right: xy[0] + r, top: xy[1] - r, bottom: xy[1] + r };
     });
+    const clear = (box, others) => others.every((o) => box.right < o.left || box.left > o.right ||
+                                                        box.bottom < o.top || box.top > o.bottom);
     wanted.forEach(({ mark, index, xy }, i) => {
       const label = this.labels.children[i];
-      if (label.dataset.word !== mark.word) {
+      if (label.dataset.word !== mark.word || label.dataset.size !== mark.label) {
         label.textContent = mark.word;  // text, never HTML
         label.dataset.word = mark.word;
+        label.dataset.size = mark.label;
+        label.classList.toggle("large", mark.label === "large");
+        label.hidden = false;  // a hidden label measures 0 × 0
+        label.size = [label.offsetWidth, label.offsetHeight];  // measured once: a turning cloud moves labels every frame
       }
-      label.classList.toggle("large", mark.label === "large");
       label.dataset.pick = mark.pick ? "yes" : "no";
-      const w = label.offsetWidth, h = label.offsetHeight, r = mark.size / 2 + LABEL_GAP;
+      const [w, h] = label.size, r = mark.size / 2 + LABEL_GAP;
       const sides = [[0, -r - h / 2], [r + w / 2, 0], [-r - w / 2, 0], [0, r + h / 2],
                      [r + w / 2, -r - h / 2], [-r - w / 2, -r - h / 2], [r + w / 2, r + h / 2], [-r - w / 2, r + h / 2]];
-      const fits = (box) => box.left >= 0 && box.top >= 0 && box.right <= this.width && box.bottom <= this.height &&
-        taken.every((o) => box.right < o.left || box.left > o.right || box.bottom < o.top || box.top > o.bottom);
+      const inside = (box) => box.left >= 0 && box.top >= 0 && box.right <= this.width && box.bottom <= this.height;
       const boxes = sides.map(([dx, dy]) => {
         const cx = xy[0] + dx, cy = xy[1] + dy;
         return { left: cx - w / 2, right: cx + w / 2, top: cy - h / 2, bottom: cy + h / 2 };
       });
-      const box = boxes.find(fits);
+      const box = boxes.find((b) => inside(b) && clear(b, taken) && clear(b, points)) ||
+        (mark.label === "large" ? boxes.find((b) => inside(b) && clear(b, taken)) : undefined);
       label.hidden = !box;
       if (box) {
         taken.push(box);
