@@ -94,7 +94,7 @@ class PointCloud {
     this.drawLegend();
     const target = scene.focus ? { centre: scene.focus.centre.concat(0).slice(0, 3), half: scene.focus.half }
                                : this.wholeCloud();
-    const targetKey = JSON.stringify([scene.view, target.centre, target.half]);
+    const targetKey = JSON.stringify([target.centre, target.half]);
     if (!this.camera || cloudChanged) {
       this.camera = { ...target, yaw: scene.dims === 3 ? 0.6 : 0, pitch: scene.dims === 3 ? 0.35 : 0 };
       this.targetKey = targetKey;
@@ -137,7 +137,8 @@ class PointCloud {
     } else {
       half = Math.max(high[0] - low[0], high[1] - low[1]) / 2;
     }
-    return { centre, half: 1.05 * Math.max(half, 1e-6) };
+    // a few marks alone (an analogy) are all labelled: leave their labels room at the edges
+    return { centre, half: (this.count ? 1.05 : 1.3) * Math.max(half, 1e-6) };
   }
 
   // ---------------------------------------------------------------- the camera
