@@ -270,14 +270,18 @@ def explorer_browser_rows(settings: Settings) -> list[Row]:
     words = ["silk", "petite", "jeans", "linen", "summer", "cotton", "blue", "sweater"]  # the fashion model's
     words = words[:3] if settings.quick else words
 
+    def explorer_shown(page) -> None:
+        """The explorer's plot drawn and its neighbour table in view."""
+        expect(page.locator(POINT_CLOUD).first).to_be_attached(timeout=180_000)
+        expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=180_000)
+
     def open_explorer(browser, url) -> tuple[object, float]:
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         page.set_default_timeout(180_000)
         started = time.perf_counter()
         page.goto(f"{url}/explorer")
         wait_for_app(page, 180_000)
-        expect(page.locator(POINT_CLOUD).first).to_be_attached(timeout=180_000)
-        expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=180_000)
+        explorer_shown(page)
         return page, time.perf_counter() - started
 
     def drawn(page, action, *ready) -> float:
@@ -312,8 +316,7 @@ def explorer_browser_rows(settings: Settings) -> list[Row]:
             time.sleep(READING_SECONDS)
             started = time.perf_counter()
             visitor.locator('[data-testid="stSidebarNav"] a[href$="/explorer"]').click()
-            expect(visitor.locator(POINT_CLOUD).first).to_be_attached(timeout=180_000)
-            expect(visitor.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=180_000)
+            explorer_shown(visitor)
             from_home.append(time.perf_counter() - started)
             visitor.context.close()
         returning = []
@@ -326,8 +329,7 @@ def explorer_browser_rows(settings: Settings) -> list[Row]:
             page = context.new_page()
             started = time.perf_counter()
             page.goto(f"{server.url}/explorer")
-            expect(page.locator(POINT_CLOUD).first).to_be_attached(timeout=180_000)
-            expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=180_000)
+            explorer_shown(page)
             returning.append(time.perf_counter() - started)
             context.close()
         page, _ = open_explorer(browser, server.url)

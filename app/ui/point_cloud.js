@@ -109,6 +109,7 @@ class PointCloud {
   readCloud(scene) {
     const cloud = scene.cloud;
     this.hidden.clear();
+    this.wholeFrame = null;
     if (!cloud) { this.points = new Float32Array(0); this.count = 0; this.words = []; return; }
     const flat = decodeFloats(cloud.xyz);
     this.count = cloud.words.length;
@@ -120,7 +121,8 @@ class PointCloud {
     }
   }
 
-  wholeCloud() {
+  wholeCloud() {  // a cloud's frame is worked out once: each rerun of the page asks for it again
+    if (this.count && this.wholeFrame) return this.wholeFrame;
     const all = [];
     for (let i = 0; i < this.count; i++) all.push([this.points[3 * i], this.points[3 * i + 1], this.points[3 * i + 2]]);
     if (!this.count) for (const mark of this.marks || []) all.push(mark.at);  // a scene of marks alone
@@ -138,7 +140,9 @@ class PointCloud {
       half = Math.max(high[0] - low[0], high[1] - low[1]) / 2;
     }
     // a few marks alone (an analogy) are all labelled: leave their labels room at the edges
-    return { centre, half: (this.count ? 1.05 : 1.3) * Math.max(half, 1e-6) };
+    const frame = { centre, half: (this.count ? 1.05 : 1.3) * Math.max(half, 1e-6) };
+    if (this.count) this.wholeFrame = frame;
+    return frame;
   }
 
   // ---------------------------------------------------------------- the camera
@@ -170,14 +174,19 @@ class PointCloud {
     return Math.min(this.width, this.height) / 2 / this.camera.half;
   }
 
-  // world → screen: turn about the camera's centre (yaw about the vertical, then pitch), look along z
-  project(p) {
-    const { centre, yaw, pitch } = this.camera, s = this.scale();
-    const x = p[0] - centre[0], y = p[1] - centre[1], z = p[2] - centre[2];
+  // the camera's turn: yaw about the vertical, then pitch; the view looks along z
+  turn([x, y, z]) {
+    const { yaw, pitch } = this.camera;
     const cy = Math.cos(yaw), sy = Math.sin(yaw), cp = Math.cos(pitch), sp = Math.sin(pitch);
     const x1 = cy * x + sy * z, z1 = -sy * x + cy * z;
-    const y2 = cp * y - sp * z1, z2 = sp * y + cp * z1;
-    return [this.width / 2 + x1 * s, this.height / 2 - y2 * s, z2];
+    return [x1, cp * y - sp * z1, sp * y + cp * z1];
+  }
+
+  // world → screen: about the camera's centre, turned, scaled, y up
+  project(p) {
+    const { centre } = this.camera, s = this.scale();
+    const [x, y, z] = this.turn([p[0] - centre[0], p[1] - centre[1], p[2] - centre[2]]);
+    return [this.width / 2 + x * s, this.height / 2 - y * s, z];
   }
 
   // ---------------------------------------------------------------- drawing
@@ -298,17 +307,12 @@ class PointCloud {
 
   drawCompass(theme) {  // which way the axes point: a 3D cloud is read by turning it
     const g = this.context, origin = [34, this.height - 34], length = 22;
-    const { yaw, pitch } = this.camera;
-    const turn = (x, y, z) => {
-      const x1 = Math.cos(yaw) * x + Math.sin(yaw) * z, z1 = -Math.sin(yaw) * x + Math.cos(yaw) * z;
-      return [x1, Math.cos(pitch) * y - Math.sin(pitch) * z1];
-    };
     g.font = "12px sans-serif";
     g.strokeStyle = g.fillStyle = theme.text;
     g.globalAlpha = 0.6;
     g.lineWidth = 1.5;
     [[1, 0, 0, "1"], [0, 1, 0, "2"], [0, 0, 1, "3"]].forEach(([x, y, z, name]) => {
-      const [dx, dy] = turn(x, y, z);
+      const [dx, dy] = this.turn([x, y, z]);
       g.beginPath();
       g.moveTo(origin[0], origin[1]);
       g.lineTo(origin[0] + dx * length, origin[1] - dy * length);
