@@ -26,6 +26,7 @@ from typing import Any
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 MAX_JOBS_ENV = "ATELIER_MAX_JOBS"
+KIND_NAMES = {"lm": "char-LSTM"}  # a job's kind as other visitors read it
 KEEP_FINISHED_SECONDS = 3600  # a finished job stays visible to its owner this long
 
 
@@ -109,6 +110,12 @@ class JobRegistry:
     def active(self) -> list[Job]:
         with self._turn:
             return [j for j in self._jobs if j.active]
+
+    def others_summary(self, owner: str) -> str | None:
+        """What the other visitors' active jobs are, by kind only ("2 other jobs on this server:
+        word2vec, lm"), or None: a job's title names its model, which may be private."""
+        kinds = [KIND_NAMES.get(j.kind, j.kind or "training") for j in self.active() if j.owner != owner]
+        return f"{len(kinds)} other job(s) on this server: {', '.join(kinds)}" if kinds else None
 
     def queue_position(self, job: Job) -> int | None:
         """1 = next to run; None when not waiting."""

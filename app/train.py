@@ -358,13 +358,21 @@ def user_bundle(name: str) -> str:
     return "user/" + safe_name(name)
 
 
+def refuse_unless_changeable(bundle: str, owner: str | None) -> None:
+    """NotYours, with what to do instead, unless ``owner`` (a browser's token, None for the command
+    line) may write the user bundle."""
+    if not user_models.can_change(bundle, owner):
+        raise user_models.NotYours(f"{bundle} belongs to someone else: pick another name." if owner is not None else
+                                   f"{bundle} belongs to a visitor of the app: the command line does not take over "
+                                   f"their model. Train under another name: --name NAME.")
+
+
 @contextmanager
 def staged_user_bundle(bundle: str, corpus: Corpus, owner: str | None) -> Iterator[tuple[str, Corpus]]:
     """A staged copy of a user bundle (its old models kept if they are of the same corpus), the
     corpus kept in it, the owner recorded: (staging name, the corpus as the models cite it).
-    NotYours if another browser owns the bundle."""
-    if owner is not None and not user_models.can_change(bundle, owner):
-        raise user_models.NotYours(f"{bundle} belongs to someone else: pick another name.")
+    NotYours if someone else owns the bundle (another browser, or for a browser the command line)."""
+    refuse_unless_changeable(bundle, owner)
     previous = store.read_manifest(bundle) if (store.bundle_dir(bundle) / store.MANIFEST).is_file() else None
     with staged_bundle(bundle, keep_existing=bundle_corpus_sha(bundle) == corpus.sha256) as staging:
         kept = user_models.keep_corpus(corpus, staging, bundle)
@@ -470,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=None, help="default: 10 (built-in corpora), else the page's")
     parser.add_argument("--projection-words", type=int, default=None)
     parser.add_argument("--text-column", default=None, help="CSV column or JSONL field holding the text")
+    parser.add_argument("--name", default=None, help="a file's model name, user/NAME (default: the file's name)")
     args = parser.parse_args(argv)
 
     stages = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -478,7 +487,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown stage(s) {sorted(unknown)}; choose from {STAGES}")
     deadline = None if args.minutes is None else time.monotonic() + args.minutes * 60
     threads = args.threads or (None if torch.cuda.is_available() else 1)
-    bundle = bundle_name(args.corpus)
+    bundle = user_bundle(args.name) if args.name else bundle_name(args.corpus)
+    if args.name and args.corpus in (FASHION, WIKI, "glove"):
+        parser.error("--name names a model trained from a file; built-in corpora keep their names")
     if deadline is not None and "decks" in stages and not bundle.startswith("user/"):
         # --minutes bounds the whole run; writing and grading the decks' 1,800+ fakes takes far longer
         stages.remove("decks")
@@ -505,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
             train_user_bundle(corpus, bundle, stages, args, deadline, threads)
         else:
             train_builtin_bundle(corpus, bundle, stages, args, deadline, threads)
-    except CorpusError as e:
+    except (CorpusError, user_models.NotYours) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -554,6 +565,7 @@ def train_builtin_bundle(corpus: Corpus, bundle: str, stages: list[str], args, d
 def train_user_bundle(corpus: Corpus, bundle: str, stages: list[str], args, deadline: float | None,
                       threads: int | None) -> None:
     """A file: what the page does with an upload, with the page's settings unless told otherwise."""
+    refuse_unless_changeable(bundle, None)  # before any stage, the decks' included
     name = bundle.removeprefix("user/")
     if "embeddings" in stages or "projections" in stages:
         page = EmbeddingSettings()

@@ -104,10 +104,11 @@ def can_use(bundle: str, viewer: str | None) -> bool:
 
 def can_change(bundle: str, viewer: str | None) -> bool:
     """The viewer may retrain, share or delete it: its owner, or anyone for a name not taken yet.
-    Command-line bundles (no owner) are changed from the command line only."""
+    ``viewer`` None is the command line: it changes its own bundles (no owner) and never a
+    browser's, which in turn never changes the command line's."""
     if not (store.bundle_dir(bundle) / store.MANIFEST).is_file():
         return True
-    return viewer is not None and owner_of(bundle) == viewer
+    return owner_of(bundle) == viewer
 
 
 def claim(staging: str, owner: str | None, previous: dict | None) -> None:

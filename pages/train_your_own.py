@@ -75,13 +75,14 @@ if preview is not None:
     ui_train.suggest_name(suggested_name)
     name = safe_name(st.text_input("Model name", max_chars=40, key="train_name"))
     bundle = user_bundle(name)
-    st.caption(f"Saved as `{bundle}` (letters, digits, - and _ only). It is yours: other visitors "
-               "see it only once you share it (below).")
     taken = not user_models.can_change(bundle, owner)
     if taken:
         st.warning(f"`{bundle}` is someone else's model: pick another name to train your own.", icon="🔒")
-    elif bundle_corpus_sha(bundle) not in (None, preview.corpus.sha256):
-        st.warning(f"`{bundle}` already holds models of another corpus: training replaces them.", icon="♻️")
+    else:
+        st.caption(f"Saved as `{bundle}` (letters, digits, - and _ only). It is private: other visitors "
+                   "see it only once you share it (below).")
+        if bundle_corpus_sha(bundle) not in (None, preview.corpus.sha256):
+            st.warning(f"`{bundle}` already holds models of another corpus: training replaces them.", icon="♻️")
     with st.form("train_embeddings_form"):
         left, right = st.columns(2)
         architecture = left.radio("Architecture", ["skip-gram", "CBOW", "both"], horizontal=True, key="train_arch",
@@ -151,9 +152,9 @@ def training_status():
 
 
 training_status()
-others = [j for j in registry.active() if j.owner != owner]
+others = registry.others_summary(owner)
 if others:
-    st.caption(f"{len(others)} other job(s) on this server: " + ", ".join(j.title for j in others))
+    st.caption(others)
 
 # ---------------------------------------------------------------- 6 · your models
 st.header("Your models")
@@ -170,7 +171,7 @@ if mine:
     shared = user_models.is_shared(chosen)
     share_col, delete_col = st.columns(2)
     if share_col.button("Stop sharing" if shared else "Share with everyone", key="train_share",
-                        help="Shared models are read-only for others: they can use them, not retrain or delete them."):
+                        help=ui_train.SHARE_HELP):
         ui_train.share(chosen, not shared)
         st.rerun()
     sure = delete_col.checkbox(f"Yes, delete `{chosen}` and its corpus", key="train_delete_sure")

@@ -9,7 +9,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 os.chdir(ROOT)  # AppTest and the pages resolve pages/ and model_store/ from the project root
-os.environ.setdefault("ATELIER_WARM_UP", "0")  # no background fake-writing in unit tests (the e2e server warms up)
 
 IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
 FASHION_CSV = Path(os.environ.get("ATELIER_FASHION_CORPUS", ROOT.parent / "shared" / "corpora" / "womens-clothing-reviews.csv"))

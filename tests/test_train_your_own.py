@@ -517,3 +517,34 @@ def test_the_cli_and_the_page_train_the_same_bundle(user_store, wiki_documents, 
     assert cli["artifacts"]["skipgram"]["corpus"] == {**from_page["artifacts"]["skipgram"]["corpus"]}
     assert cli["owner"] is None and cli["shared"]  # the command line's bundles are the room's
     assert user_models.load_saved_corpus("user/same").documents == uploads.read_upload("same.txt", data).documents
+
+
+def test_the_command_line_never_takes_over_a_visitors_model(user_store, wiki_documents, tmp_path, capsys):
+    visitor = "c" * 32
+    data = "\n".join(wiki_documents[:300]).encode()
+    bundle = train.train_user_embeddings(uploads.read_upload("austen.txt", data), "austen", FAST, owner=visitor)
+    (tmp_path / "austen.txt").write_bytes(data)
+    cli = ["--corpus", str(tmp_path / "austen.txt"), "--epochs", "1", "--vector-size", "16", "--min-count", "3"]
+    for only in ("embeddings", "lm", "decks"):
+        assert train.main([*cli, "--only", only]) == 2
+        assert "belongs to a visitor" in capsys.readouterr().err
+    manifest = store.read_manifest(bundle)
+    assert manifest["owner"] == visitor and not manifest["shared"]  # untouched: still theirs, still private
+    assert train.main([*cli, "--only", "embeddings", "--name", "austen-cli"]) == 0  # under another name it trains
+    assert store.read_manifest("user/austen-cli")["owner"] is None
+    assert not user_models.can_change("user/austen-cli", visitor)  # and a browser cannot take the CLI's either
+
+
+def test_other_visitors_jobs_are_counted_never_named():
+    registry = jobs.JobRegistry(max_running=1)
+    release, work = blocker()
+    mine = registry.submit("me", "word2vec → user/mine", work, bundle="user/mine", kind="word2vec")
+    theirs = registry.submit("them", "char-LSTM → user/secret-name", work, bundle="user/secret-name", kind="lm")
+    try:
+        assert registry.others_summary("me") == "1 other job(s) on this server: char-LSTM"
+        assert "secret" not in registry.others_summary("me") and "mine" not in registry.others_summary("them")
+        assert registry.others_summary("nobody-else") == "2 other job(s) on this server: word2vec, char-LSTM"
+    finally:
+        release.set()
+        registry.wait(mine, 30)
+        registry.wait(theirs, 30)

@@ -14,7 +14,7 @@ import secrets
 import streamlit as st
 
 from app import decks as decks_store
-from app import quiz, store, ui
+from app import models, quiz, store, ui
 from app.corpus import CorpusError, fashion_corpus_path
 from app.highlight import Piece, pieces_html, rank_legend_html
 from app.leaderboard import DATABASE_ENV, Board, FooledRow, Leaderboard, LeaderboardUnavailable, PlayerRow, ordinal
@@ -49,7 +49,9 @@ def warm_up() -> None:
     ATELIER_WARM_UP=0 turns it off (the unit tests do, to keep the CPU for themselves)."""
     if os.environ.get("ATELIER_WARM_UP", "1") == "0":
         return
-    playable, _ = decks()
+    # Cached across sessions, so nothing here may read or draw one visitor's state (a cookie script
+    # drawn here was once replayed to every visitor): the room's decks are the shared ones.
+    playable, _ = _playable(tuple(models.language_model_bundles(None)), str(fashion_corpus_path()))
     try:
         if playable:
             supply(playable[0]).warm()

@@ -15,6 +15,9 @@ from app.ui import gates as ui_gates
 from app.ui import quiz as ui_quiz
 
 UPLOAD = "Upload a file"
+SHARE_HELP = ("Shared: every visitor of this server can use it read-only (not retrain or delete it), "
+              "its character LSTM becomes a Fake or real? deck, and that game shows everyone real "
+              "sentences of your text. Your uploaded file itself stays yours. See docs/privacy.md.")
 AUTOMATIC = "(automatic)"
 
 
