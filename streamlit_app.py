@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app import ui
-from app.site import HOME, PAGES
+from app.serving.site import HOME, PAGES
 from app.ui import quiz as ui_quiz
 from app.ui import serve as ui_serve
 

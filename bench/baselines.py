@@ -5,7 +5,7 @@ state carried from document to document (documents joined by the training stream
 against character 7-gram and 9-gram Kneser-Ney models fitted on the train split. Both read the
 same character stream through the LSTM's vocabulary (rare characters become its unknown one).
 
-Word level: the bundle's word LSTM (``app/wordlm.py``) against a word 3-gram Kneser-Ney model on
+Word level: the bundle's word LSTM (``app/lm/wordlm.py``) against a word 3-gram Kneser-Ney model on
 the same token stream (words, punctuation marks, <unk>, <eos>), as perplexity.
 
     python bench/baselines.py [--bundle fashion-reviews] [--orders 7,9] [--record]
@@ -27,11 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from app import models, store  # noqa: E402
-from app.charlm import DOCUMENT_BREAK  # noqa: E402
-from app.corpus import FASHION, WIKI, fashion_corpus_path, load_corpus  # noqa: E402
-from app.ngram import KneserNey  # noqa: E402
-from app.wordlm import STREAM_SEGMENTS, kneser_ney_nats, load_bundle_word_lm, split_streams, stream_nats  # noqa: E402
+from app.catalog import models
+from app.data.corpus import FASHION, WIKI, fashion_corpus_path, load_corpus  # noqa: E402
+from app.lm.char_lstm import DOCUMENT_BREAK  # noqa: E402
+from app.lm.ngram import KneserNey  # noqa: E402
+from app.lm.wordlm import STREAM_SEGMENTS, kneser_ney_nats, load_bundle_word_lm, split_streams, stream_nats  # noqa: E402
+from app.storage import store  # noqa: E402
 
 
 def char_rows(bundle: str, orders: list[int]) -> tuple[list[tuple[str, float, float]], dict]:

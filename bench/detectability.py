@@ -2,14 +2,14 @@
 
 For each deck (bundle, writer, difficulty): its fakes against as many real TEST-split sentences
 matched in word count, and five detectors, each a 5-fold cross-validated logistic regression
-(``app/detectors.py``): character 1-4-gram TF-IDF, word 1-2-gram TF-IDF, the project LM's
+(``app/game/detectors.py``): character 1-4-gram TF-IDF, word 1-2-gram TF-IDF, the project LM's
 likelihood profile (per-character log-prob mean, std, min, GLTR rank fractions), the same under
 an independent character 7-gram Kneser-Ney model trained on the training split, and length only.
 50% is chance. Also re-checked: memorisation (fakes sharing an 8-word span with the training
 split: must be 0%) and duplicates in a deck (must be 0).
 
 The decks were chosen on VALIDATION sentences with the project LM's profile and surface habits
-(``app/decks.py``); the char n-gram, word n-gram, 7-gram and length detectors took no part.
+(``app/game/decks.py``); the char n-gram, word n-gram, 7-gram and length detectors took no part.
 
     python bench/detectability.py [--deck fashion-reviews] [--writer char-lstm] [--stored]
 
@@ -26,10 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import decks, models, quiz  # noqa: E402
-from app.corpus import FASHION, WIKI, fashion_corpus_path, load_corpus, tokenize  # noqa: E402
-from app.detectors import DETECTORS, Detection, LikelihoodStatistics, accuracies, fit_kneser_ney, matched_reals  # noqa: E402
-from app.fakes import TrainingText, sentence_key  # noqa: E402
+from app.catalog import models
+from app.data.corpus import FASHION, WIKI, fashion_corpus_path, load_corpus, tokenize  # noqa: E402
+from app.game import (
+    decks,
+    quiz,  # noqa: E402
+)
+from app.game.detectors import DETECTORS, Detection, LikelihoodStatistics, accuracies, fit_kneser_ney, matched_reals  # noqa: E402
+from app.game.fakes import TrainingText, sentence_key  # noqa: E402
 
 
 @dataclass
@@ -55,7 +59,7 @@ def detectability(bundle: str = WIKI, writer: str = decks.CHAR_LSTM, difficultie
     stored = decks.load_stored_decks(bundle, writer)
     if stored is None:
         raise SystemExit(f"{bundle} has no stored {writer} decks for its LM: "
-                         f"python -m app.train --corpus {bundle} --only decks")
+                         f"python -m app.training --corpus {bundle} --only decks")
     corpus = load_corpus(bundle)
     training = TrainingText.of(corpus)
     statistics = None if stored_figures else LikelihoodStatistics(models.load_language_model(bundle),

@@ -189,7 +189,7 @@ def check_leaderboard(database_url: str, visitors: list[Played], prefix: str) ->
     this run (nicknames starting with prefix): no difference means exactly as expected."""
     from sqlalchemy import create_engine, select
 
-    from app import leaderboard
+    from app.game import leaderboard
 
     engine = create_engine(database_url)
     with engine.connect() as connection:

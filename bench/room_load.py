@@ -35,8 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import quiz  # noqa: E402
-from app.room import RoomStore  # noqa: E402
+from app.game import quiz  # noqa: E402
+from app.game.room import RoomStore  # noqa: E402
 from bench.load import Visitor  # noqa: E402
 from tests.e2e.harness import AppServer  # noqa: E402
 

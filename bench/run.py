@@ -81,7 +81,7 @@ def p95_ms(seconds: list[float]) -> float:
 
 
 def language_model():
-    from app import models
+    from app.catalog import models
 
     bundle = FASHION_LM if FASHION_LM in models.language_model_bundles() else FALLBACK_LM
     return bundle, models.load_language_model(bundle)
@@ -121,7 +121,7 @@ def every_model_rss_row(settings: Settings) -> list[Row]:
     """Memory of one process holding every embedding model, projection and language model."""
     import psutil
 
-    from app import models
+    from app.catalog import models
 
     before = psutil.Process().memory_info().rss
     held = []
@@ -142,7 +142,7 @@ def neighbour_rows(settings: Settings) -> list[Row]:
     """Top-10 cosine neighbours on GloVe's 400k words: ours against gensim on the same unit vectors."""
     from gensim.models import KeyedVectors
 
-    from app.embeddings import load_glove
+    from app.vectors.embeddings import load_glove
 
     emb = load_glove()
     kv = KeyedVectors(emb.dimensions)
@@ -160,11 +160,11 @@ def neighbour_rows(settings: Settings) -> list[Row]:
 
 
 def tsne_rows(settings: Settings) -> list[Row]:
-    """3D t-SNE of the most frequent GloVe words: openTSNE (app.projection) against scikit-learn."""
+    """3D t-SNE of the most frequent GloVe words: openTSNE (app.vectors.projection) against scikit-learn."""
     from sklearn.manifold import TSNE
 
-    from app.embeddings import load_glove
-    from app.projection import TSNE_PARAMS, tsne
+    from app.vectors.embeddings import load_glove
+    from app.vectors.projection import TSNE_PARAMS, tsne
 
     emb = load_glove()
     vectors = emb.unit[:settings.tsne_words].astype(np.float64)
@@ -173,7 +173,7 @@ def tsne_rows(settings: Settings) -> list[Row]:
     ours = time.perf_counter() - start
     start = time.perf_counter()
     TSNE(n_components=3, perplexity=TSNE_PARAMS["perplexity"], max_iter=TSNE_PARAMS["n_iter"], metric="cosine",
-         init="pca", random_state=0, n_jobs=1).fit_transform(vectors)  # one thread, as app.projection
+         init="pca", random_state=0, n_jobs=1).fit_transform(vectors)  # one thread, as app.vectors.projection
     theirs = time.perf_counter() - start
     return [Row(f"t-SNE 3D of {len(vectors):,} words, openTSNE", f"{ours:.1f} s", "precomputed at training",
                 "Barnes-Hut, 750 iterations, 1 thread each"),
@@ -182,7 +182,7 @@ def tsne_rows(settings: Settings) -> list[Row]:
 
 def projections_load_row(settings: Settings) -> list[Row]:
     """Reading a model's stored t-SNE / PCA coordinates from disk, checksum included (cold cache aside)."""
-    from app import models
+    from app.catalog import models
 
     key = models.embedding_models()[0].key
     seconds = timed(lambda: models.load_projections(key), settings.repeats)
@@ -191,10 +191,10 @@ def projections_load_row(settings: Settings) -> list[Row]:
 
 
 def gate_trace_row(settings: Settings) -> list[Row]:
-    """What the gates page runs per keystroke: every gate of every layer (app.gates.trace_text)."""
+    """What the gates page runs per keystroke: every gate of every layer (app.lessons.gates.trace_text)."""
     import torch
 
-    from app.gates import trace_text
+    from app.lessons.gates import trace_text
 
     bundle, lm = language_model()
     text = "".join(lm.generate(length=300, seed=0)).ljust(300, " ")[:300]  # model-written, not corpus text
@@ -500,7 +500,7 @@ class FragmentTab:
 
 
 def detector_row(settings: Settings) -> list[Row]:
-    from app.corpus import FASHION, WIKI, fashion_corpus_path
+    from app.data.corpus import FASHION, WIKI, fashion_corpus_path
     from bench.detectability import detectability
 
     deck = FASHION if fashion_corpus_path().is_file() else WIKI

@@ -26,7 +26,7 @@ TARGET_WORDS = 700_000
 
 def novel_sized_corpus(target_words: int = TARGET_WORDS) -> tuple[str, bytes]:
     """(description, .txt bytes with one document per line) of about target_words words."""
-    from app.corpus import FASHION, WIKI, CorpusError, load_corpus
+    from app.data.corpus import FASHION, WIKI, CorpusError, load_corpus
 
     documents, words, sources = [], 0, []
     for name in (WIKI, FASHION):
@@ -47,7 +47,7 @@ def novel_sized_corpus(target_words: int = TARGET_WORDS) -> tuple[str, bytes]:
 
 def real_word_share(samples: list[str], vocabulary: set[str]) -> float:
     """Share of sampled words found in the training split (a sample's last word may be cut off)."""
-    from app.corpus import tokenize
+    from app.data.corpus import tokenize
 
     words = [w for s in samples for w in tokenize(s)[:-1]]
     return sum(w in vocabulary for w in words) / max(1, len(words))
@@ -68,9 +68,11 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="train-cpu-"))
     os.environ["ATELIER_MODEL_STORE"] = str(workdir / "store")
     os.environ["ATELIER_CHECKPOINTS"] = str(workdir / "checkpoints")
-    from app import store, train, uploads
-    from app.charlm import sample_batch
-    from app.corpus import tokenize
+    from app.data import uploads
+    from app.data.corpus import tokenize
+    from app.lm.char_lstm import sample_batch
+    from app.storage import store
+    from app.training import train
 
     description, data = novel_sized_corpus()
     corpus = uploads.read_upload("novel-sized.txt", data, limit_mb=200)

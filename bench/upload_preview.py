@@ -24,7 +24,7 @@ CHILD = """
 import sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from app import uploads
+from app.data import uploads
 data = Path({path!r}).read_bytes()
 started = time.perf_counter()
 corpus = uploads.read_upload("one-line.txt", data)
@@ -37,7 +37,7 @@ print(time.perf_counter() - started, usage.ru_utime + usage.ru_stime, stats.docu
 
 def single_line_file(megabytes: int, folder: Path) -> Path:
     sys.path.insert(0, str(ROOT))
-    from app.corpus import WIKI, load_corpus
+    from app.data.corpus import WIKI, load_corpus
 
     text = " ".join(load_corpus(WIKI).documents).encode()
     path = folder / f"one-line-{megabytes}mb.txt"

@@ -106,7 +106,7 @@ neighbours = emb.most_similar(query.word, k) if query.word else []
 plot_col, list_col = st.columns([5, 2])
 with plot_col:
     if projected is None:
-        st.info("This model has no stored projection: run `python -m app.train … --only projections`. "
+        st.info("This model has no stored projection: run `python -m app.training … --only projections`. "
                 "The neighbour list and the tools below still work.")
         placed = None
     else:

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from app import quiz
-from app.leaderboard import NICKNAME_MAX, LeaderboardUnavailable
+from app.game import quiz
+from app.game.leaderboard import NICKNAME_MAX, LeaderboardUnavailable
 from app.ui import join as ui_join
 from app.ui import quiz as ui_quiz
 

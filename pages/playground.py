@@ -5,8 +5,9 @@ import time
 
 import streamlit as st
 
-from app import gates, ui
-from app.highlight import pieces_html, rank_legend_html
+from app import ui
+from app.lessons import gates
+from app.lessons.highlight import pieces_html, rank_legend_html
 from app.ui import gates as ui_gates
 
 PRIME = "The jumpsuit"

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from app import quiz
-from app.room import LOBBY, OVER, REVEAL, ROUND, NotPresenter, RoomError, RoomUnavailable
+from app.game import quiz
+from app.game.room import LOBBY, OVER, REVEAL, ROUND, NotPresenter, RoomError, RoomUnavailable
 from app.ui import join as ui_join
 from app.ui import quiz as ui_quiz
 from app.ui import room as ui_room

@@ -3,8 +3,11 @@ character LSTM in the background, and find the models in every other page."""
 
 import streamlit as st
 
-from app import jobs, uploads, user_models
-from app.train import (
+from app.catalog import user_bundles
+from app.data import uploads
+from app.storage import store
+from app.training import jobs
+from app.training.train import (
     ARCHITECTURES,
     DEFAULT_LM_MINUTES,
     DEFAULT_LM_SIZE,
@@ -51,7 +54,7 @@ if source == ui_train.UPLOAD:
         suggested_name = uploads.display_name(upload.name).split(".")[0]
 else:
     preview = ui_train.source_preview(source)
-    suggested_name = source.removeprefix("user/")
+    suggested_name = store.user_bundle_name(source)
 
 if preview is not None and preview.error:
     st.warning(preview.error, icon="🚫")
@@ -75,7 +78,7 @@ if preview is not None:
     ui_train.suggest_name(suggested_name)
     name = safe_name(st.text_input("Model name", max_chars=40, key="train_name"))
     bundle = user_bundle(name)
-    taken = not user_models.can_change(bundle, owner)
+    taken = not user_bundles.can_change(bundle, owner)
     if taken:
         st.warning(f"`{bundle}` is someone else's model: pick another name to train your own.", icon="🔒")
     else:
@@ -168,7 +171,7 @@ else:
 mine = ui_train.own_bundles()
 if mine:
     chosen = st.selectbox("One of your models", mine, key="train_own_bundle")
-    shared = user_models.is_shared(chosen)
+    shared = user_bundles.is_shared(chosen)
     share_col, delete_col = st.columns(2)
     if share_col.button("Stop sharing" if shared else "Share with everyone", key="train_share",
                         help=ui_train.SHARE_HELP):

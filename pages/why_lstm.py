@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from app import gradients, memory, reach, store, ui
-from app.gradients import ACTIVATIONS, INITS, GradientSetup
-from app.highlight import Piece, pieces_html
+from app import ui
+from app.lessons import gradients, memory, reach
+from app.lessons.gradients import ACTIVATIONS, INITS, GradientSetup
+from app.lessons.highlight import Piece, pieces_html
+from app.storage import store
 from app.ui import why_lstm as ui_why_lstm
 
 

@@ -126,15 +126,15 @@ echo "$ATELIER_DATABASE_URL" >"$RUN/database_url"  # for bench/load.py and the t
 [ -f "$RUN/cookie_secret" ] || (umask 077 && .venv/bin/python -c "import secrets; print(secrets.token_hex(32))" >"$RUN/cookie_secret")
 export STREAMLIT_SERVER_COOKIE_SECRET
 STREAMLIT_SERVER_COOKIE_SECRET=$(cat "$RUN/cookie_secret")
-if [ -z "${ATELIER_PUBLIC_URL:-}" ] && .venv/bin/python -c "import sys; from app.network import is_loopback; sys.exit(is_loopback('$ADDRESS'))"; then
+if [ -z "${ATELIER_PUBLIC_URL:-}" ] && .venv/bin/python -c "import sys; from app.serving.network import is_loopback; sys.exit(is_loopback('$ADDRESS'))"; then
   # the workers listen on loopback; the room reaches them through the proxy's port on the LAN address
   export ATELIER_PUBLIC_URL
-  ATELIER_PUBLIC_URL=$(.venv/bin/python -m app.network --port "$PORT" --path "")
+  ATELIER_PUBLIC_URL=$(.venv/bin/python -m app.serving.network --port "$PORT" --path "")
 fi
 servers=""
 for i in $(seq 1 "$WORKERS"); do
   address="127.0.0.$((i + 1))"
-  ATELIER_WORKER_NAME="w$i" setsid .venv/bin/python -m app.launch run asgi.py \
+  ATELIER_WORKER_NAME="w$i" setsid .venv/bin/python -m app.serving.launch run asgi.py \
     --server.headless true --server.address "$address" --server.port "$WORKER_PORT" \
     --server.fileWatcherType none --browser.gatherUsageStats false >"$RUN/logs/worker-$i.log" 2>&1 </dev/null &
   echo $! >"$RUN/worker-$i.pid"

@@ -3,8 +3,8 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.corpus import FASHION_ENV
-from app.site import PAGES
+from app.data.corpus import FASHION_ENV
+from app.serving.site import PAGES
 from tests.conftest import ROOT
 
 

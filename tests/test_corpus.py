@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from app.corpus import (
+from app.data.corpus import (
     FASHION,
     FASHION_ENV,
     WIKI,
@@ -123,7 +123,7 @@ def test_fashion_corpus_reads(fashion_csv, monkeypatch):
 
 
 def test_abbreviations_and_initials_do_not_end_sentences():
-    from app.corpus import split_sentences
+    from app.data.corpus import split_sentences
 
     text = ("We met Mr. Darcy and Mrs. Bennet near St. Paul's with Dr. Jones. A book by George R. R. Martin, "
             "e.g. this one, sold out! I ordered a size S. It fits.")
@@ -134,7 +134,7 @@ def test_abbreviations_and_initials_do_not_end_sentences():
 
 
 def test_a_sentence_never_ends_inside_a_word(tmp_path):
-    from app.corpus import split_sentences
+    from app.data.corpus import split_sentences
 
     documents = load_corpus(WIKI).documents[:300]
     for document in documents:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from app.embeddings import Embeddings, UnknownWords
+from app.vectors.embeddings import Embeddings, UnknownWords
 
 
 @pytest.fixture

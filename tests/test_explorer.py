@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import models
+from app.catalog import models
 from app.explorer import link, scenes, space, tools, words
 from app.explorer.link import ExplorerView
 from app.explorer.space import ProjectedSpace, Reprojection

@@ -5,9 +5,9 @@ import threading
 
 import pytest
 
-from app.leaderboard import InvalidNickname, Leaderboard, LeaderboardUnavailable, validate_nickname
-from app.nicknames import distinct_names
-from app.quiz import Game, Round, Sentence
+from app.game.leaderboard import InvalidNickname, Leaderboard, LeaderboardUnavailable, validate_nickname
+from app.game.nicknames import distinct_names
+from app.game.quiz import Game, Round, Sentence
 
 HOSTILE_NICKNAMES = [
     "<script>alert(1)</script>"[:24],

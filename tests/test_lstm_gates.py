@@ -8,9 +8,10 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from app import gates, models
-from app.charlm import DOCUMENT_BREAK, GATES, trace_gates
-from app.highlight import Piece, diverging_colour, pieces_html, text_colour_on
+from app.catalog import models
+from app.lessons import gates
+from app.lessons.highlight import Piece, diverging_colour, pieces_html, text_colour_on
+from app.lm.char_lstm import DOCUMENT_BREAK, GATES, trace_gates
 from tests.conftest import ROOT
 
 BUNDLE = "wiki-sample"  # always committed, and the smaller of the two models

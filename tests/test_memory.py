@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from app import cards, memory, models, store
-from app.memory import CELLS, RecallConfig, recall_batch, train_recall
+from app.catalog import cards, models
+from app.lessons import memory
+from app.lessons.memory import CELLS, RecallConfig, recall_batch, train_recall
+from app.storage import store
 
 
 def test_recall_batch_targets_are_the_first_token():
@@ -100,7 +102,7 @@ def test_corrupt_curves_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(store, "STORE", copy)
     path = copy / memory.BUNDLE / f"{memory.ARTIFACT}.npz"
     path.write_bytes(path.read_bytes()[:-4] + b"oops")
-    with pytest.raises(store.StoreError, match="recall-curves.npz is damaged.*python -m app.memory"):
+    with pytest.raises(store.StoreError, match="recall-curves.npz is damaged.*python -m app.lessons.memory"):
         memory.load_curves()
 
 

@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from app import models, store
-from app.charlm import DOCUMENT_BREAK, CharLSTM, LMConfig, evaluate, trace_gates
-from app.corpus import FASHION, FASHION_ENV, WIKI, load_corpus
-from app.embeddings import load_glove
+from app.catalog import models
+from app.data.corpus import FASHION, FASHION_ENV, WIKI, load_corpus
+from app.lm.char_lstm import DOCUMENT_BREAK, CharLSTM, LMConfig, evaluate, trace_gates
+from app.serving.site import PAGES
+from app.storage import store
+from app.vectors.embeddings import load_glove
 
 BUNDLES = ["fashion-reviews", "wiki-sample", "glove"]
 
@@ -77,7 +79,7 @@ def test_a_damaged_store_is_named_and_the_rest_is_served(damaged_store):
     assert "wiki-sample" not in models.language_model_bundles()
 
 
-@pytest.mark.parametrize("page", ["pages/home.py", *[p.file for p in __import__("app.site").site.PAGES]])
+@pytest.mark.parametrize("page", ["pages/home.py", *[p.file for p in PAGES]])
 def test_every_page_runs_on_a_damaged_store_and_names_the_files(damaged_store, page):
     from streamlit.testing.v1 import AppTest
 

@@ -8,8 +8,8 @@ from PIL import Image
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from app import network
-from app.network import join_address
+from app.serving import network
+from app.serving.network import join_address
 
 
 def test_the_public_url_wins_and_gets_the_page_path_only_when_it_has_none():

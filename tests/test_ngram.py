@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.corpus import WIKI, load_corpus, tokenize
-from app.ngram import KneserNey, estimate_discounts
+from app.data.corpus import WIKI, load_corpus, tokenize
+from app.lm.ngram import KneserNey, estimate_discounts
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import gates, models
-from app.highlight import probability_colour, rank_bucket
+from app.catalog import models
+from app.lessons import gates
+from app.lessons.highlight import probability_colour, rank_bucket
 from tests.conftest import ROOT
 
 BUNDLE = "wiki-sample"
@@ -169,7 +170,7 @@ def test_choices_survive_a_trip_to_another_tab():
 
 
 def test_a_damaged_model_file_gives_a_message_not_a_crash(tmp_path, monkeypatch):
-    from app import store
+    from app.storage import store
 
     broken = tmp_path / "broken"
     broken.mkdir()

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import decks, detectors, fakes, models, quiz
-from app.corpus import FASHION, WIKI, load_corpus, normalise, tokenize
-from app.highlight import RANK_BUCKETS, pieces_html
+from app.catalog import models
+from app.data.corpus import FASHION, WIKI, load_corpus, normalise, tokenize
+from app.game import decks, detectors, fakes, quiz
+from app.lessons.highlight import RANK_BUCKETS, pieces_html
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages/fake_or_real.py")
@@ -104,7 +105,7 @@ def test_batched_scores_equal_one_at_a_time(lm, reals):
 @pytest.mark.parametrize("bundle", [WIKI, FASHION])
 def test_every_committed_lm_has_stored_decks_chosen_with_it(bundle):
     stored = decks.load_stored_decks(bundle)  # checksum-verified; None if chosen with another LM
-    assert stored is not None, f"retrain the decks: python -m app.train --corpus {bundle} --only decks"
+    assert stored is not None, f"retrain the decks: python -m app.training --corpus {bundle} --only decks"
     assert set(stored.decks) == set(quiz.DIFFICULTIES)
     for difficulty in stored.decks:
         texts = stored.texts(difficulty)

@@ -1,4 +1,4 @@
-"""Room mode's state in SQL (app/room.py) on SQLite: the presenter's control, phones, votes, pauses, scale."""
+"""Room mode's state in SQL (app/game/room.py) on SQLite: the presenter's control, phones, votes, pauses, scale."""
 
 import threading
 import time
@@ -6,10 +6,10 @@ import time
 import pytest
 from sqlalchemy import event
 
-from app import quiz
-from app.leaderboard import ordinal
-from app.nicknames import InvalidNickname
-from app.room import (
+from app.game import quiz
+from app.game.leaderboard import ordinal
+from app.game.nicknames import InvalidNickname
+from app.game.room import (
     CODE_ALPHABET,
     LOBBY,
     MIXED,

@@ -1,6 +1,6 @@
-"""The room feed phones wait on (app/room_feed.py): what it answers, how often it reads the database,
+"""The room feed phones wait on (app/game/room_feed.py): what it answers, how often it reads the database,
 and its long poll, which answers when the room moves on. Also the server set-up it runs under
-(app/launch.py builds Streamlit's theme message once)."""
+(app/serving/launch.py builds Streamlit's theme message once)."""
 
 import asyncio
 import threading
@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from starlette.requests import Request
 
-from app import quiz, room_feed
-from app.room import PRESENTER_AWAY, RoomStore
-from app.room_feed import RoomFeed, room_state
+from app.game import quiz, room_feed
+from app.game.room import PRESENTER_AWAY, RoomStore
+from app.game.room_feed import RoomFeed, room_state
 
 T0 = 1_800_000_000.0
 
@@ -109,12 +109,12 @@ def test_the_long_poll_gives_up_after_its_hold(store, monkeypatch):
 
 
 def test_the_theme_message_built_once_is_streamlits_own(monkeypatch):
-    """app/launch.py replaces the per-run theme building by a copy: every section copies the same message."""
+    """app/serving/launch.py replaces the per-run theme building by a copy: every section copies the same message."""
     from streamlit import config
     from streamlit.proto.NewSession_pb2 import CustomThemeConfig
     from streamlit.runtime import app_session
 
-    from app import launch
+    from app.serving import launch
 
     config.get_config_options(force_reparse=True)  # this project's .streamlit/config.toml (cwd is the repo)
     original = app_session._populate_theme_msg

@@ -4,8 +4,8 @@ anyone without its key. (The browser test, tests/e2e/test_room.py, plays whole r
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import quiz
-from app.room import RoomStore
+from app.game import quiz
+from app.game.room import RoomStore
 from tests.conftest import ROOT
 
 

@@ -1,6 +1,6 @@
 """Train your own: hostile uploads, background jobs, atomic bundles, and the page through AppTest.
 
-Every test trains into a temporary model store (store.STORE and train.CHECKPOINTS point into
+Every test trains into a temporary model store (store.STORE and store.CHECKPOINTS point into
 tmp_path), so nothing is written into the real model_store/ or checkpoints/.
 """
 
@@ -15,8 +15,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import jobs, models, staging, store, train, ui, uploads, user_models
-from app.corpus import WIKI, Corpus, CorpusError, load_corpus, wiki_sample_path
+from app import ui
+from app.catalog import models, user_bundles
+from app.data import uploads
+from app.data.corpus import WIKI, Corpus, CorpusError, load_corpus, wiki_sample_path
+from app.storage import staging, store
+from app.training import jobs, train
 from app.ui import train as ui_train
 from tests.conftest import ROOT
 
@@ -28,7 +32,7 @@ FAST = train.EmbeddingSettings(architectures=("skipgram", "cbow"), vector_size=3
 def user_store(tmp_path, monkeypatch):
     monkeypatch.setenv("ATELIER_MODEL_STORE", str(tmp_path / "store"))
     monkeypatch.setattr(store, "STORE", tmp_path / "store")
-    monkeypatch.setattr(train, "CHECKPOINTS", tmp_path / "checkpoints")
+    monkeypatch.setattr(store, "CHECKPOINTS", tmp_path / "checkpoints")
     return tmp_path / "store"
 
 
@@ -189,10 +193,10 @@ def test_small_corpus_trains_end_to_end_and_the_explorer_lists_it(user_store, sm
     assert leftovers(user_store) == []
     assert {p.name for p in user_store.iterdir()} == {"user"}  # nothing outside model_store/user/
     # the bundle keeps its corpus (verified like any artifact) for the quiz and later sessions
-    saved = user_models.load_saved_corpus("user/Small-wiki")
+    saved = user_bundles.load_saved_corpus("user/Small-wiki")
     assert saved.documents == small_corpus.documents and saved.sha256 == small_corpus.sha256
     assert saved.split("validation") == small_corpus.split("validation")
-    assert user_models.saved_corpora("me") == ["user/Small-wiki"]
+    assert user_bundles.saved_corpora("me") == ["user/Small-wiki"]
 
 
 def test_cancelled_job_leaves_no_partial_model(user_store, small_corpus):
@@ -270,7 +274,7 @@ def test_lm_trains_stops_saves_and_resumes(user_store, small_corpus):
     checkpoint = train.user_lm_checkpoint(small_corpus, "lstm", settings)
     steps, seconds = train.checkpoint_progress(checkpoint)
     assert steps >= 20 and seconds > 0
-    assert checkpoint.is_relative_to(train.CHECKPOINTS)
+    assert checkpoint.is_relative_to(store.CHECKPOINTS)
 
     resume = train.LMSettings(minutes=0.05, hidden=32, layers=1, batch_size=16, sequence_length=48,
                               eval_every=10, eval_batches=2)
@@ -278,7 +282,7 @@ def test_lm_trains_stops_saves_and_resumes(user_store, small_corpus):
     assert train.checkpoint_progress(checkpoint)[0] > steps
     card = store.artifact_card("user/lstm", "lm")
     assert card["metrics"]["curves"]["steps"][0] == 10  # the first run's curve, continued
-    kept = user_models.corpus_path("user/lstm")  # what the quiz deals real sentences from (sha256-checked)
+    kept = user_bundles.corpus_path("user/lstm")  # what the quiz deals real sentences from (sha256-checked)
     assert kept.is_relative_to(user_store / "user" / "lstm") and card["corpus"]["kept"] == kept.name
     assert load_corpus(str(kept)).documents == small_corpus.documents
 
@@ -469,7 +473,7 @@ def test_a_single_line_is_cut_at_word_boundaries_in_one_pass(wiki_documents):
 
 
 def test_word_vectors_of_texts_wordsim_cannot_score_say_n_a(user_store):
-    from app import cards
+    from app.catalog import cards
     from tests.hostile_files import arabic_corpus, small_vocabulary_corpus
 
     settings = train.EmbeddingSettings(vector_size=16, min_count=5, epochs=1, projection_words=0)
@@ -489,17 +493,17 @@ def test_models_belong_to_their_browser_until_shared(user_store, small_corpus):
     key = f"{bundle}/skipgram"
     assert key in [m.key for m in models.embedding_models(alice)]
     assert key not in [m.key for m in models.embedding_models(bob)] + [m.key for m in models.embedding_models()]
-    assert user_models.saved_corpora(bob) == [] and user_models.saved_corpora(alice) == [bundle]
-    for change in (lambda: user_models.set_shared(bundle, bob, True), lambda: user_models.delete(bundle, bob),
+    assert user_bundles.saved_corpora(bob) == [] and user_bundles.saved_corpora(alice) == [bundle]
+    for change in (lambda: user_bundles.set_shared(bundle, bob, True), lambda: user_bundles.delete(bundle, bob),
                    lambda: train.train_user_embeddings(small_corpus, "alices", FAST, owner=bob)):
-        with pytest.raises(user_models.NotYours):
+        with pytest.raises(user_bundles.NotYours):
             change()
-    user_models.set_shared(bundle, alice, True)  # one click on the page
-    assert key in [m.key for m in models.embedding_models(bob)] and user_models.is_shared(bundle)
-    assert not user_models.can_change(bundle, bob) and user_models.saved_corpora(bob) == []  # read-only for bob
+    user_bundles.set_shared(bundle, alice, True)  # one click on the page
+    assert key in [m.key for m in models.embedding_models(bob)] and user_bundles.is_shared(bundle)
+    assert not user_bundles.can_change(bundle, bob) and user_bundles.saved_corpora(bob) == []  # read-only for bob
     train.train_user_embeddings(small_corpus, "alices", FAST, owner=alice)  # retraining keeps it shared
-    assert user_models.is_shared(bundle)
-    user_models.delete(bundle, alice)
+    assert user_bundles.is_shared(bundle)
+    user_bundles.delete(bundle, alice)
     assert not (user_store / "user" / "alices").exists()
 
 
@@ -516,7 +520,7 @@ def test_the_cli_and_the_page_train_the_same_bundle(user_store, wiki_documents, 
     assert cli["artifacts"]["corpus"]["sha256"] == from_page["artifacts"]["corpus"]["sha256"]
     assert cli["artifacts"]["skipgram"]["corpus"] == {**from_page["artifacts"]["skipgram"]["corpus"]}
     assert cli["owner"] is None and cli["shared"]  # the command line's bundles are the room's
-    assert user_models.load_saved_corpus("user/same").documents == uploads.read_upload("same.txt", data).documents
+    assert user_bundles.load_saved_corpus("user/same").documents == uploads.read_upload("same.txt", data).documents
 
 
 def test_the_command_line_never_takes_over_a_visitors_model(user_store, wiki_documents, tmp_path, capsys):
@@ -532,7 +536,7 @@ def test_the_command_line_never_takes_over_a_visitors_model(user_store, wiki_doc
     assert manifest["owner"] == visitor and not manifest["shared"]  # untouched: still theirs, still private
     assert train.main([*cli, "--only", "embeddings", "--name", "austen-cli"]) == 0  # under another name it trains
     assert store.read_manifest("user/austen-cli")["owner"] is None
-    assert not user_models.can_change("user/austen-cli", visitor)  # and a browser cannot take the CLI's either
+    assert not user_bundles.can_change("user/austen-cli", visitor)  # and a browser cannot take the CLI's either
 
 
 def test_other_visitors_jobs_are_counted_never_named():

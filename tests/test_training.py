@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from app.charlm import CharLSTM, CharVocab, LMConfig, TrainConfig, evaluate, train
-from app.corpus import WIKI, load_corpus
-from app.embeddings import train_word2vec
+from app.data.corpus import WIKI, load_corpus
+from app.lm.char_lstm import CharLSTM, CharVocab, LMConfig, TrainConfig, evaluate, train
+from app.vectors.embeddings import train_word2vec
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def run_cli(tmp_path, *args, wait=True):
 
     env = {**os.environ, "ATELIER_MODEL_STORE": str(tmp_path / "store"),
            "ATELIER_CHECKPOINTS": str(tmp_path / "checkpoints"), "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "app.train", *args]
+    command = [sys.executable, "-m", "app.training", *args]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if not wait:
         return process
@@ -179,7 +179,9 @@ def test_cli_checkpoints_survive_kill_9_and_sigterm_and_the_budget_holds(tmp_pat
     assert card["metrics"]["eval"]["seconds"] <= 0.5 * 60  # the final evaluation stayed inside the budget
     assert "corpus" in json.loads((tmp_path / "store" / "user" / "novel" / "manifest.json").read_text())["artifacts"]
     # a command-line bundle is the room's: the quiz finds its LM and the corpus kept beside it
-    from app import models, quiz, store
+    from app.catalog import models
+    from app.game import quiz
+    from app.storage import store
 
     monkeypatch.setattr(store, "STORE", tmp_path / "store")
     assert "user/novel" in quiz.playable_decks(models.language_model_bundles())[0]
@@ -188,7 +190,7 @@ def test_cli_checkpoints_survive_kill_9_and_sigterm_and_the_budget_holds(tmp_pat
 def test_minutes_leave_out_the_decks_and_say_how_to_write_them(monkeypatch, capsys):
     """--minutes N bounds the whole run; the decks stage (hours of writing and grading fakes on a
     CPU) is left out with the command that writes them."""
-    from app import train
+    from app.training import train
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("decks were prepared under --minutes")

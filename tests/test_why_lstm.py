@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import gradients, memory, models, reach
-from app.gradients import GradientSetup, clipped_gradient_norms, lstm_gradient_norms, rnn_gradient_norms
+from app.catalog import models
+from app.lessons import gradients, memory, reach
+from app.lessons.gradients import GradientSetup, clipped_gradient_norms, lstm_gradient_norms, rnn_gradient_norms
 
 ROOT = Path(__file__).resolve().parent.parent
 

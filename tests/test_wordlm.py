@@ -7,14 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from app import store
-from app.charlm import TrainConfig, train
-from app.corpus import FASHION, WIKI, load_corpus, tokenize
-from app.embeddings import Embeddings, load_bundle_embeddings
-from app.fakes import FilterCounts, TrainingText, rejection_reason
-from app.ngram import KneserNey
-from app.wordfakes import bundle_word_lstm_sampler, detokenise, first_letter_upper_rate
-from app.wordlm import (
+from app.data.corpus import FASHION, WIKI, load_corpus, tokenize
+from app.game.fakes import FilterCounts, TrainingText, rejection_reason
+from app.game.wordfakes import bundle_word_lstm_sampler, detokenise, first_letter_upper_rate
+from app.lm.char_lstm import TrainConfig, train
+from app.lm.ngram import KneserNey
+from app.lm.wordlm import (
     STREAM_SEGMENTS,
     WordLanguageModel,
     WordVocab,
@@ -28,6 +26,8 @@ from app.wordlm import (
     word_lstm,
     word_tokens,
 )
+from app.storage import store
+from app.vectors.embeddings import Embeddings, load_bundle_embeddings
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
-from app.embeddings import Embeddings
 from app.explorer.space import COLOURINGS, PROJECTIONS
 from app.explorer.tools import default_comparison
 from app.explorer.words import MAX_QUERY_CHARS
+from app.vectors.embeddings import Embeddings
 
 NEIGHBOURS_RANGE = (1, 30)
 CLUSTERS_RANGE = (2, 30)

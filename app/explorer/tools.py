@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.embeddings import Embeddings
+from app.data.lexicon import category_of
 from app.explorer.words import read_word_list
-from app.lexicon import category_of
+from app.vectors.embeddings import Embeddings
 
 DEFAULT_ODD_ONE_OUT = ("dress skirt blouse silk", "france germany italy london")
 DEFAULT_PAIRS = (("silk", "satin"), ("king", "queen"))

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from app.corpus import tokenize
-from app.embeddings import Embeddings
+from app.data.corpus import tokenize
+from app.vectors.embeddings import Embeddings
 
 MAX_QUERY_CHARS = 100  # a search box holds a word; past this we say so and read the first word
 MAX_LIST_WORDS = 12  # odd-one-out reads this many words; suggestions cost a fuzzy search each

@@ -1,6 +1,6 @@
 """Streamlit helpers shared by the pages: cached model loading and small display pieces.
 
-``app/ui/`` is the one part of ``app/`` that imports Streamlit (``app/launch.py`` only starts it); the
+``app/ui/`` is the one part of ``app/`` that imports Streamlit (``app/serving/launch.py`` only starts it); the
 logic it wraps lives in plain modules so it can be tested and benchmarked without a page.
 """
 
@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from app import models, store, user_models
-from app.charlm import LanguageModel
-from app.embeddings import Embeddings
+from app.catalog import models, user_bundles
+from app.lm.char_lstm import LanguageModel
+from app.storage import store
+from app.vectors.embeddings import Embeddings
 
 
 @st.cache_resource(show_spinner="Loading word vectors…")
@@ -66,7 +67,7 @@ def browser_owner() -> str:
     if token:
         return token
     cookie = (st.context.cookies or {}).get(OWNER_COOKIE, "")
-    if user_models.OWNER_TOKEN.fullmatch(cookie):
+    if user_bundles.OWNER_TOKEN.fullmatch(cookie):
         token = cookie
     else:
         token = uuid.uuid4().hex

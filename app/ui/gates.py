@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import gates, store, ui
-from app.charlm import LanguageModel
+from app import ui
+from app.lessons import gates
+from app.lm.char_lstm import LanguageModel
+from app.storage import store
 
 
 def language_model_or_stop(bundle: str | None) -> LanguageModel:

@@ -1,4 +1,4 @@
-"""The join panel: a QR code of the address phones in the room should open (see ``app/network.py``)."""
+"""The join panel: a QR code of the address phones in the room should open (see ``app/serving/network.py``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import streamlit as st
 
-from app import network
+from app.serving import network
 
 
 @st.cache_resource(show_spinner=False)

@@ -1,7 +1,7 @@
 """Streamlit helpers of the "Fake or real?" page: shared game supplies, the leaderboard, the
 game's session state and the pieces of the page that repeat (a sentence card, the reveal).
 
-Game logic is in ``app/quiz.py`` and storage in ``app/leaderboard.py``; this module only wires
+Game logic is in ``app/game/quiz.py`` and storage in ``app/game/leaderboard.py``; this module only wires
 them to Streamlit (process-wide caches, session state, rendering).
 """
 
@@ -13,11 +13,14 @@ import secrets
 
 import streamlit as st
 
-from app import decks as decks_store
-from app import models, quiz, store, ui
-from app.corpus import CorpusError, fashion_corpus_path
-from app.highlight import Piece, pieces_html, rank_legend_html
-from app.leaderboard import DATABASE_ENV, Board, FooledRow, Leaderboard, LeaderboardUnavailable, PlayerRow, ordinal
+from app import ui
+from app.catalog import models
+from app.data.corpus import CorpusError, fashion_corpus_path
+from app.game import decks as decks_store
+from app.game import quiz
+from app.game.leaderboard import DATABASE_ENV, Board, FooledRow, Leaderboard, LeaderboardUnavailable, PlayerRow, ordinal
+from app.lessons.highlight import Piece, pieces_html, rank_legend_html
+from app.storage import store
 
 GAME, REVEALING, SAVED, PROBLEM = "quiz_game", "quiz_revealing", "quiz_saved_game_id", "quiz_problem"
 SAVE_PROBLEM = "quiz_save_problem"

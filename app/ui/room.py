@@ -1,6 +1,6 @@
 """Streamlit helpers of room mode: the presenter's screen (pages/present.py) and the phones (pages/play.py).
 
-State lives in SQL (``app/room.py``); the address holds who is who: ``?room=CODE`` for everyone,
+State lives in SQL (``app/game/room.py``); the address holds who is who: ``?room=CODE`` for everyone,
 ``&key=SECRET`` on the presenter's screen only, ``&player=TOKEN`` on a phone once it has joined (a
 reload or a lost connection comes back as the same player). The presenter's page draws its phase in a
 full run and keeps a small fragment that polls the database every second for the countdown and the counts.
@@ -13,10 +13,9 @@ import random
 
 import streamlit as st
 
-from app import quiz
-from app.highlight import Piece, pieces_html
-from app.leaderboard import ordinal
-from app.room import (
+from app.game import quiz
+from app.game.leaderboard import ordinal
+from app.game.room import (
     COUNTDOWN_RANGE,
     DEFAULT_COUNTDOWN,
     MAX_ROUNDS,
@@ -32,11 +31,12 @@ from app.room import (
     difficulty_plan,
     normalise_code,
 )
-from app.room_feed import FEED_PATH
+from app.game.room_feed import FEED_PATH
+from app.lessons.highlight import Piece, pieces_html
 from app.ui import quiz as ui_quiz
 
 ROOM_PARAM, KEY_PARAM, PLAYER_PARAM = "room", "key", "player"
-PLAY_PAGE = "play"  # url_path of the phones' page (app/site.py)
+PLAY_PAGE = "play"  # url_path of the phones' page (app/serving/site.py)
 POLL = "1s"  # the presenter's screen redraws its countdown and counts this often
 MESSAGE_KEY = "room_message"  # a refusal to show on the next run (a late vote, say)
 CHOICE_NAMES = {quiz.HUMAN: "🧑 Human", quiz.LSTM: "🤖 LSTM", "A": "A is real", "B": "B is real"}
@@ -265,7 +265,7 @@ def go_to_room(typed: str) -> None:
     st.warning("Type the room code shown on the big screen.")
 
 
-# The phone's browser asks the room feed (app/room_feed.py) whether its page is out of date; the answer
+# The phone's browser asks the room feed (app/game/room_feed.py) whether its page is out of date; the answer
 # comes when the room moves on, and the clock's next tick reruns the room fragment. Between changes the
 # clock counts the countdown down by itself. Without the feed (a plain `streamlit run streamlit_app.py`)
 # the fragment reruns once a second instead. A phone whose timers stop shows what it showed.

@@ -1,5 +1,5 @@
 """Streamlit helpers of the "Train your own" page: cached corpus previews, the job registry,
-starting jobs, and the live job panel. The training itself is ``app.train``; jobs ``app.jobs``.
+starting jobs, and the live job panel. The training itself is ``app.training.train``; jobs ``app.training.jobs``.
 """
 
 from __future__ import annotations
@@ -8,8 +8,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from app import jobs, models, staging, store, train, ui, uploads, user_models
-from app.corpus import FASHION, WIKI, Corpus, CorpusError, fashion_corpus_path, load_corpus
+from app import ui
+from app.catalog import models, user_bundles
+from app.data import uploads
+from app.data.corpus import FASHION, WIKI, Corpus, CorpusError, fashion_corpus_path, load_corpus
+from app.storage import staging, store
+from app.training import jobs, train
 from app.ui import explorer as ui_explorer
 from app.ui import gates as ui_gates
 from app.ui import quiz as ui_quiz
@@ -34,7 +38,7 @@ def corpus_sources() -> list[str]:
     """Upload first, the built-in corpora present on this machine, then the corpora kept by this
     browser's own bundles (to go on training them later): never another browser's text."""
     return [UPLOAD, WIKI] + ([FASHION] if fashion_corpus_path().is_file() else []) + \
-        user_models.saved_corpora(session_owner())
+        user_bundles.saved_corpora(session_owner())
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the file…")
@@ -57,7 +61,7 @@ def upload_columns(name: str, data: bytes) -> list[str]:
 
 def source_preview(source: str) -> Preview:
     """A built-in corpus (fashion-reviews, wiki-sample) or the one a user bundle keeps."""
-    if source.startswith("user/"):
+    if store.is_user_bundle(source):
         return _saved_preview(source, staging.bundle_corpus_sha(source))
     return _builtin_preview(source)
 
@@ -75,7 +79,7 @@ def _builtin_preview(name: str) -> Preview:
 def _saved_preview(bundle: str, corpus_sha: str | None) -> Preview:
     """Keyed by the corpus's sha too: retraining the bundle on another corpus is a new entry."""
     try:
-        corpus = user_models.load_saved_corpus(bundle)
+        corpus = user_bundles.load_saved_corpus(bundle)
     except (CorpusError, store.StoreError, KeyError) as e:
         return Preview(error=f"{bundle}: its saved corpus cannot be read ({e})")
     return Preview(corpus, uploads.corpus_stats(corpus))
@@ -185,12 +189,12 @@ def user_model_rows() -> list[dict]:
     the corpus it was trained on, and whose it is."""
     owner, rows = session_owner(), []
     for bundle, artifacts in models.usable_bundles(owner).items():
-        if not user_models.is_user_bundle(bundle):
+        if not store.is_user_bundle(bundle):
             continue
         corpus = next((a["corpus"] for a in artifacts.values() if a.get("corpus")), {})
-        mine = user_models.owner_of(bundle) == owner
-        whose = ("yours, shared with everyone" if user_models.is_shared(bundle) else "yours, private") if mine \
-            else ("trained on the command line" if user_models.owner_of(bundle) is None else "shared by another visitor")
+        mine = user_bundles.owner_of(bundle) == owner
+        whose = ("yours, shared with everyone" if user_bundles.is_shared(bundle) else "yours, private") if mine \
+            else ("trained on the command line" if user_bundles.owner_of(bundle) is None else "shared by another visitor")
         rows.append({"bundle": bundle, "models": ", ".join(sorted(a for a in artifacts if a != "corpus")),
                      "corpus": corpus.get("file", ""), "documents": corpus.get("documents"), "whose": whose})
     return rows
@@ -199,14 +203,14 @@ def user_model_rows() -> list[dict]:
 def own_bundles() -> list[str]:
     """The user bundles this browser trained (it may share, stop sharing or delete them)."""
     owner = session_owner()
-    return [b for b in store.bundles() if user_models.is_user_bundle(b) and user_models.owner_of(b) == owner]
+    return [b for b in store.bundles() if store.is_user_bundle(b) and user_bundles.owner_of(b) == owner]
 
 
 def share(bundle: str, shared: bool) -> None:
-    user_models.set_shared(bundle, session_owner(), shared)
+    user_bundles.set_shared(bundle, session_owner(), shared)
     forget_cached_models(bundle)  # the quiz's room decks change with it
 
 
 def delete(bundle: str) -> None:
-    user_models.delete(bundle, session_owner())
+    user_bundles.delete(bundle, session_owner())
     forget_cached_models(bundle)

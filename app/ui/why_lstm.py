@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import memory, reach, ui
-from app.memory import RecallConfig, RecallCurves, RecallResult
+from app import ui
+from app.lessons import memory, reach
+from app.lessons.memory import RecallConfig, RecallCurves, RecallResult
 
 
 @st.cache_data(max_entries=512, show_spinner="The LSTM is guessing…")

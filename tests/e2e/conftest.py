@@ -15,7 +15,7 @@ Fixtures
 - ``open_app(path)``: go to a page by its url_path ("" is home) and wait for its script run.
 
 Adding a page: create ``tests/e2e/test_<page>.py`` with ``pytestmark = needs_page("pages/<page>.py")``
-(skipped until the page is in the navigation: streamlit_app.py / app/site.py), open it with ``open_app("<url_path>")``,
+(skipped until the page is in the navigation: streamlit_app.py / app/serving/site.py), open it with ``open_app("<url_path>")``,
 and drive it with Playwright locators; wrap each interaction in ``rerun_after(page, action)``.
 """
 
@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from app.site import PAGES
+from app.serving.site import PAGES
 from tests.e2e.harness import (
     EXCEPTION_BOX,
     ROOT,
@@ -126,7 +126,7 @@ def open_through_sidebar(page, server_url: str, url_path: str = ""):
             expand.click()
         link.click()
         page.wait_for_url(lambda url: urlsplit(url).path.endswith(f"/{url_path}"))
-        # Wait for the page's own title (each page's st.title is its title in app/site.py),
+        # Wait for the page's own title (each page's st.title is its title in app/serving/site.py),
         # not for a script run, which can start and end before anyone watches for it.
         title = next(info.title for info in PAGES if info.url_path == url_path)
         expect(page.locator('[data-testid="stMain"] h1').first).to_have_text(title, timeout=60_000)

@@ -22,7 +22,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.leaderboard import DATABASE_ENV
+from app.game.leaderboard import DATABASE_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_STORE = ROOT / "model_store"
@@ -82,7 +82,7 @@ class AppServer:
         env = {**os.environ, "PYTHONPATH": str(ROOT), DATABASE_ENV: self.database_url,
                STORE_ENV: str(self.model_store), CHECKPOINTS_ENV: str(self.workdir / "checkpoints"),
                "PYTHONUNBUFFERED": "1", **self.extra_env}
-        command = [sys.executable, "-m", "app.launch", "run", self.script,  # streamlit run, as scripts/app.sh
+        command = [sys.executable, "-m", "app.serving.launch", "run", self.script,  # streamlit run, as scripts/app.sh
                    "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(self.port),
                    "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
         self.log_path = self.log_path or self.workdir / "server.log"
@@ -182,15 +182,15 @@ def rerun_after(page, action, timeout: float = 60_000) -> None:
 
 def page_registered(page_file: str) -> bool:
     """Whether pages/<file> exists and the navigation lists it (then it can be tested): the entry script
-    names the file, or reads the page list of app/site.py that names it."""
+    names the file, or reads the page list of app/serving/site.py that names it."""
     if not (ROOT / page_file).is_file():
         return False
     navigation = (ROOT / NAVIGATION_SCRIPT).read_text()
     if Path(page_file).name in navigation:
         return True
-    if "app.site" not in navigation:
+    if "app.serving.site" not in navigation:
         return False
-    from app.site import HOME, PAGES
+    from app.serving.site import HOME, PAGES
 
     return page_file in {page.file for page in [HOME, *PAGES]}
 

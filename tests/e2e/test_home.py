@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from app.corpus import FASHION_ENV
-from app.site import PAGES
+from app.data.corpus import FASHION_ENV
+from app.serving.site import PAGES
 from tests.e2e.harness import AppServer, page_registered, wait_for_app
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from app.site import HOME, PAGES, SCREENSHOTS
+from app.serving.site import HOME, PAGES, SCREENSHOTS
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.harness import POINT_CLOUD, page_registered, wait_for_app
 

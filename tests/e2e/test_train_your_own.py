@@ -44,7 +44,7 @@ def test_the_server_refuses_an_upload_over_the_apps_limit(open_app, app_server):
     import http.client
     import urllib.parse
 
-    from app import uploads
+    from app.data import uploads
 
     page = open_app("train")
     expect(page.get_by_text(f"up to {uploads.upload_limit_mb()} MB")).to_be_visible()

@@ -1,0 +1,1 @@
+"""Text in: the corpora (readers, normalisation, tokens, the split), checks on uploads, the fashion lexicon."""

@@ -1,0 +1,1 @@
+"""The model store on disk: manifests with sha256, npz / safetensors files, atomic staged bundles, checkpoints."""

@@ -1,0 +1,1 @@
+"""Training: the `python -m app.training` command (every stage of a bundle) and the page's background jobs."""

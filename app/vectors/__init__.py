@@ -1,0 +1,1 @@
+"""Word vectors: KeyedVectors-style verbs (most_similar, analogy…), word2vec and GloVe, projections."""
