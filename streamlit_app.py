@@ -1,11 +1,32 @@
-"""RNN Atelier: the entry point. Page config and navigation; each page lives in pages/."""
+"""RNN Atelier: the entry point. Page config and navigation; each page lives in pages/.
+
+Start the app with ``bash scripts/app.sh`` (it runs ``python -m app.serving.launch run asgi.py``), or
+``streamlit run asgi.py``: the server then serves the room feed too, and the very first visitor of a
+fresh server who arrives by a deep link (a room's QR code: /fake-or-real) lands on that page.
+
+``streamlit run streamlit_app.py`` serves every page, but cannot spare that first visitor Streamlit's
+"Page not found" dialog (streamlit issues 8860, 9624, 9992): Streamlit sees the ``pages/`` folder and
+runs its old folder navigation for the server's first session, and this script runs only inside it,
+after the dialog is sent (tried: applying app/serving/streamlit_seam.py's fix at the top of this script
+still shows it; applied when asgi.py is imported, at server start, it does not). Later visitors are
+fine. The server's log says so when it happens.
+"""
+
+import logging
 
 import streamlit as st
 
 from app import ui
+from app.serving import streamlit_seam
 from app.serving.site import HOME, PAGES
 from app.ui import quiz as ui_quiz
 from app.ui import serve as ui_serve
+
+if streamlit_seam.old_navigation_running():  # the first session of a plain `streamlit run streamlit_app.py`
+    logging.getLogger("atelier").warning(
+        "Started as `streamlit run streamlit_app.py`: this server's first visitor, if they came by a deep "
+        "link (a room's QR code), got Streamlit's 'Page not found' dialog, and phones in a room poll without "
+        "the room feed. Start the app with `bash scripts/app.sh` (or `streamlit run asgi.py`).")
 
 st.set_page_config(page_title="RNN Atelier", page_icon="🧵", layout="wide")
 

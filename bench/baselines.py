@@ -8,10 +8,11 @@ same character stream through the LSTM's vocabulary (rare characters become its 
 Word level: the bundle's word LSTM (``app/lm/wordlm.py``) against a word 3-gram Kneser-Ney model on
 the same token stream (words, punctuation marks, <unk>, <eos>), as perplexity.
 
-    python bench/baselines.py [--bundle fashion-reviews] [--orders 7,9] [--record]
+    python bench/baselines.py [--bundle fashion-reviews] [--orders 9,7] [--record] [--write-docs]
 
 ``--record`` writes the figures into the bundle's manifest (the char-LSTM's ``stateful_test``
 metrics; the word LSTM's own card records its figures when it is trained), for the model cards.
+``--write-docs`` writes the table into docs/models.md ("How much better than counting?").
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from app.lm.char_lstm import DOCUMENT_BREAK  # noqa: E402
 from app.lm.ngram import KneserNey  # noqa: E402
 from app.lm.wordlm import STREAM_SEGMENTS, kneser_ney_nats, load_bundle_word_lm, split_streams, stream_nats  # noqa: E402
 from app.storage import store  # noqa: E402
+from bench.doc_tables import add_write_docs_flag, write_docs  # noqa: E402
 
 
 def char_rows(bundle: str, orders: list[int]) -> tuple[list[tuple[str, float, float]], dict]:
@@ -61,8 +63,8 @@ def char_rows(bundle: str, orders: list[int]) -> tuple[list[tuple[str, float, fl
     return rows, metrics
 
 
-def word_rows(bundle: str, order: int = 3) -> list[tuple[str, float, float]]:
-    """(model, perplexity, seconds) rows on the test split, if the bundle has a word LSTM."""
+def word_rows(bundle: str, order: int = 3) -> list[tuple[str, float, float, float]]:
+    """(model, test perplexity, seconds, validation perplexity) rows, if the bundle has a word LSTM."""
     if "wordlm" not in store.read_manifest(bundle)["artifacts"]:
         return []
     corpus = load_corpus(bundle)
@@ -70,19 +72,28 @@ def word_rows(bundle: str, order: int = 3) -> list[tuple[str, float, float]]:
     streams = split_streams(corpus, lm.vocab)
     started = time.monotonic()
     lstm = stream_nats(lm.model, streams["test"], segments=STREAM_SEGMENTS)
+    seconds = time.monotonic() - started
+    lstm_validation = stream_nats(lm.model, streams["validation"], segments=STREAM_SEGMENTS)
     c = lm.model.config
-    rows = [(f"word LSTM {c.layers}×{c.hidden_size}, tied skip-gram embeddings (committed)", float(np.exp(lstm)),
-             time.monotonic() - started)]
+    rows = [(f"word LSTM {c.layers}×{c.hidden_size}, tied embeddings started from the skip-gram vectors (committed)",
+             float(np.exp(lstm)), seconds, float(np.exp(lstm_validation)))]
     started = time.monotonic()
-    baseline = kneser_ney_nats(streams, lm.vocab, order)["test"]
-    rows.append((f"word {order}-gram Kneser-Ney", float(np.exp(baseline)), time.monotonic() - started))
+    baseline = kneser_ney_nats(streams, lm.vocab, order)
+    rows.append((f"word {order}-gram Kneser-Ney", float(np.exp(baseline["test"])), time.monotonic() - started,
+                 float(np.exp(baseline["validation"]))))
     return rows
 
 
-def table(rows: list[tuple[str, float, float]], unit: str) -> str:
-    lines = [f"| model | test {unit} | vs the LSTM | s |", "|---|---|---|---|"]
-    for name, value, seconds in rows:
-        lines.append(f"| {name} | {value:.3f} | {value / rows[0][1] - 1:+.1%} | {seconds:.0f} |")
+def table(chars: list[tuple[str, float, float]], words: list[tuple[str, float, float, float]]) -> str:
+    """The rows as docs/models.md shows them: level | model | test loss | vs the LSTM (the first row of
+    each level is the LSTM)."""
+    lines = ["| level | model | test loss | vs the LSTM |", "|---|---|---|---|"]
+    for index, (name, nats, _) in enumerate(chars):
+        versus = f"{nats / chars[0][1] - 1:+.1%}" if index else ""
+        lines.append(f"| characters | {name} | {nats:.3f} nats/char | {versus} |")
+    for index, (name, perplexity, _, validation) in enumerate(words):
+        versus = f"{perplexity / words[0][1] - 1:+.0%}" if index else ""
+        lines.append(f"| words | {name} | perplexity {perplexity:.1f} (validation {validation:.1f}) | {versus} |")
     return "\n".join(lines)
 
 
@@ -95,17 +106,19 @@ def record(bundle: str, metrics: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", default=FASHION if fashion_corpus_path().is_file() else WIKI)
-    parser.add_argument("--orders", default="7,9", help="character n-gram orders")
+    parser.add_argument("--orders", default="9,7", help="character n-gram orders")
     parser.add_argument("--record", action="store_true", help="write the figures into the bundle's manifest")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (one is fastest on a busy CPU)")
+    add_write_docs_flag(parser, "bench/baselines.py")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"{args.bundle}, {args.threads} torch thread(s), load average {os.getloadavg()[0]:.1f}\n")
     rows, metrics = char_rows(args.bundle, [int(o) for o in args.orders.split(",")])
-    print(table(rows, "nats/char") + "\n")
     words = word_rows(args.bundle)
-    if words:
-        print(table(words, "perplexity") + "\n")
+    print(table(rows, words) + "\n")
+    print("seconds: " + ", ".join(f"{row[0]} {row[2]:.0f} s" for row in [*rows, *words]) + "\n")
+    if args.write_docs:
+        write_docs("bench/baselines.py", table(rows, words))
     if args.record:
         record(args.bundle, metrics)
         print(f"recorded in model_store/{args.bundle}/manifest.json")

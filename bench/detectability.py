@@ -11,7 +11,7 @@ split: must be 0%) and duplicates in a deck (must be 0).
 The decks were chosen on VALIDATION sentences with the project LM's profile and surface habits
 (``app/game/decks.py``); the char n-gram, word n-gram, 7-gram and length detectors took no part.
 
-    python bench/detectability.py [--deck fashion-reviews] [--writer char-lstm] [--stored]
+    python bench/detectability.py [--deck fashion-reviews] [--writer char-lstm] [--stored] [--write-docs]
 
 Each row's figures are recomputed here; the manifest holds the ones measured when the decks
 were written (same seeds: they agree).
@@ -34,6 +34,7 @@ from app.game import (
 )
 from app.game.detectors import DETECTORS, Detection, LikelihoodStatistics, accuracies, fit_kneser_ney, matched_reals  # noqa: E402
 from app.game.fakes import TrainingText, sentence_key  # noqa: E402
+from bench.doc_tables import add_write_docs_flag, write_docs  # noqa: E402
 
 
 @dataclass
@@ -103,10 +104,14 @@ def main() -> None:
                         help="repeat to pick several (default: all)")
     parser.add_argument("--stored", action="store_true",
                         help="print the figures stored in the manifest (measured by the decks stage) instead")
+    add_write_docs_flag(parser, "bench/detectability.py")
     args = parser.parse_args()
     bundles = args.deck or ([FASHION] if fashion_corpus_path().is_file() else []) + [WIKI]
-    print(table([row for bundle in bundles
-                 for row in detectability(bundle, args.writer, args.difficulty, stored_figures=args.stored)]))
+    measured = table([row for bundle in bundles
+                      for row in detectability(bundle, args.writer, args.difficulty, stored_figures=args.stored)])
+    print(measured)
+    if args.write_docs:  # the rows of this run's decks (deck, writer, difficulty); the other decks' rows stay
+        write_docs("bench/detectability.py", measured, merge=True)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@
     python bench/load.py --url http://127.0.0.1:8501 --visitors 100 --think 3 --arrive-over 30  # and trickle in
     python bench/load.py --visitors 5 --queries 2      # a smoke run
     python bench/load.py --scenario room --visitors 100   # room mode: 100 phones vote at once (bench/room_load.py)
+    python bench/load.py --url http://127.0.0.1:8501 --visitors 100 --think 3 --arrive-over 30 --write-docs
+                                                        # and the run's row into docs/serving.md's table
 
 Each visitor is a Streamlit websocket client speaking the browser's protocol (bench/visitor.py): like
 a browser it first loads the page over HTTP (keeping HAProxy's sticky-session cookie), then opens the
@@ -23,7 +25,8 @@ pages, missing results, timeouts: must be 0), the peak total RSS of the server's
 --url: every worker, HAProxy and PostgreSQL that scripts/serve.sh started, from run/), and checks that
 the leaderboard holds exactly the games and answers the visitors played. --kill-worker-after S kills
 one worker with SIGKILL S seconds in: its visitors reconnect as a browser does, must be told they
-moved, and replay what they were doing; the others must not notice. The last line is the summary:
+moved, and replay what they were doing; the others must not notice. First comes the run as a row of
+docs/serving.md's table (--write-docs writes it there), then the report; the last line is the summary:
 ``visitors=100 errors=0 p50_ms=… p95_ms=… newgame_p95_ms=… rss_mb=… games=100 answers=1000``.
 """
 
@@ -47,7 +50,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from bench.visitor import ConnectionLost, ScriptRun, VisitError, Visitor, cookies_from  # noqa: E402, F401
+from bench.doc_tables import add_write_docs_flag, write_docs  # noqa: E402
+from bench.visitor import ConnectionLost, ScriptRun, VisitError, Visitor  # noqa: E402
 from tests.e2e.harness import AppServer, page_registered  # noqa: E402
 
 EXPLORER, QUIZ = "explorer", "fake-or-real"
@@ -350,6 +354,24 @@ def summary(visitors: list[Played], peak_rss: int, games: int, answers: int) -> 
             f"games={games} answers={answers}")
 
 
+def docs_table(visitors: list[Played], meter: ServerMeter, games: int, answers: int, server: str, think: float,
+               arrive_over: float) -> str:
+    """The run as one row of docs/serving.md's load table (one row per server, visitors, think and arrivals)."""
+    def latency(ms: float) -> str:
+        return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+    every = [s for p in visitors for seconds in p.latencies.values() for s in seconds]
+    new_games = [s for p in visitors for s in p.latencies.get("new game", [])]
+    return "\n".join([
+        "| server | visitors | think | arrivals | errors | p50 | p95 | New game p95 | peak RSS, all processes "
+        "| board afterwards | server CPU per visitor |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| {server} | {len(visitors)} | {think:g} s | {f'over {arrive_over:g} s' if arrive_over else 'same instant'} "
+        f"| {sum(len(p.errors) for p in visitors)} | {latency(percentile_ms(every, 50))} "
+        f"| {latency(percentile_ms(every, 95))} | {latency(percentile_ms(new_games, 95))} | {meter.peak / 2**20:,.0f} MB "
+        f"| {games:,} games, {answers:,} answers | {meter.cpu_seconds / max(1, len(visitors)):.2f} s |"])
+
+
 def run_room(base_url: str, visitors: int, plan: list[tuple[str, Scenario]], memory: ServerMeter,
              kill: WorkerKill | None, prefix: str, think: float = 0.0,
              arrive_over: float = 0.0) -> tuple[list[Played], float]:
@@ -400,13 +422,15 @@ def main() -> int:
                              "does (default 0: all in the same instant)")
     parser.add_argument("--scenario", choices=["visitors", "room"], default="visitors",
                         help="room: a presenter and --visitors phones vote in one round (bench/room_load.py)")
+    add_write_docs_flag(parser, "bench/load.py")
     args = parser.parse_args()
     if args.scenario == "room":
         from bench import room_load
 
         server_database = args.database_url or (args.url and (args.run_dir / "database_url").read_text().strip())
-        return room_load.main(["--phones", str(args.visitors)]
-                              + (["--url", args.url, "--database-url", server_database] if args.url else []))
+        return room_load.main(["--phones", str(args.visitors), "--run-dir", str(args.run_dir)]
+                              + (["--url", args.url, "--database-url", server_database] if args.url else [])
+                              + (["--write-docs"] if args.write_docs else []))
     if args.kill_worker_after is not None and not args.url:
         parser.error("--kill-worker-after needs --url (a scripts/serve.sh room)")
 
@@ -428,6 +452,13 @@ def main() -> int:
     playing = any(name == "quiz" for name, _ in plan)
     problems, games, answers = (check_leaderboard(database_url, results, prefix) if playing
                                 else (["quiz page missing: not played"], 0, 0))
+    server = f"`serve.sh --workers {len(list(args.run_dir.glob('worker-*.pid')))}`" if args.url else "one process (`AppServer`)"
+    table = docs_table(results, memory, games, answers, server, args.think, args.arrive_over)
+    print(table + "\n")  # the run as a row of docs/serving.md's table, then the report (its summary last)
+    if args.write_docs and kill:
+        print("not written into the docs: their table has no runs with a worker killed\n")
+    elif args.write_docs:  # replaces the row of the same server, visitors, think and arrivals; the others stay
+        write_docs("bench/load.py", table, merge=True)
     print(report(results, wall, memory, problems))
     if kill:
         print("\n".join(kill_report(results, kill)))

@@ -3,8 +3,9 @@
     python bench/room_load.py --phones 100                  # its own one-process server
     python bench/room_load.py --url http://127.0.0.1:8501 --database-url postgresql+psycopg://…  # serve.sh
     python bench/load.py --scenario room --visitors 100     # the same, from the load bench
+    python bench/room_load.py --phones 30 --write-docs      # and its row into docs/serving.md
 
-Phones and presenter are websocket clients speaking the browser's protocol (bench/load.py's Visitor),
+Phones and presenter are websocket clients speaking the browser's protocol (bench/visitor.py),
 each with its own session, as a phone's tab is:
 
 1. a room is made in the server's database with one round of made-up sentences (this bench measures
@@ -18,7 +19,8 @@ each with its own session, as a phone's tab is:
 Targets (issue 13): every phone shows the new round within 1 s (p95), the 100 votes go through within
 2 s (first click sent → last vote answered), the database holds exactly 100, and the presenter's tally
 shows 100 within 2 s of the last vote.
-The last line is the summary: ``phones=100 errors=0 vote_window_s=… tally_after_s=… votes_in_db=100``.
+First the run as a row of docs/serving.md's room load table, then the report; the last line is the
+summary: ``phones=100 errors=0 vote_window_s=… tally_after_s=… votes_in_db=100``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 from app.game import quiz  # noqa: E402
 from app.game.room import RoomStore  # noqa: E402
-from bench.load import Visitor  # noqa: E402
+from bench.doc_tables import add_write_docs_flag, write_docs  # noqa: E402
+from bench.visitor import Visitor  # noqa: E402
 from tests.e2e.harness import AppServer  # noqa: E402
 
 TALLY = re.compile(r"(\d+) of (\d+) voted")
@@ -190,20 +193,47 @@ def report(result: dict) -> str:
     return "\n".join(lines)
 
 
+def docs_table(result: dict, server: str) -> str:
+    """The run as one row of docs/serving.md's room load table (one row per server and phone count)."""
+    return "\n".join([
+        "| server | phones | round started → phone shows the ballot (p95) | 100 votes sent → all answered "
+        "| votes in the database | tally after the last vote |",
+        "|---|---|---|---|---|---|",
+        f"| {server} | {result['phones']} | {result['round_seen_p95_s']:.2f} s | {result['vote_window_s']:.2f} s "
+        f"| {result['votes_in_db']} | {result['tally_after_s']:.2f} s |"])
+
+
+def served_by_label(url: str | None, run_dir: Path, database_url: str) -> str:
+    """How docs/serving.md names the server: AppServer's one process, or scripts/serve.sh's workers."""
+    database = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+    if not url:
+        return f"one process (`AppServer`, {database})"
+    return f"`scripts/serve.sh --workers {len(list(run_dir.glob('worker-*.pid')))}` ({database})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phones", type=int, default=100)
     parser.add_argument("--url", help="a running server (say scripts/serve.sh's proxy); default: start one")
     parser.add_argument("--database-url", help="that server's database (ATELIER_DATABASE_URL); needed with --url")
+    parser.add_argument("--run-dir", type=Path, default=ROOT / "run",
+                        help="with --url: scripts/serve.sh's run/ folder (its workers name the server in the docs)")
+    add_write_docs_flag(parser, "bench/room_load.py")
     args = parser.parse_args(argv)
     if args.url:
         if not args.database_url:
             parser.error("--url needs --database-url: the bench makes the room in the server's database")
-        result = run(args.url.rstrip("/"), args.database_url, args.phones)
+        database_url = args.database_url
+        result = run(args.url.rstrip("/"), database_url, args.phones)
     else:
         with AppServer() as server:
-            result = run(server.url, server.database_url, args.phones)
+            database_url = server.database_url
+            result = run(server.url, database_url, args.phones)
+    table = docs_table(result, served_by_label(args.url, args.run_dir, database_url))
+    print(table + "\n")  # the run as a row of docs/serving.md's table, then the report (its summary last)
     print(report(result))
+    if args.write_docs:  # replaces the row of the same server and phone count; the others stay
+        write_docs("bench/room_load.py", table, merge=True)
     ok = not result["errors"] and result["votes_in_db"] == args.phones
     return 0 if ok else 1
 

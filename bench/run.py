@@ -3,6 +3,8 @@
     python bench/run.py            # full run (a few minutes on 2 cores)
     python bench/run.py --quick    # fewer repetitions and a smaller t-SNE, for a smoke check
 
+    python bench/run.py --write-docs   # and write the table into docs/benchmarks.md
+
 Each row is one small function returning ``Row``s. A row whose page is not in the app yet reports
 "n/a (page missing)"; a row that fails reports its error: the table is always printed.
 """
@@ -26,6 +28,7 @@ os.chdir(ROOT)  # AppTest and the model store resolve paths from the project roo
 
 import numpy as np  # noqa: E402
 
+from bench.doc_tables import add_write_docs_flag, write_docs  # noqa: E402
 from tests.e2e.harness import AppServer, launch_chromium, page_registered, wait_for_app  # noqa: E402
 
 FASHION_LM, FALLBACK_LM = "fashion-reviews", "wiki-sample"
@@ -375,7 +378,7 @@ def quiz_rows(settings: Settings) -> list[Row]:
     in a timer. New game's whole run (its callback deals, the page draws the first round: what a
     fresh server does) and, per answer or next-round click, the game fragment's run (what the
     server runs on such a click in a browser: only the fragment reruns).
-    Round trip: a websocket client as a browser tab on a real server (FragmentTab), send → script
+    Round trip: a websocket client as a browser tab on a real server (bench/visitor.py), send → script
     run finished; on a busy machine this is mostly waiting for a CPU, see the load average above.
     """
     import json
@@ -386,13 +389,15 @@ def quiz_rows(settings: Settings) -> list[Row]:
     code = f"import json; from bench.run import quiz_script_times; print(json.dumps(quiz_script_times({games})))"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     script = json.loads(done.stdout.strip().splitlines()[-1])
+    from bench.visitor import Visitor  # here: quiz_script_times wraps st.fragment before the app's modules load
+
     with AppServer() as server:
-        tab = FragmentTab(server.url)
-        tab.rerun(page_name="fake-or-real")
-        tab.rerun(trigger="quiz_new_game")
-        trips = [tab.rerun(trigger=key).seconds for number in range(10)
+        tab = Visitor(server.url)  # like Chromium, a click inside the st.fragment reruns the fragment only
+        tab.open("fake-or-real")
+        tab.click("quiz_new_game")
+        trips = [tab.click(key).seconds for number in range(10)
                  for key in ("quiz_human" if number % 2 else "quiz_lstm", "quiz_next")]
-        tab.visitor.close()
+        tab.close()
     clicks = script["clicks"]
     return [Row("quiz: fresh server → first round (server)", f"{1000 * script['first_round']:.0f} ms", "≤ 1000 ms",
                 "AppTest in a fresh process: New game's run (deal from the stored deck + page) right after the "
@@ -441,62 +446,6 @@ def quiz_script_times(games: int) -> dict:
                 clicks.append(fragment_seconds[-1])
         at.button(key="quiz_new_game").click().run()
     return {"first_round": first_round, "clicks": clicks}
-
-
-class FragmentTab:
-    """A browser tab reduced to the websocket protocol: like Chromium, a click on a widget inside
-    an st.fragment asks the server to rerun that fragment only (bench/load.py's Visitor reruns the page)."""
-
-    def __init__(self, base_url: str):
-        from bench.load import Visitor
-
-        self.visitor = Visitor(base_url)  # its socket, widget lookup and page hash
-        self.fragment_of: dict[str, str] = {}  # widget id -> the fragment it was drawn in
-
-    def rerun(self, page_name: str = "", trigger: str | None = None):
-        """Open a page (page_name) or click a widget (trigger: its key), and wait for the run to end."""
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.WidgetStates_pb2 import WidgetState
-
-        from bench.load import ScriptRun
-
-        visitor = self.visitor
-        message = BackMsg()
-        message.rerun_script.page_script_hash = visitor.page_script_hash
-        message.rerun_script.page_name = page_name
-        if trigger is not None:
-            widget = visitor.require_widget(trigger)
-            message.rerun_script.fragment_id = self.fragment_of.get(widget, "")
-            message.rerun_script.widget_states.widgets.append(WidgetState(id=widget, trigger_value=True))
-        started = time.perf_counter()
-        visitor.socket.send_binary(message.SerializeToString())
-        elements = self.receive()
-        visitor.last = ScriptRun(time.perf_counter() - started, [elements[path] for path in sorted(elements)])
-        if visitor.last.of_kind("exception"):
-            raise RuntimeError(visitor.last.of_kind("exception")[0].message)
-        return visitor.last
-
-    def receive(self) -> dict:
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        elements = {}
-        while True:
-            message = ForwardMsg()
-            message.ParseFromString(self.visitor.socket.recv())
-            kind = message.WhichOneof("type")
-            if kind == "navigation":
-                self.visitor.page_script_hash = message.navigation.page_script_hash
-            elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-                element = message.delta.new_element
-                elements[tuple(message.metadata.delta_path)] = element
-                widget_id = getattr(getattr(element, element.WhichOneof("type") or "", None), "id", "")
-                if isinstance(widget_id, str) and widget_id:
-                    self.fragment_of[widget_id] = message.delta.fragment_id
-            elif kind == "script_finished" and message.script_finished in (
-                    ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
-                return elements
-            elif kind == "script_finished" and message.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                elements = {}
 
 
 def detector_row(settings: Settings) -> list[Row]:
@@ -555,6 +504,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, 500-word t-SNE")
     parser.add_argument("--only", default="", help="comma-separated row functions, e.g. gate_trace_row")
+    add_write_docs_flag(parser, "bench/run.py")
     args = parser.parse_args()
     settings = Settings(quick=args.quick)
     chosen = [f for f in ROWS if not args.only or f.__name__ in args.only.split(",")]
@@ -562,6 +512,8 @@ def main() -> None:
     rows = [row for function in chosen for row in safe_rows(function, settings)]
     print(f"Machine: {started_on}{' (quick run)' if args.quick else ''}\n")
     print(markdown_table(rows))
+    if args.write_docs:  # a run of some rows (--only) replaces those rows and keeps the others
+        write_docs("bench/run.py", markdown_table(rows), merge=bool(args.only))
 
 
 if __name__ == "__main__":

@@ -11,15 +11,15 @@ st.title("Fake or real?")
 st.caption("A person wrote it, or the character LSTM? Real sentences come from the test split, which the model "
            "never saw.")
 
-deck_names, notices = ui_quiz.decks()
+bundle_names, notices = ui_quiz.playable_bundles()
 for notice in notices:
     st.info(notice)
-if not deck_names:
-    st.warning("No deck can be played: every language model is damaged or missing (see above).", icon="🩹")
+if not bundle_names:
+    st.warning("No model can be played: every language model is damaged or missing (see above).", icon="🩹")
     st.stop()
 
 with st.expander("Game settings"):  # collapsed: on a phone the round comes first
-    bundle = st.selectbox("Deck", deck_names, key="quiz_deck")
+    bundle = st.selectbox("Model", bundle_names, key="quiz_bundle")
     difficulty = st.radio("Difficulty", list(quiz.DIFFICULTIES), index=list(quiz.DIFFICULTIES).index(
         quiz.DEFAULT_DIFFICULTY), horizontal=True, key="quiz_difficulty")
     mode = st.radio("Mode", list(quiz.MODES), format_func=quiz.MODES.get, horizontal=True, key="quiz_mode")
@@ -47,7 +47,7 @@ def play():
         st.button("See your score" if game.finished else "Next round", type="primary", on_click=ui_quiz.next_round,
                   key="quiz_next", width="stretch")
         by = st.radio("Colour by", ["word", "character"], horizontal=True, key="quiz_reveal_by")
-        ui_quiz.show_model_view(game.deck, answered.sentences, by)
+        ui_quiz.show_model_view(game.bundle, answered.sentences, by)
     elif not game.finished:
         number = game.current
         st.progress(number / len(game.rounds), text=f"Round {number + 1} of {len(game.rounds)} · score {game.score}")

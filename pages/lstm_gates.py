@@ -5,7 +5,7 @@ import streamlit as st
 from app import ui
 from app.lessons import gates
 from app.lessons.highlight import pieces_html
-from app.lm.char_lstm import GATES
+from app.lm.gate_trace import GATES
 from app.ui import gates as ui_gates
 
 PREFILL = "I ordered the linen wrap dress in a medium (I am 5'6\") and the fit is lovely, but the buttons feel cheap."

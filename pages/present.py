@@ -15,10 +15,10 @@ code, secret = ui_room.room_code(), ui_room.param(ui_room.KEY_PARAM)
 if not code:
     st.markdown("Put this screen on the projector. The room votes from their phones on each sentence; "
                 "then the truth, the room's split and the model's view of the sentence.")
-    deck_names, notices = ui_quiz.decks()
+    bundle_names, notices = ui_quiz.playable_bundles()
     for notice in notices:
         st.info(notice)
-    ui_room.setup_form(rooms, deck_names)
+    ui_room.setup_form(rooms, bundle_names)
     st.stop()
 
 try:
@@ -56,7 +56,7 @@ def live():
     ui_room.rerun_on_change((room.phase, room.current), (now_room.phase, now_room.current))
 
 
-st.caption(f"Room **{code}** · {room.deck} · {room.difficulty} · {quiz.MODES[room.mode]} · "
+st.caption(f"Room **{code}** · {room.bundle} · {room.difficulty} · {quiz.MODES[room.mode]} · "
            f"{room.rounds} rounds of {room.countdown} s. To reopen this screen, use this page's address: it holds "
            f"the presenter key (keep it off the projector).")
 
@@ -88,7 +88,7 @@ elif room.phase == REVEAL:
     st.markdown("**The room said**")
     ui_room.show_split(room.mode, rooms.split(code, room.current))
     by = st.radio("Colour by", ["word", "character"], horizontal=True, key="room_reveal_by")
-    ui_quiz.show_model_view(room.deck, shown.sentences, by)
+    ui_quiz.show_model_view(room.bundle, shown.sentences, by)
     last = room.current >= room.rounds
     st.button("Show the podium" if last else f"Start round {room.current + 1}", type="primary",
               on_click=act, args=("finish" if last else "start",), key="room_next")

@@ -8,7 +8,6 @@ from app.data import uploads
 from app.storage import store
 from app.training import jobs
 from app.training.train import (
-    ARCHITECTURES,
     DEFAULT_LM_MINUTES,
     DEFAULT_LM_SIZE,
     LM_SIZES,
@@ -21,6 +20,7 @@ from app.training.train import (
     user_lm_checkpoint,
 )
 from app.ui import train as ui_train
+from app.vectors.word2vec import ARCHITECTURES
 
 st.title("Train your own")
 st.markdown(

@@ -46,7 +46,7 @@ def board(tmp_path):
 def test_hostile_nicknames_are_stored_and_read_back_exactly(board, nickname):
     assert validate_nickname(nickname) == nickname
     board.record_game(played_game(), nickname)
-    assert [p.nickname for p in board.top_players()] == [nickname]
+    assert [p.nickname for p in board.board().top] == [nickname]
     assert board.counts() == (1, 4)  # the tables survived the quotes
 
 
@@ -106,14 +106,14 @@ def test_games_and_every_answer_are_stored(board):
     assert [r[3] for r in rows] == [r.sentences[0].hash for r in game.rounds]
     assert [(r[4], r[5]) for r in rows] == [("human", "human"), ("lstm", "human"), ("human", "human"), ("lstm", "human")]
     assert [r[7] for r in rows] == [2, -3, 2, -3]
-    assert board.top_players()[0].best_score == -2
+    assert board.board().top[0].best_score == -2
 
 
-def test_top_players_rank_by_best_score(board):
+def test_the_board_ranks_players_by_best_score(board):
     board.record_game(played_game("wwww"), "low")
     board.record_game(played_game("rrrr"), "high")
     board.record_game(played_game("wwrr"), "high")
-    players = board.top_players()
+    players = board.board().top
     assert [p.nickname for p in players] == ["high", "low"]
     assert players[0].best_score == 8 and players[0].games == 2 and players[0].accuracy == pytest.approx(6 / 8)
 
@@ -145,7 +145,7 @@ def test_thirty_players_finishing_at_once_lose_no_answer(board):
     assert errors == []
     assert len(set(ids)) == 30
     assert board.counts() == (30, 300)
-    assert len(board.top_players(limit=100)) == 30
+    assert len(board.board(limit=100).top) == 30
 
 
 def test_a_locked_database_gives_a_clear_message_and_reads_still_work(tmp_path):
@@ -157,7 +157,7 @@ def test_a_locked_database_gives_a_clear_message_and_reads_still_work(tmp_path):
     try:
         with pytest.raises(LeaderboardUnavailable, match="locked"):
             board.record_game(played_game(), "during")
-        assert [p.nickname for p in board.top_players()] == ["before"]  # WAL: reading goes on
+        assert [p.nickname for p in board.board().top] == ["before"]  # WAL: reading goes on
     finally:
         holder.rollback()
         holder.close()
@@ -170,7 +170,7 @@ def test_a_read_only_database_gives_a_clear_message(tmp_path):
     path = tmp_path / "room.db"
     Leaderboard(f"sqlite:///{path}").record_game(played_game(), "ada")
     read_only = Leaderboard(f"sqlite:///file:{path}?mode=ro&uri=true")
-    assert [p.nickname for p in read_only.top_players()] == ["ada"]
+    assert [p.nickname for p in read_only.board().top] == ["ada"]
     with pytest.raises(LeaderboardUnavailable, match="read-only"):
         read_only.record_game(played_game(), "grace")
 
@@ -238,7 +238,7 @@ def test_the_solo_page_shows_the_top_ten_the_count_and_your_own_rank(tmp_path, m
     from streamlit.testing.v1 import AppTest
 
     url = f"sqlite:///{tmp_path / 'room.db'}"
-    monkeypatch.setenv("ATELIER_FASHION_CORPUS", str(tmp_path / "no-fashion.csv"))  # the wiki-sample deck only
+    monkeypatch.setenv("ATELIER_FASHION_CORPUS", str(tmp_path / "no-fashion.csv"))  # the wiki-sample model only
     monkeypatch.setenv("ATELIER_DATABASE_URL", url)
     board = Leaderboard(url)
     for number in range(12):
@@ -256,4 +256,4 @@ def test_the_solo_page_shows_the_top_ten_the_count_and_your_own_rank(tmp_path, m
 def test_a_database_server_that_is_down_is_named_as_unreachable():
     """serve.sh's PostgreSQL stopped: the page says the board cannot be reached (the game goes on)."""
     with pytest.raises(LeaderboardUnavailable, match="cannot be reached"):
-        Leaderboard("postgresql+psycopg://atelier@127.0.0.1:9/atelier?connect_timeout=2").top_players(deck="x")
+        Leaderboard("postgresql+psycopg://atelier@127.0.0.1:9/atelier?connect_timeout=2").board(bundle="x")

@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 from app.catalog import models
 from app.lessons import gates
 from app.lessons.highlight import Piece, diverging_colour, pieces_html, text_colour_on
-from app.lm.char_lstm import DOCUMENT_BREAK, GATES, trace_gates
+from app.lm.char_lstm import DOCUMENT_BREAK
+from app.lm.gate_trace import GATES, trace_gates
 from tests.conftest import ROOT
 
 BUNDLE = "wiki-sample"  # always committed, and the smaller of the two models

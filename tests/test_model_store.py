@@ -9,7 +9,9 @@ import torch
 
 from app.catalog import models
 from app.data.corpus import FASHION, FASHION_ENV, WIKI, load_corpus
-from app.lm.char_lstm import DOCUMENT_BREAK, CharLSTM, LMConfig, evaluate, trace_gates
+from app.lm.char_lstm import DOCUMENT_BREAK, CharLSTM, LMConfig
+from app.lm.char_training import evaluate
+from app.lm.gate_trace import trace_gates
 from app.serving.site import PAGES
 from app.storage import store
 from app.vectors.embeddings import load_glove
@@ -215,3 +217,21 @@ def test_manifest_records_corpus_and_parameters():
     assert card["corpus"]["sha256"] == "bd93cc515747ad1f87b8bc863c9e40da758509e6db6506a96d06976e61e36ee0"
     assert card["seed"] == 1 and card["training_seconds"] > 0
     assert json.loads(json.dumps(card))["params"]["model"]["layers"] == 2
+
+
+def test_the_model_cards_in_docs_are_the_stores_current_figures(tmp_path, monkeypatch):
+    """docs/models.md's table is what `python -m app.catalog.cards` writes from the committed manifests."""
+    from app.catalog import cards
+
+    committed = tmp_path / "model_store"  # the committed bundles only: a developer's user/ models stay out
+    committed.mkdir()
+    for bundle in store.STORE.iterdir():
+        if bundle.name != "user" and (bundle / store.MANIFEST).is_file():
+            (committed / bundle.name).symlink_to(bundle)
+    monkeypatch.setattr(store, "STORE", committed)
+    page = cards.MODEL_CARDS_DOC.read_text(encoding="utf-8")
+    assert f"<!-- {cards.MODEL_CARDS}:begin -->\n{cards.markdown_table()}\n<!-- {cards.MODEL_CARDS}:end -->" in page
+    copy = tmp_path / "models.md"
+    copy.write_text(page, encoding="utf-8")
+    cards.write_doc_table(copy, cards.MODEL_CARDS, cards.markdown_table())
+    assert copy.read_text(encoding="utf-8") == page  # rewriting it changes nothing

@@ -56,7 +56,7 @@ def test_real_sentences_are_whole_test_split_sentences_as_the_source_writes_them
 
 def test_only_wiki_sample_is_offered_without_the_fashion_file(monkeypatch, tmp_path):
     monkeypatch.setenv("ATELIER_FASHION_CORPUS", str(tmp_path / "missing.csv"))
-    playable, notices = quiz.playable_decks(models.language_model_bundles())
+    playable, notices = quiz.playable_bundles(models.language_model_bundles())
     assert playable == [WIKI]
     assert len(notices) == 1 and "ATELIER_FASHION_CORPUS" in notices[0] and "wiki-sample" in notices[0]
 
@@ -196,23 +196,23 @@ def test_games_deal_from_the_stored_deck_without_repeats(lm):
     hard = set(supply.stored[decks.CHAR_LSTM].texts("hard"))
     seen = []
     for number in range(40):
-        game = supply.new_game("hard", "single", random.Random(number))
-        assert len(game.rounds) == quiz.ROUNDS_PER_GAME and game.deck == WIKI and game.difficulty == "hard"
+        game = supply.deal_game("hard", "single", random.Random(number))
+        assert len(game.rounds) == quiz.ROUNDS_PER_GAME and game.bundle == WIKI and game.difficulty == "hard"
         dealt = [s for r in game.rounds for s in r.sentences]
         assert sum(s.real for s in dealt) == quiz.ROUNDS_PER_GAME // 2
         game_fakes = [s.text for s in dealt if not s.real]
         assert len(set(game_fakes)) == len(game_fakes) and set(game_fakes) <= hard
         seen += game_fakes
     assert len(set(seen)) == len(seen) == 200  # 40 games in a row: no fake dealt twice
-    pair = supply.new_game("normal", "pair", random.Random(1))
+    pair = supply.deal_game("normal", "pair", random.Random(1))
     assert all(sorted(s.real for s in r.sentences) == [False, True] for r in pair.rounds)
     with pytest.raises(ValueError):
-        supply.new_game("impossible", "single", random.Random(1))
+        supply.deal_game("impossible", "single", random.Random(1))
 
 
 def test_a_model_without_stored_decks_writes_its_fakes_live(lm, corpus):
     supply = quiz.GameSupply("user/live", lm, WIKI)  # no stored decks: the FakePool writes them
-    game = supply.new_game("normal", "single", random.Random(3))
+    game = supply.deal_game("normal", "single", random.Random(3))
     written = [s.text for r in game.rounds for s in r.sentences if not s.real]
     training = fakes.TrainingText.of(corpus)
     assert len(written) == 5 and all(fakes.rejection_reason(t, training) is None for t in written)
@@ -247,10 +247,10 @@ def test_pair_rounds_store_what_the_player_made_of_the_fake():
 def test_new_games_mix_real_and_fake():
     reals = [f"real {i}." for i in range(10)]
     written = [f"fake {i}." for i in range(10)]
-    single = quiz.new_game(reals[:5], written[:5], "single", random.Random(1), deck=WIKI)
+    single = quiz.build_game(reals[:5], written[:5], "single", random.Random(1), bundle=WIKI)
     assert len(single.rounds) == quiz.ROUNDS_PER_GAME
     assert sum(r.sentences[0].real for r in single.rounds) == quiz.ROUNDS_PER_GAME // 2
-    pair = quiz.new_game(reals, written, "pair", random.Random(2))
+    pair = quiz.build_game(reals, written, "pair", random.Random(2))
     assert all(sorted(s.real for s in r.sentences) == [False, True] for r in pair.rounds)
     assert len({r.fake.text for r in pair.rounds}) == quiz.ROUNDS_PER_GAME
     for r in pair.rounds:
@@ -314,7 +314,7 @@ def test_a_full_game_scores_and_writes_the_leaderboard(room):
     at = AppTest.from_file(PAGE, default_timeout=180).run()
     assert not at.exception, at.exception
     assert any("ATELIER_FASHION_CORPUS" in i.value for i in at.info)
-    assert at.selectbox(key="quiz_deck").options == [WIKI]
+    assert at.selectbox(key="quiz_bundle").options == [WIKI]
     at.button(key="quiz_new_game").click().run()
     expected = play_to_the_end(at)
 

@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from app.data.corpus import WIKI, load_corpus
-from app.lm.char_lstm import CharLSTM, CharVocab, LMConfig, TrainConfig, evaluate, train
-from app.vectors.embeddings import train_word2vec
+from app.lm.char_lstm import CharLSTM, CharVocab, LMConfig
+from app.lm.char_training import TrainConfig, evaluate, train
+from app.vectors.word2vec import train_word2vec
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +185,7 @@ def test_cli_checkpoints_survive_kill_9_and_sigterm_and_the_budget_holds(tmp_pat
     from app.storage import store
 
     monkeypatch.setattr(store, "STORE", tmp_path / "store")
-    assert "user/novel" in quiz.playable_decks(models.language_model_bundles())[0]
+    assert "user/novel" in quiz.playable_bundles(models.language_model_bundles())[0]
 
 
 def test_minutes_leave_out_the_decks_and_say_how_to_write_them(monkeypatch, capsys):

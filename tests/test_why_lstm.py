@@ -110,7 +110,10 @@ def test_word_probabilities_agree_with_next_words(lm):
     exact = reach.word_probabilities(lm, reach.DEFAULT_CONTEXT, [w for w, _ in guesses])
     # the beam only sums the word endings among its top characters; word_probabilities sums them all
     assert exact == pytest.approx([p for _, p in guesses], rel=1e-3)
-    assert all(e >= p * (1 - 1e-6) for e, (_, p) in zip(exact, guesses, strict=True))
+    # Both are float32 passes over the same context in different orders (one batch, or step by step),
+    # so they may differ by a few float32 roundings per step of the context: 2.4e-6 was seen on a Xeon.
+    rounding = 128 * np.finfo(np.float32).eps  # ≈ 1.5e-5
+    assert all(e >= p * (1 - rounding) for e, (_, p) in zip(exact, guesses, strict=True))
 
 
 def test_compare_contexts_cuts_and_keeps_every_word(lm):

@@ -10,7 +10,7 @@ import torch
 from app.data.corpus import FASHION, WIKI, load_corpus, tokenize
 from app.game.fakes import FilterCounts, TrainingText, rejection_reason
 from app.game.wordfakes import bundle_word_lstm_sampler, detokenise, first_letter_upper_rate
-from app.lm.char_lstm import TrainConfig, train
+from app.lm.char_training import TrainConfig, train
 from app.lm.ngram import KneserNey
 from app.lm.wordlm import (
     STREAM_SEGMENTS,

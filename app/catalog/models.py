@@ -6,18 +6,18 @@ Keys are what pages put in menus and URLs: ``fashion-reviews/skipgram``, ``wiki-
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 
 import numpy as np
 
 from app.catalog import user_bundles
+from app.lm import char_lstm
 from app.lm.char_lstm import LanguageModel
 from app.storage import store
 from app.vectors.embeddings import Embeddings, load_bundle_embeddings, load_glove
+from app.vectors.word2vec import ARCHITECTURES
 
 GLOVE = "glove"
-ARCHITECTURES = {"skipgram": "skip-gram", "cbow": "CBOW"}
 
 
 @dataclass(frozen=True)
@@ -56,13 +56,6 @@ def embedding_models(viewer: str | None = None) -> list[EmbeddingModel]:
     return models
 
 
-def embedding_model(key: str, viewer: str | None = None) -> EmbeddingModel:
-    for model in embedding_models(viewer):
-        if model.key == key:
-            return model
-    raise KeyError(f"no embedding model {key!r}")
-
-
 def load_embeddings(key: str) -> Embeddings:
     if key == GLOVE:
         return load_glove()
@@ -91,14 +84,4 @@ def language_model_bundles(viewer: str | None = None) -> list[str]:
 
 
 def load_language_model(bundle: str) -> LanguageModel:
-    return store.load_language_model(store.verified_path(bundle, "lm"))
-
-
-def kept_for_good(loaded):
-    """Take what is alive now (a model just loaded, a corpus just read, the server's own modules)
-    out of the garbage collector's rounds (gc.freeze, after one last collection): a full collection
-    otherwise walks these ~400,000 long-lived objects again and again, pausing every visitor of
-    the server process for 0.2-0.5 s (measured under a room's load). Returns ``loaded``."""
-    gc.collect()
-    gc.freeze()
-    return loaded
+    return char_lstm.load_language_model(store.verified_path(bundle, "lm"))

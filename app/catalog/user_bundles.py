@@ -19,6 +19,7 @@ import shutil
 from pathlib import Path
 
 from app.data.corpus import Corpus, read_documents
+from app.data.uploads import UploadedCorpus
 from app.storage import store
 
 CORPUS_FILE = "corpus.txt.gz"  # the documents a user bundle was trained on, one per line
@@ -31,8 +32,6 @@ def keep_corpus(corpus: Corpus, staging: str, bundle: str) -> Corpus:
     """Store the corpus's documents in the staging copy of ``bundle`` (gzipped, one a line:
     normalised documents hold no line breaks) unless it keeps them already. Returns the corpus
     as the bundle's models will cite it: same documents, same sha256 (of the uploaded bytes)."""
-    from app.data.uploads import UploadedCorpus
-
     path = store.bundle_dir(staging) / CORPUS_FILE
     recorded = store.read_manifest(staging)["artifacts"].get("corpus") if (
         store.bundle_dir(staging) / store.MANIFEST).is_file() else None
@@ -59,8 +58,6 @@ def corpus_path(bundle: str) -> Path | None:
 def load_saved_corpus(bundle: str) -> Corpus:
     """The corpus a user bundle keeps, checksum-verified, with the identity (sha256) it was
     trained under, so checkpoints resume and the bundle's other models are kept."""
-    from app.data.uploads import UploadedCorpus
-
     card = store.artifact_card(bundle, "corpus")["corpus"]
     path = store.verified_path(bundle, "corpus")
     return UploadedCorpus(card["name"], Path(card["file"]), read_documents(path), content_sha256=card["sha256"],
@@ -138,11 +135,6 @@ def delete(bundle: str, viewer: str | None) -> None:
     _check_owner(bundle, viewer)
     shutil.rmtree(store.bundle_dir(bundle), ignore_errors=True)
     shutil.rmtree(store.CHECKPOINTS / bundle, ignore_errors=True)
-
-
-def bundles_for(viewer: str | None) -> list[str]:
-    """The user bundles this viewer may use: their own and the shared ones."""
-    return [b for b in store.bundles() if store.is_user_bundle(b) and can_use(b, viewer)]
 
 
 def saved_corpora(viewer: str | None) -> list[str]:

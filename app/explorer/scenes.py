@@ -23,6 +23,7 @@ import numpy as np
 
 from app.explorer.space import Colouring, ProjectedSpace
 from app.vectors.embeddings import Embeddings
+from app.vectors.projection import pca
 
 PLOT_HEIGHT = 620  # a projector's screen; the page asks for PHONE_PLOT_HEIGHT on a phone
 PHONE_PLOT_HEIGHT = 380  # under half of an 844-pixel screen: there is always page to swipe past it
@@ -123,8 +124,6 @@ def analogy_scene(emb: Embeddings, a: str, b: str, c: str, answers: list[tuple[s
     """The analogy as a parallelogram, in the 2D plane (PCA) that best fits just these words:
     arrows b → a and c → (c + a − b); the answers are the words nearest to that target point.
     A linear projection keeps vector arithmetic, which a t-SNE layout does not."""
-    from app.vectors.projection import pca
-
     words = [a, b, c, *(w for w, _ in answers)]
     vectors = emb.unit[[emb.index[w] for w in words]]
     target = emb.unit[emb.index[c]] + emb.unit[emb.index[a]] - emb.unit[emb.index[b]]

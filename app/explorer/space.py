@@ -10,6 +10,7 @@ import numpy as np
 
 from app.data.lexicon import FASHION_CATEGORIES, OTHER, category_of
 from app.vectors.embeddings import Embeddings
+from app.vectors.projection import tsne
 
 PROJECTIONS = {"tsne3": "t-SNE 3D", "tsne2": "t-SNE 2D", "pca3": "PCA 3D", "pca2": "PCA 2D"}
 COLOURINGS = {"category": "fashion category", "kmeans": "k-means cluster"}
@@ -149,8 +150,6 @@ def neighbourhood(emb: Embeddings, word: str, size: int) -> list[str]:
 def reproject(emb: Embeddings, params: Reprojection,
               progress: Callable[[float], None] | None = None) -> tuple[list[str], np.ndarray]:
     """openTSNE on the neighbourhood (Barnes-Hut, one thread), reporting progress in [0, 1]."""
-    from app.vectors.projection import tsne
-
     words = neighbourhood(emb, params.word, params.words)
     early_iterations = 250  # openTSNE's early-exaggeration phase runs before ``n_iter``
     total_reports = (early_iterations + params.iterations) / 50

@@ -3,7 +3,8 @@
 A SQLite file by default (``data/atelier.db``, WAL mode so readers never block the writer); any
 SQLAlchemy URL via ``ATELIER_DATABASE_URL`` (PostgreSQL when several server processes share the
 rooms). Every failure of the database (locked, read-only, corrupt, unreachable) becomes a
-``DatabaseUnavailable`` whose message a player can read.
+``DatabaseUnavailable`` whose message a player can read. ``SqlStore`` is the plumbing the
+leaderboard and the rooms share: connect, create the tables, read, write, explain a failure.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import TypeVar
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -123,3 +124,51 @@ def retry_if_locked(attempt: Callable[[], T], error_message: Callable[[Exception
                 continue
             raise DatabaseUnavailable(error_message(e)) from e
     raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+class SqlStore:
+    """Tables in the app's SQL database. Thread-safe: each call takes its own connection.
+
+    A subclass names its tables (``metadata``), the error it raises (``unavailable``, a
+    ``DatabaseUnavailable``) and what a player is told when the database fails (``what`` failed,
+    and the ``fallback``: what happens meanwhile)."""
+
+    metadata: MetaData
+    unavailable: type[DatabaseUnavailable] = DatabaseUnavailable
+    what = "The database"
+    fallback = ""
+
+    def __init__(self, url: str | None = None, busy_timeout: float = 30.0):
+        self.url = database_url(url)
+        try:
+            self.engine = shared_engine(self.url, busy_timeout)
+            self.metadata.create_all(self.engine)
+            self._upgrade()
+        except SQLAlchemyError as e:
+            raise self.unavailable(self._explain(e)) from e
+
+    def _upgrade(self) -> None:
+        """Bring tables made by an older version up to date (called after create_all; nothing by default)."""
+
+    def _explain(self, error: Exception) -> str:
+        return explain(error, self.url, self.what, self.fallback)
+
+    def _read(self, query, **params) -> list:
+        try:
+            with self.engine.connect() as connection:
+                return list(connection.execute(query, params))
+        except SQLAlchemyError as e:
+            raise self.unavailable(self._explain(e)) from e
+
+    def _write(self, work: Callable[..., T]) -> T:
+        """work(connection) in one transaction, retried while SQLite is busy."""
+        def attempt() -> T:
+            with one_writer(self.engine), self.engine.begin() as connection:
+                return work(connection)
+        try:
+            return retry_if_locked(attempt, self._explain)
+        except DatabaseUnavailable as e:
+            raise self.unavailable(str(e)) from e.__cause__  # the database's own error (IntegrityError…)
+
+    def close(self) -> None:
+        self.engine.dispose()

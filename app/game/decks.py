@@ -28,6 +28,7 @@ The game deals from the stored decks (``Dealer``): no text generation while serv
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import threading
@@ -36,6 +37,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from app.data.corpus import Corpus, normalise, tokenize
 from app.game.fakes import (
@@ -135,6 +137,8 @@ def features(surface: np.ndarray, profile: np.ndarray, groups: tuple[str, ...]) 
 
 def density_ratio(real: np.ndarray, fake: np.ndarray) -> np.ndarray:
     """Estimated p_real(x) / p_fake(x) at each fake, from a balanced logistic regression."""
+    # Every server imports this module (app.game.quiz deals the stored decks); only training chooses decks:
+    # imported here, scikit-learn (about 1.5 s to import) is kept out of the app's start-up.
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -190,10 +194,6 @@ def choose(real: dict[str, np.ndarray], fake: dict[str, np.ndarray], size: int =
 Sampler = Callable[[int, FilterCounts], list[str]]  # (seed, counts) -> sentences that passed the filters
 
 
-def checkpoint_file(checkpoints: Path, bundle: str, writer: str) -> Path:
-    return checkpoints / bundle / f"decks-{writer}.jsonl"
-
-
 def read_candidates(path: Path) -> tuple[list[str], FilterCounts, int]:
     """(distinct candidates so far, filter counts, next seed) from a checkpoint file."""
     candidates, keys, counts, next_seed = [], set(), FilterCounts(), 0
@@ -215,8 +215,6 @@ def read_candidates(path: Path) -> tuple[list[str], FilterCounts, int]:
 def write_candidates(path: Path, sample: Sampler, target: int, label: str = "candidates") -> tuple[list[str], FilterCounts]:
     """Sample batches until ``target`` distinct candidates passed the filters, appending each
     batch to path (a run killed midway resumes from the last whole batch)."""
-    from tqdm.auto import tqdm
-
     candidates, counts, seed = read_candidates(path)
     keys = {sentence_key(t) for t in candidates}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -283,8 +281,6 @@ def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, sample: S
 def cached_features(path: Path, lm: LanguageModel, fakes: list[str], reals: list[str]) -> tuple[dict, dict]:
     """Surface and profile features of the candidates and the validation sentences, from path if
     it holds those of exactly these texts (scoring thousands of sentences takes minutes)."""
-    import hashlib
-
     digest = hashlib.sha256("\n".join(fakes + ["--"] + reals).encode()).hexdigest()
     if path.is_file():
         with np.load(path, allow_pickle=False) as stored:

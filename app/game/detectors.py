@@ -26,7 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.data.corpus import Corpus, tokenize
+from app.game.decks import real_sentences
 from app.lm.char_lstm import DOCUMENT_BREAK, LanguageModel
+from app.lm.ngram import KneserNey
 
 DETECTORS = ("char n-grams", "word n-grams", "project LM", "independent 7-gram", "length")
 KN_ORDER = 7
@@ -57,6 +59,8 @@ class Detection:
 def cross_validated(x, labels: np.ndarray, folds: int = 5, seed: int = 0, text: dict | None = None) -> Detection:
     """k-fold cross-validated logistic regression (after TF-IDF when text is given, else on
     standardised features); labels 1 = real, 0 = fake."""
+    # app.training.train, which the training page imports, imports this module to grade decks:
+    # imported here, scikit-learn (about 1.5 s to import) is kept out of that page's start-up.
     from sklearn.base import clone
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -107,9 +111,7 @@ def kneser_ney_statistics(model, texts: list[str], chunk: int = 4000) -> np.ndar
     return likelihood_statistics(log_probs, ranks)
 
 
-def fit_kneser_ney(corpus: Corpus):
-    from app.lm.ngram import KneserNey
-
+def fit_kneser_ney(corpus: Corpus) -> KneserNey:
     return KneserNey.fit(DOCUMENT_BREAK.join(corpus.split("train")), order=KN_ORDER)
 
 
@@ -152,8 +154,6 @@ def accuracies(fakes: list[str], reals: list[str], statistics: LikelihoodStatist
 
 def grade_decks(corpus: Corpus, lm: LanguageModel, prepared, kneser_ney=None, seed: int = 0) -> None:
     """Put every detector's accuracy on each of prepared's decks into prepared.metrics."""
-    from app.game.decks import real_sentences
-
     statistics = LikelihoodStatistics(lm, kneser_ney or fit_kneser_ney(corpus))
     reals = real_sentences(corpus, "test")
     for difficulty, indices in prepared.decks.items():

@@ -27,7 +27,8 @@ import numpy as np
 import torch
 
 from app.data.corpus import Corpus, normalise, split_sentences, tokenize
-from app.lm.char_lstm import LanguageModel, sample_batch
+from app.lm.char_lstm import LanguageModel
+from app.lm.sampling import sample_batch
 
 MIN_WORDS, MAX_WORDS = 8, 30
 COPY_SPAN = 8  # a fake sharing this many consecutive words with the training split is "copied"

@@ -2,7 +2,7 @@
 
 Players are told apart by a player id (one per browser session, kept by the page), not by their
 nickname: two "Alice"s are two rows, shown as "Alice" and "Alice #2". The board ranks everyone who
-played a deck at a difficulty (games of different difficulties are ranked separately); the page
+played a bundle (a model) at a difficulty (games of different difficulties are ranked separately); the page
 shows the top 10, how many players there are, and where the viewer stands. Every failure of the
 database surfaces as ``LeaderboardUnavailable`` with a message a player can read: the game goes on
 without the leaderboard.
@@ -33,15 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.game.database import (
-    DATABASE_ENV,
-    DatabaseUnavailable,
-    database_url,
-    explain,
-    one_writer,
-    retry_if_locked,
-    shared_engine,
-)
+from app.game.database import DATABASE_ENV, DatabaseUnavailable, SqlStore
 from app.game.nicknames import NICKNAME_MAX, InvalidNickname, distinct_names, validate_nickname
 from app.game.quiz import HUMAN, LSTM, Game
 
@@ -63,7 +55,8 @@ games = Table(
     Column("id", Integer, primary_key=True),
     Column("player", String(PLAYER_ID_MAX), index=True),  # who played (nickname-based for old rows)
     Column("nickname", String(NICKNAME_MAX * 4), nullable=False),
-    Column("deck", String(200), nullable=False),
+    # the bundle played; its SQL column keeps the old name "deck" (renaming it would migrate existing databases)
+    Column("deck", String(200), nullable=False, key="bundle"),
     Column("difficulty", String(20), nullable=False),
     Column("mode", String(20), nullable=False),
     Column("rounds", Integer, nullable=False),
@@ -78,7 +71,7 @@ answers = Table(
     Column("id", Integer, primary_key=True),
     Column("game_id", Integer, ForeignKey("games.id"), nullable=False, index=True),
     Column("round", Integer, nullable=False),
-    Column("deck", String(200), nullable=False),
+    Column("deck", String(200), nullable=False, key="bundle"),  # the bundle played (SQL name kept, as in games)
     Column("difficulty", String(20), nullable=False),
     Column("sentence_hash", String(64), nullable=False),
     Column("truth", String(10), nullable=False),  # human / lstm
@@ -113,7 +106,7 @@ class PlayerRow:
 
 @dataclass(frozen=True)
 class Board:
-    """One deck and difficulty: the top rows, how many players in all, and the viewer's own row."""
+    """One bundle and difficulty: the top rows, how many players in all, and the viewer's own row."""
 
     top: list[PlayerRow]
     players: int
@@ -139,22 +132,17 @@ def ordinal(number: int) -> str:
 
 # ---------------------------------------------------------------- the store
 
-class Leaderboard:
+class Leaderboard(SqlStore):
     """Games and answers in one database. Thread-safe: each call takes its own connection."""
 
-    def __init__(self, url: str | None = None, busy_timeout: float = 30.0):
-        self.url = database_url(url)
-        try:
-            self.engine = shared_engine(self.url, busy_timeout)
-            metadata.create_all(self.engine)
-            self._add_player_column()
-        except SQLAlchemyError as e:
-            raise LeaderboardUnavailable(self._explain(e)) from e
+    metadata = metadata
+    unavailable = LeaderboardUnavailable
+    what = "The leaderboard database"
+    fallback = (f"The game goes on without the leaderboard; the host can fix it or point {DATABASE_ENV} "
+                f"to another database.")
 
-    def _explain(self, error: Exception) -> str:
-        return explain(error, self.url, "The leaderboard database",
-                       f"The game goes on without the leaderboard; the host can fix it or point {DATABASE_ENV} "
-                       f"to another database.")
+    def _upgrade(self) -> None:
+        self._add_player_column()
 
     def _add_player_column(self) -> None:
         """Databases made before players had ids get the column; their games keep their nickname as id."""
@@ -170,51 +158,47 @@ class Leaderboard:
         nickname = validate_nickname(nickname)
         finished_at = max((r.answer.answered_at for r in game.answered), default=time.time())
         game_row = {"player": (player or nickname_player(nickname))[:PLAYER_ID_MAX], "nickname": nickname,
-                    "deck": game.deck, "difficulty": game.difficulty, "mode": game.mode,
+                    "bundle": game.bundle, "difficulty": game.difficulty, "mode": game.mode,
                     "rounds": len(game.answered), "correct": game.correct, "score": game.score,
                     "started_at": _utc(game.started_at), "finished_at": _utc(finished_at)}
         answer_rows, previous = [], game.started_at
         for number, r in enumerate(game.answered, 1):
             sentence, truth, guess = r.stored_answer()
-            answer_rows.append({"round": number, "deck": game.deck, "difficulty": game.difficulty,
+            answer_rows.append({"round": number, "bundle": game.bundle, "difficulty": game.difficulty,
                                 "sentence_hash": sentence.hash, "truth": truth, "guess": guess,
                                 "confidence": r.answer.confidence, "points": r.answer.points,
                                 "seconds": round(r.answer.answered_at - previous, 3),
                                 "answered_at": _utc(r.answer.answered_at)})
             previous = r.answer.answered_at
 
-        def write() -> int:
-            with one_writer(self.engine), self.engine.begin() as connection:
-                game_id = connection.execute(insert(games).values(**game_row)).inserted_primary_key[0]
-                if answer_rows:
-                    connection.execute(insert(answers), [{**row, "game_id": game_id} for row in answer_rows])
+        def write(connection) -> int:
+            game_id = connection.execute(insert(games).values(**game_row)).inserted_primary_key[0]
+            if answer_rows:
+                connection.execute(insert(answers), [{**row, "game_id": game_id} for row in answer_rows])
             return int(game_id)
 
-        try:
-            return retry_if_locked(write, self._explain)
-        except DatabaseUnavailable as e:
-            raise LeaderboardUnavailable(str(e)) from e
+        return self._write(write)
 
-    def _ranked(self, deck: str | None, difficulty: str | None):
-        """Every player's best score (per deck and difficulty asked for), ranked: best score first,
+    def _ranked(self, bundle: str | None, difficulty: str | None):
+        """Every player's best score (per bundle and difficulty asked for), ranked: best score first,
         then fewer games (the sharper player); ties share a rank."""
         best = func.max(games.c.score)
         per_player = (select(games.c.player, func.max(games.c.nickname).label("nickname"), best.label("best"),
                              func.count().label("games"), func.sum(games.c.correct).label("correct"),
                              func.sum(games.c.rounds).label("rounds"), func.min(games.c.id).label("first_game"))
                       .group_by(games.c.player))
-        if deck:
-            per_player = per_player.where(games.c.deck == deck)
+        if bundle:
+            per_player = per_player.where(games.c.bundle == bundle)
         if difficulty:
             per_player = per_player.where(games.c.difficulty == difficulty)
         per_player = per_player.subquery()
         rank = func.rank().over(order_by=(per_player.c.best.desc(), per_player.c.games.asc()))
         return select(per_player, rank.label("rank")).subquery()
 
-    def board(self, deck: str | None = None, difficulty: str | None = None, player: str | None = None,
+    def board(self, bundle: str | None = None, difficulty: str | None = None, player: str | None = None,
               limit: int = 10) -> Board:
         """The top `limit` players, the number of players, and `player`'s own row (wherever it ranks)."""
-        ranked = self._ranked(deck, difficulty)
+        ranked = self._ranked(bundle, difficulty)
         top = select(ranked).order_by(ranked.c.rank, ranked.c.first_game).limit(limit)
         everyone = select(func.count()).select_from(ranked)
         try:
@@ -238,16 +222,13 @@ class Leaderboard:
 
         return Board([row(r) for r in top_rows], count, row(mine) if mine else None)
 
-    def top_players(self, limit: int = 10, deck: str | None = None, difficulty: str | None = None) -> list[PlayerRow]:
-        return self.board(deck, difficulty, limit=limit).top
-
-    def fooled_rate(self, deck: str | None = None) -> list[FooledRow]:
+    def fooled_rate(self, bundle: str | None = None) -> list[FooledRow]:
         """Per difficulty: how many fakes the players judged and how many they took for human."""
         fooled = func.sum(case((answers.c.guess == HUMAN, 1), else_=0)).label("fooled")
         query = (select(answers.c.difficulty, func.count().label("judged"), fooled)
                  .where(answers.c.truth == LSTM).group_by(answers.c.difficulty))
-        if deck:
-            query = query.where(answers.c.deck == deck)
+        if bundle:
+            query = query.where(answers.c.bundle == bundle)
         return [FooledRow(r.difficulty, int(r.judged), int(r.fooled or 0)) for r in self._read(query)]
 
     def counts(self) -> tuple[int, int]:
@@ -255,13 +236,3 @@ class Leaderboard:
         rows = self._read(select(select(func.count()).select_from(games).scalar_subquery(),
                                  select(func.count()).select_from(answers).scalar_subquery()))
         return int(rows[0][0]), int(rows[0][1])
-
-    def _read(self, query) -> list:
-        try:
-            with self.engine.connect() as connection:
-                return list(connection.execute(query))
-        except SQLAlchemyError as e:
-            raise LeaderboardUnavailable(self._explain(e)) from e
-
-    def close(self) -> None:
-        self.engine.dispose()

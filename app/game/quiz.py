@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.catalog.models import kept_for_good
+from app.catalog import user_bundles
+from app.catalog.resident import kept_for_good
 from app.data.corpus import FASHION, FASHION_ENV, FASHION_FILE, WIKI, fashion_corpus_path, load_corpus
 from app.game import decks
 from app.game.fakes import FakePool, TrainingText, background, shutting_down
@@ -65,30 +66,28 @@ POINTS = {"think so": (1, -1), "sure": (2, -3)}
 CONFIDENCES = tuple(POINTS)
 
 
-# ---------------------------------------------------------------- decks on offer
+# ---------------------------------------------------------------- bundles on offer
 
-def deck_corpus(bundle: str) -> str | None:
+def bundle_corpus(bundle: str) -> str | None:
     """The corpus (name or path) a bundle's LM was trained on, if it can be read here."""
     if bundle == WIKI:
         return WIKI
     if bundle == FASHION:
         return FASHION if fashion_corpus_path().is_file() else None
-    from app.catalog import user_bundles
-
     kept = user_bundles.corpus_path(bundle)  # a user bundle keeps its corpus (sha256-checked)
     return str(kept) if kept else None
 
 
-def playable_decks(bundles: list[str]) -> tuple[list[str], list[str]]:
+def playable_bundles(bundles: list[str]) -> tuple[list[str], list[str]]:
     """(bundles with an LM and a readable corpus, notices about the ones left out)."""
     playable, notices = [], []
     for bundle in bundles:
-        if deck_corpus(bundle) is not None:
+        if bundle_corpus(bundle) is not None:
             playable.append(bundle)
         elif bundle == FASHION:
-            notices.append(f"The fashion-reviews deck needs its corpus file, which is not at {fashion_corpus_path()}. "
+            notices.append(f"The fashion-reviews model needs its corpus file, which is not at {fashion_corpus_path()}. "
                            f"Get \"Women's E-Commerce Clothing Reviews\" (CC0, Kaggle), file {FASHION_FILE}, and "
-                           f"set {FASHION_ENV} to its path. Meanwhile, play the {WIKI} deck.")
+                           f"set {FASHION_ENV} to its path. Meanwhile, play the {WIKI} model.")
     return playable, notices
 
 
@@ -97,7 +96,7 @@ class GameSupply:
 
     Real sentences are dealt round-robin from a shuffled order (``decks.Dealer``), fakes from
     the stored decks of each writer the same way, so a room's players see different sentences.
-    ``warm`` returns at once and reads the corpus in a background thread; ``new_game`` waits
+    ``warm`` returns at once and reads the corpus in a background thread; ``deal_game`` waits
     for it. Reveals are computed once per sentence, in the background right after a deal.
     """
 
@@ -124,7 +123,7 @@ class GameSupply:
         """A bundle's supply, with its stored decks (those chosen with the LM it serves now)."""
         stored = {w: d for w in decks.stored_writers(bundle) if (d := decks.load_stored_decks(bundle, w))}
         average = next((d.real_average for d in stored.values() if d.real_average is not None), None)
-        return cls(bundle, lm, deck_corpus(bundle), stored, average)
+        return cls(bundle, lm, bundle_corpus(bundle), stored, average)
 
     @property
     def writers(self) -> list[str]:
@@ -137,19 +136,19 @@ class GameSupply:
             if not self.stored:  # live fakes need the filters' view of the training split
                 self._pool = FakePool(self.lm, TrainingText.of(corpus), name=corpus.name)
                 self._pool.start()
-        except Exception as e:  # noqa: BLE001 - handed to whoever waits for the deck
+        except Exception as e:  # noqa: BLE001 - handed to whoever waits for the sentences
             self._error = e
         finally:
             self._ready.set()
         if self._error is None:
-            self.real_average()  # measured now (live decks), so the first reveal does not wait for it
-            kept_for_good(self._reals)  # the deck's sentences live as long as the server
+            self.real_average()  # measured now (without stored decks), so the first reveal does not wait for it
+            kept_for_good(self._reals)  # the real sentences live as long as the server
 
-    def warm(self, difficulty: str = DEFAULT_DIFFICULTY) -> None:
+    def warm(self) -> None:
         """Start reading the corpus (and writing live fakes if need be); never blocks."""
         with self._lock:
             if self._reader is None:
-                self._reader = background(self._read, f"deck-{self.corpus}")
+                self._reader = background(self._read, f"reals-{self.corpus}")
 
     def wait(self) -> None:
         """Until the real sentences are ready (re-raises what reading the corpus raised)."""
@@ -178,7 +177,8 @@ class GameSupply:
             raise RuntimeError(f"no stored {writer} deck for this model and no live writer")
         return self._pool.take(count, rng)
 
-    def new_game(self, difficulty: str, mode: str, rng: random.Random, writer: str = decks.CHAR_LSTM) -> Game:
+    def deal_game(self, difficulty: str, mode: str, rng: random.Random, writer: str = decks.CHAR_LSTM) -> Game:
+        """A new game of this bundle: real sentences and fakes dealt from the shared dealers (build_game)."""
         if difficulty not in DIFFICULTIES:
             raise ValueError(f"difficulty must be one of {list(DIFFICULTIES)}, not {difficulty!r}")
         if mode not in MODES:
@@ -187,7 +187,7 @@ class GameSupply:
         fakes_needed = ROUNDS_PER_GAME if mode == "pair" else ROUNDS_PER_GAME // 2
         reals_needed = ROUNDS_PER_GAME if mode == "pair" else ROUNDS_PER_GAME - fakes_needed
         fakes = self.deal_fakes(fakes_needed, difficulty, writer, rng)
-        game = new_game(self._reals.deal(reals_needed), fakes, mode, rng, difficulty, writer, self.bundle)
+        game = build_game(self._reals.deal(reals_needed), fakes, mode, rng, difficulty, writer, self.bundle)
         self._reveal_ahead([s.text for r in game.rounds for s in r.sentences])  # ready before the first answer
         return game
 
@@ -305,7 +305,7 @@ def label(real: bool) -> str:
 
 @dataclass
 class Game:
-    deck: str
+    bundle: str  # the model (bundle) whose fakes and reals are played
     difficulty: str
     mode: str
     rounds: list[Round]
@@ -349,8 +349,8 @@ class Game:
         return rows
 
 
-def new_game(reals: list[str], fakes: list[str], mode: str, rng: random.Random, difficulty: str = DEFAULT_DIFFICULTY,
-             writer: str = decks.CHAR_LSTM, deck: str = "") -> Game:
+def build_game(reals: list[str], fakes: list[str], mode: str, rng: random.Random, difficulty: str = DEFAULT_DIFFICULTY,
+               writer: str = decks.CHAR_LSTM, bundle: str = "") -> Game:
     """A game of the dealt sentences. Single mode: one sentence a round, reals and fakes
     shuffled together; pair mode: a real and a fake in every round, in random order."""
     if mode not in MODES:
@@ -363,7 +363,7 @@ def new_game(reals: list[str], fakes: list[str], mode: str, rng: random.Random, 
         sentences = real + fake
         rng.shuffle(sentences)
         game_rounds = [Round([s]) for s in sentences]
-    return Game(deck, difficulty, mode, game_rounds, writer=writer)
+    return Game(bundle, difficulty, mode, game_rounds, writer=writer)
 
 
 # ---------------------------------------------------------------- the reveal

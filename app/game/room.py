@@ -3,7 +3,7 @@
 Everything lives in the app's SQL database (app/game/database.py), so a room works across all the
 server processes behind ``scripts/serve.sh`` and several rooms run at once, apart by their code:
 
-* ``rooms``: a short code, the presenter's secret (stored as a hash), the deck, the countdown, the
+* ``rooms``: a short code, the presenter's secret (stored as a hash), the bundle, the countdown, the
   phase (lobby → round → reveal → round … → over) and the current round's number;
 * ``room_rounds``: the sentences of every round, dealt when the room is made, with when each round
   started, when its voting ends and when it was revealed;
@@ -47,18 +47,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from app.game import quiz
-from app.game.database import (
-    DATABASE_ENV,
-    DatabaseUnavailable,
-    database_url,
-    explain,
-    one_writer,
-    retry_if_locked,
-    shared_engine,
-)
+from app.game.database import DATABASE_ENV, DatabaseUnavailable, SqlStore
 from app.game.leaderboard import FooledRow
 from app.game.nicknames import NICKNAME_MAX, distinct_names, validate_nickname
 
@@ -102,7 +94,8 @@ rooms = Table(
     Column("id", Integer, primary_key=True),
     Column("code", String(CODE_LENGTH), nullable=False, unique=True),
     Column("secret_hash", String(64), nullable=False),
-    Column("deck", String(200), nullable=False),
+    # the bundle played; its SQL column keeps the old name "deck" (renaming it would migrate existing databases)
+    Column("deck", String(200), nullable=False, key="bundle"),
     Column("mode", String(20), nullable=False),
     Column("difficulty", String(20), nullable=False),  # a difficulty, or MIXED
     Column("rounds", Integer, nullable=False),
@@ -160,7 +153,7 @@ class Room:
 
     id: int
     code: str
-    deck: str
+    bundle: str
     mode: str
     difficulty: str
     rounds: int
@@ -313,41 +306,17 @@ INSERT_VOTE_IF_OPEN = insert(room_votes).from_select(
 
 # ---------------------------------------------------------------- the store
 
-class RoomStore:
+class RoomStore(SqlStore):
     """Rooms in one database. Thread-safe: each call takes its own connection."""
 
-    def __init__(self, url: str | None = None, busy_timeout: float = 30.0):
-        self.url = database_url(url)
-        try:
-            self.engine = shared_engine(self.url, busy_timeout)
-            metadata.create_all(self.engine)
-        except SQLAlchemyError as e:
-            raise RoomUnavailable(self._explain(e)) from e
-
-    def _explain(self, error: Exception) -> str:
-        return explain(error, self.url, "The rooms' database",
-                       f"Rooms cannot be played until the host fixes it or points {DATABASE_ENV} elsewhere.")
-
-    def _read(self, query, **params) -> list:
-        try:
-            with self.engine.connect() as connection:
-                return list(connection.execute(query, params))
-        except SQLAlchemyError as e:
-            raise RoomUnavailable(self._explain(e)) from e
-
-    def _write(self, work):
-        """work(connection) in one transaction, retried while SQLite is busy."""
-        def attempt():
-            with one_writer(self.engine), self.engine.begin() as connection:
-                return work(connection)
-        try:
-            return retry_if_locked(attempt, self._explain)
-        except DatabaseUnavailable as e:
-            raise RoomUnavailable(str(e)) from e.__cause__  # the database's own error (IntegrityError…)
+    metadata = metadata
+    unavailable = RoomUnavailable
+    what = "The rooms' database"
+    fallback = f"Rooms cannot be played until the host fixes it or points {DATABASE_ENV} elsewhere."
 
     # ------------------------------------------------------------ the presenter
 
-    def create_room(self, deck: str, mode: str, difficulty: str, dealt: list[tuple[str, list[quiz.Sentence]]],
+    def create_room(self, bundle: str, mode: str, difficulty: str, dealt: list[tuple[str, list[quiz.Sentence]]],
                     countdown: int = DEFAULT_COUNTDOWN, now: float | None = None) -> tuple[str, str]:
         """A new room with its rounds dealt: (code, presenter secret). dealt: (difficulty, sentences) per round."""
         if not 1 <= len(dealt) <= MAX_ROUNDS:
@@ -363,7 +332,7 @@ class RoomStore:
             def make(connection, code=code):
                 _forget_expired(connection, now)
                 room_id = connection.execute(insert(rooms).values(
-                    code=code, secret_hash=_hash(secret), deck=deck, mode=mode, difficulty=difficulty,
+                    code=code, secret_hash=_hash(secret), bundle=bundle, mode=mode, difficulty=difficulty,
                     rounds=len(dealt), countdown=countdown, phase=LOBBY, current=0, created_at=now,
                     presenter_seen_at=now)).inserted_primary_key[0]
                 connection.execute(insert(room_rounds), [
@@ -383,7 +352,7 @@ class RoomStore:
         if not rows:
             raise RoomNotFound(f"There is no room {normalise_code(code) or '(empty)'}: check the code on the screen.")
         r = rows[0]
-        return Room(r.id, r.code, r.deck, r.mode, r.difficulty, r.rounds, r.countdown, r.phase, r.current,
+        return Room(r.id, r.code, r.bundle, r.mode, r.difficulty, r.rounds, r.countdown, r.phase, r.current,
                     r.created_at, r.presenter_seen_at)
 
     def presenter_room(self, code: str, secret: str | None, now: float | None = None) -> Room:
@@ -430,15 +399,6 @@ class RoomStore:
 
         self._write(start)
         return number
-
-    def end_voting(self, code: str, secret: str, now: float | None = None) -> None:
-        """Close the current round's voting now (before its countdown runs out)."""
-        now = time.time() if now is None else now
-        room = self.presenter_room(code, secret, now)
-        if room.phase == ROUND:
-            self._write(lambda connection: connection.execute(
-                update(room_rounds).where(room_rounds.c.room_id == room.id, room_rounds.c.number == room.current,
-                                          room_rounds.c.ends_at > now).values(ends_at=now)))
 
     def reveal(self, code: str, secret: str, now: float | None = None) -> None:
         """Show the truth of the current round (voting closes if it was still open)."""
@@ -605,9 +565,6 @@ class RoomStore:
 
     def room(self, code: str) -> Room:
         return self._room(code)
-
-    def close(self) -> None:
-        self.engine.dispose()
 
 
 def _forget_expired(connection, now: float) -> None:

@@ -1,12 +1,12 @@
-"""Inside the character LSTM: what the "LSTM gates, live" page and the LM playground compute.
+"""Inside the character LSTM: what the "LSTM gates, live" page computes.
 
 The gates page traces a text through the model (every input, forget and output gate, candidate,
-cell and hidden state, per character: what ``char_lstm.trace_gates`` gives, computed faster by
+cell and hidden state, per character: what ``gate_trace.trace_gates`` gives, computed faster by
 ``fast_trace_gates`` so typing stays live), picks which units to show, and
 builds the figures: units × characters heatmaps, Karpathy's text coloured by one cell with the
 model's next-character guesses, gate saturation scatters (Karpathy, Johnson & Fei-Fei 2015),
 the equations with one unit's numbers, and LSTMVis-style "find cells" for a selected span.
-The playground's helpers (text coloured by probability, context-cut tables) are at the end.
+The LM playground's helpers are in ``app/lessons/playground.py``.
 
 No Streamlit here: the pages call these functions, the tests call them directly.
 """
@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from app.lessons.highlight import Piece, diverging_colour, probability_colour, rank_bucket
-from app.lm.char_lstm import DOCUMENT_BREAK, GATES, CharLSTM, LanguageModel, TextScore
+from app.lessons.highlight import Piece, diverging_colour
+from app.lm.char_lstm import DOCUMENT_BREAK, CharLSTM, LanguageModel
+from app.lm.gate_trace import GATES
 
 MAX_CHARS = 1_000  # longest text traced: keeps a keystroke's work bounded for every visitor
 SIGMOID_GATES = ("input", "forget", "output")  # values in (0, 1); the others live in (-1, 1) or beyond
@@ -109,7 +110,7 @@ def trace_text(lm: LanguageModel, text: str) -> GateTrace:
 
 @torch.no_grad()
 def fast_trace_gates(model: CharLSTM, ids: list[int]) -> list[dict[str, np.ndarray]]:
-    """What char_lstm.trace_gates returns (the tests check it), several times faster, for live typing.
+    """What gate_trace.trace_gates returns (the tests check it), several times faster, for live typing.
 
     trace_gates spells the equations out one character at a time: clear, but a dozen small
     PyTorch calls per character and layer. Here PyTorch's own LSTM kernel runs the recurrence
@@ -459,76 +460,3 @@ def equations_latex(n: EquationNumbers) -> str:
         rf"h_t &= o_t \tanh(c_t) &&= {n.output:.3f} \cdot \tanh({cell:+.3f}) = {hidden:+.3f}"
         r"\end{aligned}"
     )
-
-
-# ---------------------------------------------------------------- playground
-
-def chunked(chars: Iterator[str], size: int = 8) -> Iterator[str]:
-    """Group a character stream so a page redraws every few characters, not every one."""
-    buffer = ""
-    for char in chars:
-        buffer += char
-        if len(buffer) >= size:
-            yield buffer
-            buffer = ""
-    if buffer:
-        yield buffer
-
-
-PRIME_COLOUR = "#e3ecff"
-
-
-def sample_pieces(prime: str, written: str, score: TextScore | None = None,
-                  colour_by: str = "probability") -> list[Piece]:
-    """A generated sample: the user's start shaded, then what the model wrote, plain while it is
-    being written and, once ``score`` (the model's own judgement of it) is there, each character
-    coloured by the model's confidence in it, as the score tab and the quiz's reveal colour text."""
-    start = [Piece(prime, PRIME_COLOUR, "your start")]
-    if score is None:
-        return [*start, Piece(written, "transparent")]
-    return [*start, *score_pieces(score, [None] * len(written), colour_by)]
-
-
-def score_pieces(score: TextScore, guesses_before: list[list[tuple[str, float]] | None],
-                 colour_by: str = "probability") -> list[Piece]:
-    """Each character coloured by how likely the model found it (or GLTR's rank bucket).
-
-    guesses_before[t] are the model's top guesses for character t (None where not computed).
-    """
-    pieces = []
-    for t, char in enumerate(score.text):
-        probability, rank = float(np.exp(score.log_probs[t])), int(score.ranks[t])
-        colour = probability_colour(probability) if colour_by == "probability" else rank_bucket(rank)[1]
-        tooltip = f"P({VISIBLE.get(char, char)}) = {probability:.3f} · rank {rank}"
-        if guesses_before[t]:
-            tooltip += " · guesses: " + ", ".join(f"{VISIBLE.get(c, c)} {p:.2f}" for c, p in guesses_before[t])
-        pieces.append(Piece(char, colour, tooltip))
-    return pieces
-
-
-def guesses_before_each(lm: LanguageModel, text: str, k: int = 5) -> list[list[tuple[str, float]] | None]:
-    """The model's top-k guesses for each character of text, from what came before it.
-
-    next_char_guesses gives the guesses after each character; shifted by one they are the guesses
-    for the next. The first character follows only the document break: no guesses are listed.
-    """
-    after = lm.next_char_guesses(text[:-1], k) if len(text) > 1 else []
-    return [None, *after] if text else []
-
-
-def context_cut_rows(context: str, results: list[tuple[int, list[tuple[str, float]]]]) -> list[dict]:
-    """Table rows: how the most likely next words change as the context is cut to its last N chars.
-
-    One column per rank, so a guess that moves or drops out as the context shrinks stands out; the
-    guesses come before the long context column, so a phone shows them without scrolling sideways.
-    """
-    k = max((len(words) for _, words in results), default=0)
-    rows = []
-    for length, words in results:
-        kept = (context[-length:] if length else "")[-60:]  # the table shows at most the last 60
-        row = {"last N characters": length}
-        for rank in range(k):
-            row[f"guess {rank + 1}"] = f"{words[rank][0]} {words[rank][1]:.1%}" if rank < len(words) else ""
-        row["context the model reads"] = ("…" if len(kept) < len(context) else "") + kept.replace("\n", " ")
-        rows.append(row)
-    return rows

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from app.lessons.memory import COLOURS  # the recall chart's colours: one colour per network on the page
+
 ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
     "tanh": torch.tanh,
@@ -155,8 +157,6 @@ def clipped_gradient_norms(setup: GradientSetup, threshold: float) -> tuple[floa
 def gradient_figure(rnn_norms: np.ndarray, lstm_norms: np.ndarray):
     """Both gradient curves on one log axis: vanishing is a falling line, exploding a rising one."""
     import plotly.graph_objects as go
-
-    from app.lessons.memory import COLOURS  # the recall chart's colours: one colour per network on the page
 
     steps = np.arange(len(rnn_norms))
     fig = go.Figure()

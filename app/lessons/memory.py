@@ -26,6 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from app.lm.char_training import torch_threads
 from app.storage import store
 
 CELLS = {"rnn": "plain RNN", "lstm": "LSTM"}
@@ -218,8 +219,6 @@ def train_both(delay: int, config: RecallConfig | None = None, seed: int = 0,
 
 
 def _lockstep(delay: int, config: RecallConfig, seed: int, progress, seconds: float | None) -> list[RecallResult]:
-    from app.training.train import torch_threads
-
     with torch_threads(1):  # tiny nets: a second thread only fights the server for the CPU
         runs = [RecallRun(cell, delay, config, seed) for cell in CELLS]
         out_of_time = _time_cap(seconds)

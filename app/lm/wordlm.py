@@ -11,7 +11,7 @@ words, the marks seen at least ``MIN_MARK_COUNT`` times, and two special tokens:
 * ``<unk>`` stands for any other word (the sampler never writes it).
 
 The network is an LSTM with tied input and output embeddings (``WordLSTM``), trained by the
-char-LSTM's own ``char_lstm.train`` loop on the token stream (nothing in that loop is about
+char-LSTM's own ``char_training.train`` loop on the token stream (nothing in that loop is about
 characters). Perplexity is measured statefully: one pass over the whole split with the LSTM state carried along, as the
 n-gram baseline (``app.lm.ngram``) reads the same stream.
 """
@@ -29,9 +29,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from app.data.corpus import _WORD, Corpus, split_sentences
-from app.lm.char_lstm import model_device
+from app.lm.char_lstm import model_device, round_to_float16
+from app.lm.char_training import TrainConfig, train
+from app.lm.ngram import KneserNey
 from app.storage import store
-from app.vectors.embeddings import Embeddings
+from app.vectors.embeddings import Embeddings, load_bundle_embeddings
 
 EOS, UNK = "<eos>", "<unk>"
 MIN_MARK_COUNT = 20
@@ -101,8 +103,6 @@ def split_streams(corpus: Corpus, vocab: WordVocab,
 def kneser_ney_nats(streams: dict[str, np.ndarray], vocab: WordVocab, order: int = 3) -> dict[str, float]:
     """The baseline: nats/token of a Kneser-Ney n-gram fitted on the train stream, on the
     validation and test streams (each read as the LSTM reads it: the first <eos> is context)."""
-    from app.lm.ngram import KneserNey
-
     model = KneserNey.fit(streams["train"].tolist(), order, vocabulary=range(len(vocab)))
     return {split: float(-model.log_probs(streams[split][1:].tolist(), context=[0]).mean())
             for split in ("validation", "test")}
@@ -274,9 +274,6 @@ def train_word_lm(corpus: Corpus, bundle: str, seed: int, settings: WordLMSettin
                   checkpoint: Path, baseline_order: int = 3) -> dict:
     """Train on the corpus's train split (resuming a checkpoint), measure validation and test
     perplexity and the Kneser-Ney baseline on the same streams, save and record it."""
-    from app.lm.char_lstm import TrainConfig, train
-    from app.vectors.embeddings import load_bundle_embeddings
-
     embeddings = load_bundle_embeddings(bundle, "skipgram")
     train_sentences = split_token_sentences(corpus, "train")
     vocab = WordVocab.build(embeddings, train_sentences)
@@ -291,7 +288,7 @@ def train_word_lm(corpus: Corpus, bundle: str, seed: int, settings: WordLMSettin
     history = train(model, streams["train"], streams["validation"], config, checkpoint=checkpoint)
 
     lm = WordLanguageModel(model, vocab)
-    store.round_to_float16(lm)  # measure exactly what is served
+    round_to_float16(lm)  # measure exactly what is served
     started = time.monotonic()
     nats = {split: stream_nats(model, streams[split], segments=STREAM_SEGMENTS) for split in ("validation", "test")}
     baseline = kneser_ney_nats(streams, vocab, baseline_order)

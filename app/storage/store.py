@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from app import PROJECT
 from app.data.corpus import file_sha256
-from app.lm.char_lstm import CharLSTM, CharVocab, LanguageModel, LMConfig
 
 STORE = Path(os.environ.get("ATELIER_MODEL_STORE", PROJECT / "model_store"))
 CHECKPOINTS = Path(os.environ.get("ATELIER_CHECKPOINTS", PROJECT / "checkpoints"))  # training's, git-ignored
@@ -204,7 +203,7 @@ def load_arrays(path: Path) -> dict[str, np.ndarray]:
         return {key: data[key] for key in data.files}
 
 
-# ---------------------------------------------------------------- language model
+# ---------------------------------------------------------------- model weights (the language models')
 
 def save_weights(path: Path, model: torch.nn.Module, **header) -> Path:
     """A model's weights in float16 (what the app serves); each header value is stored as JSON."""
@@ -216,28 +215,8 @@ def save_weights(path: Path, model: torch.nn.Module, **header) -> Path:
 
 def load_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
     """float32 weights and the decoded header of a file written by save_weights."""
-    from safetensors import safe_open
-
     with safe_open(str(path), framework="pt") as f:
         metadata = f.metadata()
     weights = {k: v.float() for k, v in load_file(str(path)).items()}
     return weights, {k: json.loads(v) for k, v in metadata.items()}
 
-
-def save_language_model(path: Path, lm: LanguageModel) -> Path:
-    """The char-LSTM: weights, then its config and vocabulary in the header."""
-    return save_weights(path, lm.model, config=asdict(lm.model.config), chars=lm.vocab.chars)
-
-
-def load_language_model(path: Path) -> LanguageModel:
-    weights, header = load_weights(path)
-    model = CharLSTM(LMConfig(**header["config"]))
-    model.load_state_dict(weights)
-    return LanguageModel(model, CharVocab(header["chars"]))
-
-
-def round_to_float16(lm: LanguageModel) -> None:
-    """Make the in-memory weights exactly what the float16 file will hold, before measuring them."""
-    with torch.no_grad():
-        for p in lm.model.parameters():
-            p.copy_(p.half().float())

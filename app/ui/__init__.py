@@ -1,6 +1,6 @@
 """Streamlit helpers shared by the pages: cached model loading and small display pieces.
 
-``app/ui/`` is the one part of ``app/`` that imports Streamlit (``app/serving/launch.py`` only starts it); the
+``app/ui/`` is the one part of ``app/`` that imports Streamlit (``app/serving/`` only starts it and keeps the seam to non-public API); the
 logic it wraps lives in plain modules so it can be tested and benchmarked without a page.
 """
 
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from app.catalog import models, user_bundles
+from app.catalog import models, resident, user_bundles
 from app.lm.char_lstm import LanguageModel
+from app.serving import streamlit_seam
 from app.storage import store
 from app.vectors.embeddings import Embeddings
 
@@ -23,7 +23,7 @@ from app.vectors.embeddings import Embeddings
 def embeddings(key: str) -> Embeddings:
     emb = models.load_embeddings(key)
     _ = emb.unit  # normalise once per process, not on the first query
-    return models.kept_for_good(emb)
+    return resident.kept_for_good(emb)
 
 
 @st.cache_resource(show_spinner=False)
@@ -33,7 +33,7 @@ def projections(key: str) -> dict[str, np.ndarray] | None:
 
 @st.cache_resource(show_spinner="Loading the language model…")
 def language_model(bundle: str) -> LanguageModel:
-    return models.kept_for_good(models.load_language_model(bundle))
+    return resident.kept_for_good(models.load_language_model(bundle))
 
 
 PHONE_AGENT = re.compile(r"Mobi|iPhone|Android", re.IGNORECASE)
@@ -97,9 +97,9 @@ def store_warnings() -> None:
 # Streamlit fetches the code of a table (its grid and Arrow reader: 1.2 MB of JavaScript) or a Plotly
 # chart (4.7 MB) when a page first draws one, and a visitor waits seconds for it. Loaded while they read
 # an earlier page, in the browser's idle time (after the page's own drawing), it is ready when they arrive.
-STATIC_JS = Path(st.__file__).parent / "static" / "static" / "js"
-TABLE_CHUNKS = [found.name for found in STATIC_JS.glob("DataFrame.*.js")]
-PLOTLY_CHUNKS = [found.name for found in STATIC_JS.glob("PlotlyChart.*.js")]
+# Which files those are is Streamlit's build layout, read in app/serving/streamlit_seam.py.
+TABLE_CHUNKS = streamlit_seam.chart_chunks(streamlit_seam.TABLE_CHUNKS)
+PLOTLY_CHUNKS = streamlit_seam.chart_chunks(streamlit_seam.PLOTLY_CHUNKS)
 WARM_UP_JS = """
 export default function ({ data }) {
   const chunks = [...data.chunks];
@@ -122,7 +122,7 @@ def warm_up_charts(plotly: bool = True) -> None:
     chunks = TABLE_CHUNKS + (PLOTLY_CHUNKS if plotly else [])
     if chunks:
         with st.sidebar:  # nothing to see, and the sidebar's end takes no room from a page
-            _chart_warm_up(key="chart_warm_up", data={"chunks": [f"/static/js/{name}" for name in chunks]})
+            _chart_warm_up(key="chart_warm_up", data={"chunks": [streamlit_seam.STATIC_JS_URL + name for name in chunks]})
 
 
 def plot_config(**extra) -> dict:

@@ -16,8 +16,7 @@ import streamlit as st
 from app import ui
 from app.catalog import models
 from app.data.corpus import CorpusError, fashion_corpus_path
-from app.game import decks as decks_store
-from app.game import quiz
+from app.game import decks, quiz
 from app.game.leaderboard import DATABASE_ENV, Board, FooledRow, Leaderboard, LeaderboardUnavailable, PlayerRow, ordinal
 from app.lessons.highlight import Piece, pieces_html, rank_legend_html
 from app.storage import store
@@ -30,8 +29,8 @@ BOARD_SECONDS = 2  # how old the shared board may be (every visitor's page refre
 
 # ---------------------------------------------------------------- process-wide resources
 
-def decks() -> tuple[list[str], list[str]]:
-    """(playable deck names, notices about decks left out); the manifests are read once per
+def playable_bundles() -> tuple[list[str], list[str]]:
+    """(playable bundles, notices about bundles left out); the manifests are read once per
     process for each set of bundles and corpus location, not on every rerun."""
     return _playable(tuple(ui.language_model_bundles()), str(fashion_corpus_path()))
 
@@ -39,13 +38,13 @@ def decks() -> tuple[list[str], list[str]]:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _playable(bundles: tuple[str, ...], fashion_path: str) -> tuple[list[str], list[str]]:
     """``bundles``: the sound LMs this browser may use (built-in, shared, its own: a damaged LM is
-    no deck; restored, it is again)."""
-    return quiz.playable_decks(list(bundles))
+    not playable; restored, it is again)."""
+    return quiz.playable_bundles(list(bundles))
 
 
 @st.cache_resource(show_spinner=False)
 def warm_up() -> None:
-    """When anyone opens any page, load the first deck's model and stored fakes and start reading
+    """When anyone opens any page, load the first playable bundle's model and stored fakes and start reading
     its real sentences, so a room's first game starts at once (a model without a stored deck
     starts writing fakes live).
     Cached: it runs once per process, not on every rerun of every page.
@@ -53,7 +52,7 @@ def warm_up() -> None:
     if os.environ.get("ATELIER_WARM_UP", "1") == "0":
         return
     # Cached across sessions, so nothing here may read or draw one visitor's state (a cookie script
-    # drawn here was once replayed to every visitor): the room's decks are the shared ones.
+    # drawn here was once replayed to every visitor): the room's bundles are the shared ones.
     playable, _ = _playable(tuple(models.language_model_bundles(None)), str(fashion_corpus_path()))
     try:
         if playable:
@@ -64,7 +63,7 @@ def warm_up() -> None:
 
 @st.cache_resource(show_spinner=False)
 def supply(bundle: str) -> quiz.GameSupply:
-    """One per deck per process: all players share its dealers, stored decks and reveals."""
+    """One per bundle per process: all players share its dealers, stored decks and reveals."""
     return quiz.GameSupply.of(bundle, ui.language_model(bundle))
 
 
@@ -86,7 +85,7 @@ def _leaderboard(url: str | None) -> Leaderboard:
 @st.cache_data(ttl=BOARD_SECONDS, show_spinner=False, max_entries=64)
 def _shared_standings(url: str | None, bundle: str, difficulty: str) -> tuple[Board, list[FooledRow]]:
     board = _leaderboard(url)
-    return board.board(bundle, difficulty), board.fooled_rate(deck=bundle)
+    return board.board(bundle, difficulty), board.fooled_rate(bundle=bundle)
 
 
 def standings(bundle: str, difficulty: str) -> tuple[Board, list[FooledRow]]:
@@ -115,14 +114,14 @@ def game() -> quiz.Game | None:
     return st.session_state.get(GAME)
 
 
-def start_game(bundle: str, difficulty: str, mode: str, writer: str = decks_store.CHAR_LSTM) -> None:
+def start_game(bundle: str, difficulty: str, mode: str, writer: str = decks.CHAR_LSTM) -> None:
     """New game's callback: deal a game (on a fresh server the first one waits for the corpus to
-    be read); a deck that fails is reported by show_problem."""
+    be read); a bundle that fails is reported by show_problem."""
     st.session_state.pop(PROBLEM, None)
     try:
-        st.session_state[GAME] = supply(bundle).new_game(difficulty, mode, random.Random(), writer)
+        st.session_state[GAME] = supply(bundle).deal_game(difficulty, mode, random.Random(), writer)
     except (CorpusError, RuntimeError, ValueError, store.StoreError) as e:
-        st.session_state[PROBLEM] = f"The {bundle} deck cannot be played right now: {e}"
+        st.session_state[PROBLEM] = f"The {bundle} model cannot be played right now: {e}"
         return
     st.session_state[REVEALING] = False
     st.session_state.pop(SAVED, None)
@@ -197,12 +196,6 @@ SURPRISE_TIPS = {
 }
 
 
-def show_reveal(bundle: str, answered: quiz.Round, by: str) -> None:
-    """Right or wrong, points, and the model's view of each sentence of the round."""
-    show_verdict(answered)
-    show_model_view(bundle, answered.sentences, by)
-
-
 def show_verdict(answered: quiz.Round) -> None:
     """Right or wrong, and the points."""
     result = answered.answer
@@ -234,7 +227,7 @@ def show_model_view(bundle: str, sentences: list[quiz.Sentence], by: str) -> Non
 
 
 def writer_name(writer: str) -> str:
-    return decks_store.WRITERS.get(writer, writer)
+    return decks.WRITERS.get(writer, writer)
 
 
 def difficulty_note(bundle: str, difficulty: str) -> str:
@@ -301,7 +294,7 @@ def fooled_rows(rows: list[FooledRow], bundle: str | None = None) -> list[dict]:
 def machine_figures(bundle: str, difficulty: str) -> dict:
     """The strongest detector on a stored deck and its accuracy (5-fold CV against real test
     sentences, measured at training time); empty for a deck without stored figures."""
-    stored = supply(bundle).stored.get(decks_store.CHAR_LSTM)
+    stored = supply(bundle).stored.get(decks.CHAR_LSTM)
     figures = (stored.metrics if stored else {}).get(difficulty) or {}
     accuracy, fooled = figures.get("detectors"), figures.get("detectors_fooled") or {}
     if not accuracy:

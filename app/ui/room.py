@@ -33,6 +33,7 @@ from app.game.room import (
 )
 from app.game.room_feed import FEED_PATH
 from app.lessons.highlight import Piece, pieces_html
+from app.serving import streamlit_seam
 from app.ui import quiz as ui_quiz
 
 ROOM_PARAM, KEY_PARAM, PLAYER_PARAM = "room", "key", "player"
@@ -77,17 +78,17 @@ DIFFICULTY_CHOICES = [*quiz.DIFFICULTIES, MIXED]
 
 
 def deal(bundle: str, setting: str, mode: str, count: int) -> list[tuple[str, list[quiz.Sentence]]]:
-    """count rounds from the deck's shared supply, each with its difficulty (MIXED: easy to hard)."""
+    """count rounds from the bundle's shared supply, each with its difficulty (MIXED: easy to hard)."""
     plan = difficulty_plan(setting, count)
     rng = random.Random()
-    games = {level: iter(ui_quiz.supply(bundle).new_game(level, mode, rng).rounds) for level in dict.fromkeys(plan)}
+    games = {level: iter(ui_quiz.supply(bundle).deal_game(level, mode, rng).rounds) for level in dict.fromkeys(plan)}
     return [(level, next(games[level]).sentences) for level in plan]
 
 
 def create_room(rooms: RoomStore, bundle: str, setting: str, mode: str, count: int, countdown: int) -> None:
     """Deal the rounds, make the room and put its code and presenter key in this screen's address."""
     try:
-        with st.spinner("Dealing sentences… (the first game of a deck reads its corpus first)"):
+        with st.spinner("Dealing sentences… (the first game of a model reads its corpus first)"):
             dealt = deal(bundle, setting, mode, count)
         code, secret = rooms.create_room(bundle, mode, setting, dealt, countdown)
     except (RoomError, RoomUnavailable, RuntimeError, OSError) as e:
@@ -97,10 +98,10 @@ def create_room(rooms: RoomStore, bundle: str, setting: str, mode: str, count: i
     st.rerun()
 
 
-def setup_form(rooms: RoomStore, decks: list[str]) -> None:
+def setup_form(rooms: RoomStore, bundles: list[str]) -> None:
     with st.form("room_setup"):
-        deck_column, difficulty_column, mode_column = st.columns(3)
-        bundle = deck_column.selectbox("Deck", decks, key="room_deck")
+        bundle_column, difficulty_column, mode_column = st.columns(3)
+        bundle = bundle_column.selectbox("Model", bundles, key="room_bundle")
         setting = difficulty_column.radio("Difficulty", DIFFICULTY_CHOICES, index=1, horizontal=True,
                                           key="room_difficulty", help="mixed: from easy to hard as the game goes on")
         mode = mode_column.radio("Mode", list(quiz.MODES), format_func=quiz.MODES.get, horizontal=True,
@@ -244,11 +245,13 @@ def points(count: int) -> str:
 
 # ---------------------------------------------------------------- the phone's page
 
-PHONE_CSS = """<style>
-[data-testid="stMainBlockContainer"] {padding-top: 1.5rem;}
-[data-testid="stMain"] h1 {font-size: 1.6rem; padding: 0;}
+# Styled through the st-key-<key> class Streamlit gives a keyed widget (the documented hook). The main
+# column's top padding has none: its selector is Streamlit's own markup, kept in app/serving/streamlit_seam.py.
+PHONE_CSS = f"""<style>
+{streamlit_seam.MAIN_BLOCK_SELECTOR} {{padding-top: 1.5rem;}}
+{streamlit_seam.MAIN_BLOCK_SELECTOR} h1 {{font-size: 1.6rem; padding: 0;}}
 .st-key-room_human button, .st-key-room_lstm button, .st-key-room_a button, .st-key-room_b button
-    {min-height: 4.5rem; font-size: 1.5rem;}
+    {{min-height: 4.5rem; font-size: 1.5rem;}}
 </style>"""
 
 

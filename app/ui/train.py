@@ -17,6 +17,7 @@ from app.training import jobs, train
 from app.ui import explorer as ui_explorer
 from app.ui import gates as ui_gates
 from app.ui import quiz as ui_quiz
+from app.vectors import word2vec
 
 UPLOAD = "Upload a file"
 SHARE_HELP = ("Shared: every visitor of this server can use it read-only (not retrain or delete it), "
@@ -108,7 +109,7 @@ def session_owner() -> str:
 
 def forget_cached_models(bundle: str) -> None:
     """Drop the bundle's models from the shared loaders' caches so every page reloads the new files."""
-    for architecture in models.ARCHITECTURES:
+    for architecture in word2vec.ARCHITECTURES:
         for loader in (ui.embeddings, ui.projections, ui_explorer.projected_space):
             loader.clear(f"{bundle}/{architecture}")
     ui.language_model.clear(bundle)

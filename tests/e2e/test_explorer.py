@@ -144,6 +144,6 @@ def test_the_legend_hides_and_shows_a_group(open_app):
     entry = page.locator('[data-testid="stBidiComponentIsolated"] .legend button').first
     entry.click()
     expect(entry).to_have_attribute("aria-pressed", "false")
-    page.wait_for_function("canvas => Number(canvas.dataset.shown) < %d" % everything, arg=cloud.element_handle())
+    page.wait_for_function(f"canvas => Number(canvas.dataset.shown) < {everything}", arg=cloud.element_handle())
     entry.click()
     expect(cloud).to_have_attribute("data-shown", str(everything))
