@@ -4,7 +4,7 @@
 
 Builds a novel-sized corpus (about 700,000 words) from what every install has: gensim's bundled
 Wikipedia sample, topped up with fashion reviews when the fashion corpus is present. Each size is
-trained exactly as the page's job does (``train.train_user_lm``: one thread, the page's batch,
+trained exactly as the page's job does (``user_jobs.train_user_lm``: one thread, the page's batch,
 sequence length and evaluation) into a temporary model store, then sampled. Prints one row per
 size: steps, steps/s, wall minutes (evaluation and save included), validation and test nats/char,
 and the share of sampled words that are real words (words of the training split); --write-docs also
@@ -77,26 +77,26 @@ def main() -> int:
     from app.lm.char_lstm import load_language_model
     from app.lm.sampling import sample_batch
     from app.storage import store
-    from app.training import train
+    from app.training import user_jobs
 
     description, data = novel_sized_corpus()
     corpus = uploads.read_upload("novel-sized.txt", data, limit_mb=200)
     vocabulary = {w for d in corpus.split("train") for w in tokenize(d)}
-    minutes = args.minutes or train.DEFAULT_LM_MINUTES
-    sizes = [tuple(map(int, s.split("x"))) for s in args.sizes.split(",")] if args.sizes else [train.LM_SIZES[train.DEFAULT_LM_SIZE]]
+    minutes = args.minutes or user_jobs.DEFAULT_LM_MINUTES
+    sizes = [tuple(map(int, s.split("x"))) for s in args.sizes.split(",")] if args.sizes else [user_jobs.LM_SIZES[user_jobs.DEFAULT_LM_SIZE]]
     print(f"corpus: {description}; {sum(map(len, corpus.documents)):,} characters; "
           f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     rows = []
     for hidden, layers in sizes:
-        defaults = train.LMSettings()
-        settings = train.LMSettings(minutes=minutes, hidden=hidden, layers=layers,
+        defaults = user_jobs.LMSettings()
+        settings = user_jobs.LMSettings(minutes=minutes, hidden=hidden, layers=layers,
                                     batch_size=args.batch or defaults.batch_size,
                                     sequence_length=args.seq or defaults.sequence_length,
                                     threads=args.threads or defaults.threads,
                                     learning_rate=args.lr or defaults.learning_rate,
                                     warmup_steps=defaults.warmup_steps if args.warmup is None else args.warmup)
         started, load_start = time.monotonic(), os.getloadavg()[0]
-        bundle = train.train_user_lm(corpus, f"bench-{hidden}x{layers}", settings)
+        bundle = user_jobs.train_user_lm(corpus, f"bench-{hidden}x{layers}", settings)
         wall = time.monotonic() - started
         card = store.artifact_card(bundle, "lm")
         lm = load_language_model(store.verified_path(bundle, "lm"))

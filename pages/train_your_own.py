@@ -6,16 +6,15 @@ import streamlit as st
 from app.catalog import user_bundles
 from app.data import uploads
 from app.storage import store
+from app.storage.staging import bundle_corpus_sha, safe_name
 from app.training import jobs
-from app.training.train import (
+from app.training.stages import checkpoint_progress
+from app.training.user_jobs import (
     DEFAULT_LM_MINUTES,
     DEFAULT_LM_SIZE,
     LM_SIZES,
     EmbeddingSettings,
     LMSettings,
-    bundle_corpus_sha,
-    checkpoint_progress,
-    safe_name,
     user_bundle,
     user_lm_checkpoint,
 )

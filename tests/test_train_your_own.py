@@ -20,11 +20,11 @@ from app.catalog import models, user_bundles
 from app.data import uploads
 from app.data.corpus import WIKI, Corpus, CorpusError, load_corpus, wiki_sample_path
 from app.storage import staging, store
-from app.training import jobs, train
+from app.training import cli, jobs, stages, user_jobs
 from app.ui import train as ui_train
 from tests.conftest import ROOT
 
-FAST = train.EmbeddingSettings(architectures=("skipgram", "cbow"), vector_size=32, window=4, min_count=3, epochs=2,
+FAST = user_jobs.EmbeddingSettings(architectures=("skipgram", "cbow"), vector_size=32, window=4, min_count=3, epochs=2,
                                projection_words=0)
 
 
@@ -160,10 +160,10 @@ def test_stats_and_samples_of_a_real_corpus(small_corpus):
 
 
 def test_names_are_sanitised():
-    assert train.user_bundle("../../etc/passwd") == "user/etc-passwd"
-    assert train.user_bundle("<script>alert(1)</script>") == "user/script-alert-1-script"
-    assert train.user_bundle("...") == "user/corpus"
-    assert train.user_bundle("robe d'été 👗") == "user/robe-d-t"
+    assert user_jobs.user_bundle("../../etc/passwd") == "user/etc-passwd"
+    assert user_jobs.user_bundle("<script>alert(1)</script>") == "user/script-alert-1-script"
+    assert user_jobs.user_bundle("...") == "user/corpus"
+    assert user_jobs.user_bundle("robe d'été 👗") == "user/robe-d-t"
     assert uploads.display_name("C:\\Users\\me\\reviews.csv") == "reviews.csv"
     assert uploads.display_name("../../secret.txt") == "secret.txt"
 
@@ -172,9 +172,9 @@ def test_names_are_sanitised():
 
 def test_small_corpus_trains_end_to_end_and_the_explorer_lists_it(user_store, small_corpus):
     registry = jobs.JobRegistry(max_running=1)
-    settings = train.EmbeddingSettings(architectures=("skipgram",), vector_size=32, window=4,
+    settings = user_jobs.EmbeddingSettings(architectures=("skipgram",), vector_size=32, window=4,
                                        min_count=3, epochs=2, projection_words=100)
-    job = registry.submit("me", "word2vec", lambda job: train.train_user_embeddings(
+    job = registry.submit("me", "word2vec", lambda job: user_jobs.train_user_embeddings(
         small_corpus, "Small wiki!", settings, lambda f, m, figures: job.report(f, m, **figures),
         lambda: job.stop_requested, owner="me"), bundle="user/Small-wiki")
     assert registry.wait(job, timeout=600)
@@ -201,8 +201,8 @@ def test_small_corpus_trains_end_to_end_and_the_explorer_lists_it(user_store, sm
 
 def test_cancelled_job_leaves_no_partial_model(user_store, small_corpus):
     registry = jobs.JobRegistry(max_running=1)
-    slow = train.EmbeddingSettings(vector_size=32, min_count=3, epochs=200, projection_words=0)
-    job = registry.submit("me", "word2vec", lambda job: train.train_user_embeddings(
+    slow = user_jobs.EmbeddingSettings(vector_size=32, min_count=3, epochs=200, projection_words=0)
+    job = registry.submit("me", "word2vec", lambda job: user_jobs.train_user_embeddings(
         small_corpus, "cancel-me", slow, lambda f, m, figures: job.report(f, m, **figures),
         lambda: job.stop_requested))
     while job.fraction < 0.02 and job.active:
@@ -217,11 +217,11 @@ def test_cancelled_job_leaves_no_partial_model(user_store, small_corpus):
 
 
 def test_cancelled_retraining_keeps_the_previous_model(user_store, small_corpus):
-    train.train_user_embeddings(small_corpus, "keep", FAST)
+    user_jobs.train_user_embeddings(small_corpus, "keep", FAST)
     assert {"user/keep/skipgram", "user/keep/cbow"} <= {m.key for m in models.embedding_models()}
     before = store.read_manifest("user/keep")["artifacts"]["skipgram"]["sha256"]
-    with pytest.raises(train.TrainingCancelled):
-        train.train_user_embeddings(small_corpus, "keep", train.EmbeddingSettings(vector_size=64, epochs=3),
+    with pytest.raises(stages.TrainingCancelled):
+        user_jobs.train_user_embeddings(small_corpus, "keep", user_jobs.EmbeddingSettings(vector_size=64, epochs=3),
                                     should_stop=lambda: True)
     assert store.verified_path("user/keep", "skipgram")  # still there, checksum intact
     assert store.read_manifest("user/keep")["artifacts"]["skipgram"]["sha256"] == before
@@ -229,7 +229,7 @@ def test_cancelled_retraining_keeps_the_previous_model(user_store, small_corpus)
 
 
 def test_interrupted_swap_is_recovered(user_store, small_corpus):
-    train.train_user_embeddings(small_corpus, "swap", FAST)
+    user_jobs.train_user_embeddings(small_corpus, "swap", FAST)
     # a crash between "move the old bundle aside" and "move the new one in" leaves only the old copy
     dead = 2**22 + 1  # above Linux's pid_max: no process has it
     aside = user_store / "user" / staging.STAGING / f"old-user-swap-{dead}-12345678"
@@ -247,20 +247,20 @@ def test_interrupted_swap_is_recovered(user_store, small_corpus):
 
 
 def test_retraining_under_the_same_name_is_not_served_stale(user_store, small_corpus):
-    train.train_user_embeddings(small_corpus, "fresh", FAST)
+    user_jobs.train_user_embeddings(small_corpus, "fresh", FAST)
     first = ui.embeddings("user/fresh/skipgram")
     assert first.dimensions == 32
-    bigger = train.EmbeddingSettings(vector_size=48, min_count=3, epochs=1, projection_words=0)
-    train.train_user_embeddings(small_corpus, "fresh", bigger)
+    bigger = user_jobs.EmbeddingSettings(vector_size=48, min_count=3, epochs=1, projection_words=0)
+    user_jobs.train_user_embeddings(small_corpus, "fresh", bigger)
     ui_train.forget_cached_models("user/fresh")  # what a job's on_success does
     assert ui.embeddings("user/fresh/skipgram").dimensions == 48
 
 
 def test_lm_trains_stops_saves_and_resumes(user_store, small_corpus):
     registry = jobs.JobRegistry(max_running=1)
-    settings = train.LMSettings(minutes=10, hidden=32, layers=1, batch_size=16, sequence_length=48,
+    settings = user_jobs.LMSettings(minutes=10, hidden=32, layers=1, batch_size=16, sequence_length=48,
                                 eval_every=10, eval_batches=2)
-    job = registry.submit("me", "lm", lambda job: train.train_user_lm(
+    job = registry.submit("me", "lm", lambda job: user_jobs.train_user_lm(
         small_corpus, "lstm", settings, ui_train._reporter(job, curve=True), lambda: job.stop_requested), kind="lm")
     while len(job.history) < 2 and job.active:
         time.sleep(0.05)
@@ -271,15 +271,15 @@ def test_lm_trains_stops_saves_and_resumes(user_store, small_corpus):
     assert "user/lstm" in models.language_model_bundles()
     lm = models.load_language_model("user/lstm")
     assert len("".join(lm.generate("the ", length=20, seed=1))) == 20
-    checkpoint = train.user_lm_checkpoint(small_corpus, "lstm", settings)
-    steps, seconds = train.checkpoint_progress(checkpoint)
+    checkpoint = user_jobs.user_lm_checkpoint(small_corpus, "lstm", settings)
+    steps, seconds = stages.checkpoint_progress(checkpoint)
     assert steps >= 20 and seconds > 0
     assert checkpoint.is_relative_to(store.CHECKPOINTS)
 
-    resume = train.LMSettings(minutes=0.05, hidden=32, layers=1, batch_size=16, sequence_length=48,
+    resume = user_jobs.LMSettings(minutes=0.05, hidden=32, layers=1, batch_size=16, sequence_length=48,
                               eval_every=10, eval_batches=2)
-    train.train_user_lm(small_corpus, "lstm", resume)
-    assert train.checkpoint_progress(checkpoint)[0] > steps
+    user_jobs.train_user_lm(small_corpus, "lstm", resume)
+    assert stages.checkpoint_progress(checkpoint)[0] > steps
     card = store.artifact_card("user/lstm", "lm")
     assert card["metrics"]["curves"]["steps"][0] == 10  # the first run's curve, continued
     kept = user_bundles.corpus_path("user/lstm")  # what the quiz deals real sentences from (sha256-checked)
@@ -290,7 +290,7 @@ def test_lm_trains_stops_saves_and_resumes(user_store, small_corpus):
 def test_lm_refuses_a_corpus_with_empty_splits(user_store):
     corpus = uploads.read_upload("few.txt", ("A line of text that repeats itself. " * 40 + "\n").encode() * 3)
     with pytest.raises(CorpusError, match="split has only"):
-        train.train_user_lm(corpus, "few", train.LMSettings(minutes=0.05, hidden=16))
+        user_jobs.train_user_lm(corpus, "few", user_jobs.LMSettings(minutes=0.05, hidden=16))
     assert not (user_store / "user" / "few").exists() and leftovers(user_store) == []
 
 
@@ -476,11 +476,11 @@ def test_word_vectors_of_texts_wordsim_cannot_score_say_n_a(user_store):
     from app.catalog import cards
     from tests.hostile_files import arabic_corpus, small_vocabulary_corpus
 
-    settings = train.EmbeddingSettings(vector_size=16, min_count=5, epochs=1, projection_words=0)
+    settings = user_jobs.EmbeddingSettings(vector_size=16, min_count=5, epochs=1, projection_words=0)
     for name, data in (("arabic", arabic_corpus()), ("tiny-vocabulary", small_vocabulary_corpus())):
         corpus = uploads.read_upload(f"{name}.txt", data)
         assert uploads.corpus_problems(uploads.corpus_stats(corpus), ["embeddings"], 5) == []
-        bundle = train.train_user_embeddings(corpus, name, settings)
+        bundle = user_jobs.train_user_embeddings(corpus, name, settings)
         metrics = store.artifact_card(bundle, "skipgram")["metrics"]
         assert metrics["wordsim353"]["spearman"] is None and metrics["simlex999"]["spearman"] is None
         row = next(r for r in cards.card_rows() if r["bundle"] == bundle and r["model"] == "skipgram")
@@ -489,19 +489,19 @@ def test_word_vectors_of_texts_wordsim_cannot_score_say_n_a(user_store):
 
 def test_models_belong_to_their_browser_until_shared(user_store, small_corpus):
     alice, bob = "a" * 32, "b" * 32
-    bundle = train.train_user_embeddings(small_corpus, "alices", FAST, owner=alice)
+    bundle = user_jobs.train_user_embeddings(small_corpus, "alices", FAST, owner=alice)
     key = f"{bundle}/skipgram"
     assert key in [m.key for m in models.embedding_models(alice)]
     assert key not in [m.key for m in models.embedding_models(bob)] + [m.key for m in models.embedding_models()]
     assert user_bundles.saved_corpora(bob) == [] and user_bundles.saved_corpora(alice) == [bundle]
     for change in (lambda: user_bundles.set_shared(bundle, bob, True), lambda: user_bundles.delete(bundle, bob),
-                   lambda: train.train_user_embeddings(small_corpus, "alices", FAST, owner=bob)):
+                   lambda: user_jobs.train_user_embeddings(small_corpus, "alices", FAST, owner=bob)):
         with pytest.raises(user_bundles.NotYours):
             change()
     user_bundles.set_shared(bundle, alice, True)  # one click on the page
     assert key in [m.key for m in models.embedding_models(bob)] and user_bundles.is_shared(bundle)
     assert not user_bundles.can_change(bundle, bob) and user_bundles.saved_corpora(bob) == []  # read-only for bob
-    train.train_user_embeddings(small_corpus, "alices", FAST, owner=alice)  # retraining keeps it shared
+    user_jobs.train_user_embeddings(small_corpus, "alices", FAST, owner=alice)  # retraining keeps it shared
     assert user_bundles.is_shared(bundle)
     user_bundles.delete(bundle, alice)
     assert not (user_store / "user" / "alices").exists()
@@ -510,31 +510,31 @@ def test_models_belong_to_their_browser_until_shared(user_store, small_corpus):
 def test_the_cli_and_the_page_train_the_same_bundle(user_store, wiki_documents, tmp_path):
     data = "\n".join(wiki_documents[:300]).encode()
     (tmp_path / "same.txt").write_bytes(data)
-    assert train.main(["--corpus", str(tmp_path / "same.txt"), "--only", "embeddings", "--epochs", "1",
+    assert cli.main(["--corpus", str(tmp_path / "same.txt"), "--only", "embeddings", "--epochs", "1",
                        "--vector-size", "16", "--min-count", "3"]) == 0
-    cli = store.read_manifest("user/same")
-    page = train.train_user_embeddings(uploads.read_upload("same.txt", data), "same-page", train.EmbeddingSettings(
+    from_cli = store.read_manifest("user/same")
+    page = user_jobs.train_user_embeddings(uploads.read_upload("same.txt", data), "same-page", user_jobs.EmbeddingSettings(
         architectures=("skipgram", "cbow"), vector_size=16, min_count=3, epochs=1, projection_words=0))
     from_page = store.read_manifest(page)
-    assert set(cli["artifacts"]) == set(from_page["artifacts"]) == {"corpus", "skipgram", "cbow"}
-    assert cli["artifacts"]["corpus"]["sha256"] == from_page["artifacts"]["corpus"]["sha256"]
-    assert cli["artifacts"]["skipgram"]["corpus"] == {**from_page["artifacts"]["skipgram"]["corpus"]}
-    assert cli["owner"] is None and cli["shared"]  # the command line's bundles are the room's
+    assert set(from_cli["artifacts"]) == set(from_page["artifacts"]) == {"corpus", "skipgram", "cbow"}
+    assert from_cli["artifacts"]["corpus"]["sha256"] == from_page["artifacts"]["corpus"]["sha256"]
+    assert from_cli["artifacts"]["skipgram"]["corpus"] == {**from_page["artifacts"]["skipgram"]["corpus"]}
+    assert from_cli["owner"] is None and from_cli["shared"]  # the command line's bundles are the room's
     assert user_bundles.load_saved_corpus("user/same").documents == uploads.read_upload("same.txt", data).documents
 
 
 def test_the_command_line_never_takes_over_a_visitors_model(user_store, wiki_documents, tmp_path, capsys):
     visitor = "c" * 32
     data = "\n".join(wiki_documents[:300]).encode()
-    bundle = train.train_user_embeddings(uploads.read_upload("austen.txt", data), "austen", FAST, owner=visitor)
+    bundle = user_jobs.train_user_embeddings(uploads.read_upload("austen.txt", data), "austen", FAST, owner=visitor)
     (tmp_path / "austen.txt").write_bytes(data)
-    cli = ["--corpus", str(tmp_path / "austen.txt"), "--epochs", "1", "--vector-size", "16", "--min-count", "3"]
+    command = ["--corpus", str(tmp_path / "austen.txt"), "--epochs", "1", "--vector-size", "16", "--min-count", "3"]
     for only in ("embeddings", "lm", "decks"):
-        assert train.main([*cli, "--only", only]) == 2
+        assert cli.main([*command, "--only", only]) == 2
         assert "belongs to a visitor" in capsys.readouterr().err
     manifest = store.read_manifest(bundle)
     assert manifest["owner"] == visitor and not manifest["shared"]  # untouched: still theirs, still private
-    assert train.main([*cli, "--only", "embeddings", "--name", "austen-cli"]) == 0  # under another name it trains
+    assert cli.main([*command, "--only", "embeddings", "--name", "austen-cli"]) == 0  # under another name it trains
     assert store.read_manifest("user/austen-cli")["owner"] is None
     assert not user_bundles.can_change("user/austen-cli", visitor)  # and a browser cannot take the CLI's either
 

@@ -191,11 +191,11 @@ def test_cli_checkpoints_survive_kill_9_and_sigterm_and_the_budget_holds(tmp_pat
 def test_minutes_leave_out_the_decks_and_say_how_to_write_them(monkeypatch, capsys):
     """--minutes N bounds the whole run; the decks stage (hours of writing and grading fakes on a
     CPU) is left out with the command that writes them."""
-    from app.training import train
+    from app.training import cli
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("decks were prepared under --minutes")
 
-    monkeypatch.setattr(train, "prepare_decks", must_not_run)
-    assert train.main(["--corpus", "wiki-sample", "--only", "decks", "--minutes", "1"]) == 0
+    monkeypatch.setattr(cli, "prepare_decks", must_not_run)
+    assert cli.main(["--corpus", "wiki-sample", "--only", "decks", "--minutes", "1"]) == 0
     assert "--only decks" in capsys.readouterr().err

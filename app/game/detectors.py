@@ -59,7 +59,7 @@ class Detection:
 def cross_validated(x, labels: np.ndarray, folds: int = 5, seed: int = 0, text: dict | None = None) -> Detection:
     """k-fold cross-validated logistic regression (after TF-IDF when text is given, else on
     standardised features); labels 1 = real, 0 = fake."""
-    # app.training.train, which the training page imports, imports this module to grade decks:
+    # app.training.stages, which the training page imports, imports this module to grade decks:
     # imported here, scikit-learn (about 1.5 s to import) is kept out of that page's start-up.
     from sklearn.base import clone
     from sklearn.feature_extraction.text import TfidfVectorizer

@@ -1,7 +1,7 @@
-"""``python -m app.training``: train a bundle's models (see app/training/train.py)."""
+"""``python -m app.training``: train a bundle's models (see app/training/cli.py)."""
 
 import sys
 
-from app.training.train import main
+from app.training.cli import main
 
 sys.exit(main())

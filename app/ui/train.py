@@ -1,5 +1,5 @@
 """Streamlit helpers of the "Train your own" page: cached corpus previews, the job registry,
-starting jobs, and the live job panel. The training itself is ``app.training.train``; jobs ``app.training.jobs``.
+starting jobs, and the live job panel. The training itself is ``app.training`` (stages, user_jobs); jobs ``app.training.jobs``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from app.catalog import models, user_bundles
 from app.data import uploads
 from app.data.corpus import FASHION, WIKI, Corpus, CorpusError, fashion_corpus_path, load_corpus
 from app.storage import staging, store
-from app.training import jobs, train
+from app.training import jobs, stages, user_jobs
 from app.ui import explorer as ui_explorer
 from app.ui import gates as ui_gates
 from app.ui import quiz as ui_quiz
@@ -120,27 +120,27 @@ def forget_cached_models(bundle: str) -> None:
         derived.clear()
 
 
-def start_embeddings(corpus: Corpus, name: str, settings: train.EmbeddingSettings) -> jobs.Job:
+def start_embeddings(corpus: Corpus, name: str, settings: user_jobs.EmbeddingSettings) -> jobs.Job:
     """Queue word2vec (+ projections) for this session; JobRefused if it cannot start."""
-    bundle, owner = train.user_bundle(name), session_owner()
+    bundle, owner = user_jobs.user_bundle(name), session_owner()
     return job_registry().submit(
         owner, f"word2vec → {bundle}",
-        lambda job: train.train_user_embeddings(corpus, name, settings, _reporter(job), lambda: job.stop_requested,
+        lambda job: user_jobs.train_user_embeddings(corpus, name, settings, _reporter(job), lambda: job.stop_requested,
                                                 owner=owner),
         bundle=bundle, on_success=lambda job: forget_cached_models(job.result), kind="word2vec")
 
 
-def start_lm(corpus: Corpus, name: str, settings: train.LMSettings) -> jobs.Job:
+def start_lm(corpus: Corpus, name: str, settings: user_jobs.LMSettings) -> jobs.Job:
     """Queue the char-LSTM for settings.minutes (resuming its checkpoint); JobRefused if busy."""
-    bundle, owner = train.user_bundle(name), session_owner()
+    bundle, owner = user_jobs.user_bundle(name), session_owner()
     return job_registry().submit(
         owner, f"char-LSTM → {bundle}",
-        lambda job: train.train_user_lm(corpus, name, settings, _reporter(job, curve=True), lambda: job.stop_requested,
+        lambda job: user_jobs.train_user_lm(corpus, name, settings, _reporter(job, curve=True), lambda: job.stop_requested,
                                         owner=owner),
         bundle=bundle, on_success=lambda job: forget_cached_models(job.result), kind="lm")
 
 
-def _reporter(job: jobs.Job, curve: bool = False) -> train.Progress:
+def _reporter(job: jobs.Job, curve: bool = False) -> stages.Progress:
     def report(fraction: float, message: str, figures: dict) -> None:
         job.report(fraction, message, **figures)
         if curve and "val_loss" in figures:
