@@ -1,10 +1,15 @@
-"""How detectable are the quiz's stored decks? Five detectors against real test sentences of the same length.
+"""How detectable are the quiz's stored decks? Nine detectors against real test sentences of the same length.
 
 For each deck (bundle, writer, difficulty): its fakes against as many real TEST-split sentences
 matched in word count, and five detectors, each a 5-fold cross-validated logistic regression
 (``app/game/detectors.py``): character 1-4-gram TF-IDF, word 1-2-gram TF-IDF, the project LM's
 likelihood profile (per-character log-prob mean, std, min, GLTR rank fractions), the same under
 an independent character 7-gram Kneser-Ney model trained on the training split, and length only.
+Then four detectors the selection never used (issue 24), which read what a person reads: semantic
+coherence (how related the content words are in the bundle's skip-gram space, function-word and
+connector shares), function-word patterns (TF-IDF, content words blanked), vocabulary rarity (training
+counts of the words), and a neural discriminator (a CNN over the frozen skip-gram vectors, trained
+on the other folds only). "strongest" is the maximum over all nine.
 50% is chance. Also re-checked: memorisation (fakes sharing an 8-word span with the training
 split: must be 0%) and duplicates in a deck (must be 0).
 
@@ -32,9 +37,22 @@ from app.game import (
     decks,
     quiz,  # noqa: E402
 )
-from app.game.detectors import DETECTORS, Detection, LikelihoodStatistics, accuracies, fit_kneser_ney, matched_reals  # noqa: E402
+from app.game.detectors import (  # noqa: E402
+    DETECTORS,
+    UNTUNED_DETECTORS,
+    Detection,
+    LikelihoodStatistics,
+    accuracies,
+    fit_kneser_ney,
+    matched_reals,
+    untuned_accuracies,
+    word_counts,
+)
 from app.game.fakes import TrainingText, sentence_key  # noqa: E402
 from bench.doc_tables import add_write_docs_flag, write_docs  # noqa: E402
+
+ALL_DETECTORS = DETECTORS + UNTUNED_DETECTORS
+UNMEASURED = Detection(float("nan"), float("nan"), float("nan"))  # stored figures of decks graded before issue 24
 
 
 @dataclass
@@ -50,7 +68,8 @@ class DetectabilityRow:
 
     @property
     def strongest(self) -> str:
-        return max(self.detections, key=lambda name: self.detections[name].accuracy)
+        measured = [name for name in self.detections if self.detections[name].accuracy == self.detections[name].accuracy]
+        return max(measured, key=lambda name: self.detections[name].accuracy)
 
 
 def detectability(bundle: str = WIKI, writer: str = decks.CHAR_LSTM, difficulties: list[str] | None = None,
@@ -66,6 +85,8 @@ def detectability(bundle: str = WIKI, writer: str = decks.CHAR_LSTM, difficultie
     statistics = None if stored_figures else LikelihoodStatistics(models.load_language_model(bundle),
                                                                   fit_kneser_ney(corpus))
     reals = decks.real_sentences(corpus, "test")
+    embeddings = None if stored_figures else models.load_embeddings(f"{bundle}/skipgram")
+    counts = None if stored_figures else word_counts(corpus)
     rows = []
     for difficulty in difficulties or list(stored.decks):
         fakes = stored.texts(difficulty)
@@ -75,21 +96,24 @@ def detectability(bundle: str = WIKI, writer: str = decks.CHAR_LSTM, difficultie
         if stored_figures:
             figures = stored.metrics[difficulty]
             detections = {name: Detection(figures["detectors"][name], figures["detectors_std"][name],
-                                          figures["detectors_fooled"][name]) for name in DETECTORS}
+                                          figures["detectors_fooled"][name]) if name in figures["detectors"]
+                          else UNMEASURED for name in ALL_DETECTORS}
         else:
-            detections = accuracies(fakes, matched, statistics, seed=seed)
+            detections = accuracies(fakes, matched, statistics, seed=seed) | untuned_accuracies(
+                fakes, matched, embeddings, counts, seed=seed)
         rows.append(DetectabilityRow(bundle, writer, difficulty, len(fakes), min(len(fakes), len(matched)),
                                      detections, memorised, duplicates))
     return rows
 
 
 def table(rows: list[DetectabilityRow]) -> str:
-    header = ("| deck | writer | difficulty | fakes | pairs | " + " | ".join(DETECTORS) +
+    header = ("| deck | writer | difficulty | fakes | pairs | " + " | ".join(ALL_DETECTORS) +
               " | strongest | memorised | duplicates |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for r in rows:
-        figures = " | ".join(f"{r.detections[name].accuracy:.1%} ± {r.detections[name].accuracy_std:.1%}"
-                             for name in DETECTORS)
+        figures = " | ".join("—" if r.detections[name] is UNMEASURED else
+                             f"{r.detections[name].accuracy:.1%} ± {r.detections[name].accuracy_std:.1%}"
+                             for name in ALL_DETECTORS)
         lines.append(f"| {r.deck} | {r.writer} | {r.difficulty} | {r.fakes} | {r.pairs} | {figures} | "
                      f"{r.strongest} {r.detections[r.strongest].accuracy:.1%} | {r.memorised:.0%} | {r.duplicates} |")
     return "\n".join(lines)

@@ -150,7 +150,8 @@ def reconnect(base_url: str, lost: Visitor, played: Played) -> Visitor:
                 raise VisitError(f"could not reconnect: {error}") from error
             time.sleep(0.5)
     played.workers.append(visitor.worker or "?")
-    played.told_moved = any(MOVED_MESSAGE in alert for alert in run.alerts())
+    played.told_moved = (any(MOVED_MESSAGE in alert for alert in run.alerts())  # a solo game in progress is gone
+                         or any(toast.body.startswith("Reconnected") for toast in run.of_kind("toast")))  # else
     if lost.worker and not played.told_moved:
         raise VisitError(f"moved from {lost.worker} to {visitor.worker} without a word: {run.alerts()}")
     return visitor

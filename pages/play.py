@@ -7,11 +7,14 @@ import streamlit as st
 from app.game import quiz
 from app.game.nicknames import NICKNAME_MAX
 from app.game.room import LOBBY, OVER, REVEAL, ROUND
+from app.game.talk import FAKE_OR_REAL
 from app.ui import room as ui_room
+from app.ui import stage as ui_stage
 
 ui_room.phone_layout()
+ui_stage.phone_css()  # a talk's tiles: colour and shape
 st.title("Join a room")
-rooms = ui_room.store_or_stop()
+rooms = ui_stage.store_or_stop()  # rooms, and the talks some of them run
 
 code, token = ui_room.room_code(), ui_room.param(ui_room.PLAYER_PARAM)
 status = ui_room.phone_status(rooms, code, token) if code else None
@@ -25,7 +28,8 @@ if status is None:  # no code yet, or one that does not work (the reason is show
 if not status.joined:
     st.markdown(f"Room **{status.code}**: pick a nickname for the room's board.")
     ui_room.show_message()
-    st.text_input("Nickname", max_chars=NICKNAME_MAX, key="room_nickname")
+    # No max_chars: the browser would drop a longer paste without a word; Join says why it is refused.
+    st.text_input("Nickname", placeholder=f"up to {NICKNAME_MAX} characters", key="room_nickname")
     st.button("Join", type="primary", on_click=ui_room.join, args=(rooms, status.code), key="room_join",
               width="stretch")
     st.stop()
@@ -42,9 +46,17 @@ def room_view():
     if mine is None:
         return
     now = time.time()
+    progress = rooms.progress(mine.code)  # None unless the room runs a talk
+    if progress and mine.phase != OVER:
+        talk = ui_stage.talk_or_stop(progress.talk)
+        if ui_stage.beat_on(talk, progress).kind != FAKE_OR_REAL:  # its rounds are played below, as in room mode
+            ui_room.big_text(f"{name} · room {mine.code} · {progress.beat} of {len(talk.beats)}", 0.9)
+            ui_room.watch_room(mine, now, progress.key)
+            ui_stage.phone_beat(rooms, talk, mine.code, token, progress)
+            return
     where = f"round {mine.current} of {mine.rounds}" if mine.current else "lobby"
     ui_room.big_text(f"{name} · room {mine.code} · {where}", 0.9)
-    ui_room.watch_room(mine, now)
+    ui_room.watch_room(mine, now, progress.key if progress else "")
     if mine.phase != ROUND:
         ui_room.show_message()
     if mine.paused(now) and mine.phase != OVER:
@@ -75,6 +87,7 @@ def ballot():
         shown = rooms.round(mine.code, mine.current)
         ui_room.show_sentences(shown.sentences, 1.25)
         st.radio("How sure are you?", quiz.CONFIDENCES, horizontal=True, key="room_confidence")
+        st.markdown(ui_room.stakes())
         ui_room.vote_buttons(rooms, mine, token, shown)
     elif mine.vote:
         st.success(f"Your vote: {ui_room.describe_vote(len(rooms.round(mine.code, mine.current).sentences), mine.vote)}."

@@ -27,6 +27,9 @@ st.markdown("**Press Generate** and the character LSTM writes, coloured by how s
 with st.sidebar:
     bundle = st.selectbox("Language model", ui.language_model_bundles(), key="playground_bundle")
 lm = ui_gates.language_model_or_stop(bundle)
+if st.session_state.get("playground_prime_for") != bundle:  # a model of one's own starts from its own text
+    st.session_state["playground_prime_for"] = bundle
+    st.session_state["playground_prime"] = ui_gates.opening_words(bundle, lm, PRIME)
 ui_gates.keep_values({"playground_prime": PRIME, "playground_temperature": 0.8, "playground_top_k": 0, "playground_length": 300,
                       "playground_seed": None, "playground_one_review": True, "playground_sample_colour": "probability", "playground_sentence": SENTENCE,
                       "playground_colour_by": "probability", "playground_context": BLANK_CONTEXT, "playground_cuts": [100, 25, 12, 6]})
@@ -40,17 +43,21 @@ if generate_tab.open:
         prime = gates.limit_text(st.text_input("Start with", key="playground_prime"))
         if notice := gates.truncation_notice(prime):
             st.warning(notice, icon="✂️")
-        temperature_col, top_k_col, length_col, seed_col = st.columns(4)
-        temperature = temperature_col.slider("Temperature", 0.1, 2.0, step=0.05, key="playground_temperature",
-                                             help="Low: safe and repetitive. High: adventurous, then gibberish.")
-        top_k = top_k_col.slider("Top-k (0 = all)", 0, 40, key="playground_top_k",
-                                 help="Sample only among the k most likely next characters.")
-        length = length_col.slider("Length", 20, 1000, step=10, key="playground_length", help="At most this many characters")
-        seed = seed_col.number_input("Seed (empty = random)", min_value=0, value=None, step=1,
-                                     key="playground_seed")
-        one_review = st.checkbox("Stop at the end of the review", key="playground_one_review")
-        output = st.empty()
-        if st.button("Generate", type="primary", key="playground_generate"):
+        clicked = st.button("Generate", type="primary", key="playground_generate")
+        output = st.empty()  # the sample appears right under the button
+        under_output = st.container()
+        with st.expander("Sampling: temperature, top-k, length, seed"):
+            temperature_col, top_k_col, length_col, seed_col = st.columns(4)
+            temperature = temperature_col.slider("Temperature", 0.1, 2.0, step=0.05, key="playground_temperature",
+                                                 help="Low: safe and repetitive. High: adventurous, then gibberish.")
+            top_k = top_k_col.slider("Top-k (0 = all)", 0, 40, key="playground_top_k",
+                                     help="Sample only among the k most likely next characters.")
+            length = length_col.slider("Length", 20, 1000, step=10, key="playground_length",
+                                       help="At most this many characters")
+            seed = seed_col.number_input("Seed (empty = random)", min_value=0, value=None, step=1,
+                                         key="playground_seed")
+            one_review = st.checkbox("Stop at the end of the review", key="playground_one_review")
+        if clicked:
             written, started = "", time.perf_counter()
             stream = lm.generate(prime.text, length, temperature, top_k or None, seed,
                                  stop_at="\n" if one_review else None)
@@ -64,19 +71,20 @@ if generate_tab.open:
             st.session_state["playground_generated"] = (bundle, prime.text, written, seconds, own_score)
         if st.session_state.get("playground_generated", ("",))[0] == bundle:  # the last sample, kept across reruns
             _, start, written, seconds, own_score = st.session_state["playground_generated"]
-            colour_by = st.radio("Colour by the model's confidence", ["probability", "rank"], horizontal=True,
-                                 key="playground_sample_colour", format_func={"probability": "probability",
-                                                                        "rank": "rank (GLTR)"}.get)
-            output.markdown(pieces_html(playground.sample_pieces(start, written, own_score, colour_by)),
-                            unsafe_allow_html=True)
-            if colour_by == "rank":
-                st.markdown(rank_legend_html(), unsafe_allow_html=True)
-            st.caption(f"{len(written)} characters in {seconds:.2f} s: {len(written) / max(seconds, 1e-9):,.0f} "
-                       "characters per second. Your start is shaded blue; the model's text is coloured by how sure "
-                       "it was of each character (pale green: expected, red: a gamble). Hover over or tap one.")
-            if own_score is not None:
-                st.caption(f"{own_score.nats_per_char:.2f} nats per character. Low temperatures write what the "
-                           "model expects (green); high ones pick characters outside its top 10.")
+            with under_output:
+                colour_by = st.radio("Colour by the model's confidence", ["probability", "rank"], horizontal=True,
+                                     key="playground_sample_colour", format_func={"probability": "probability",
+                                                                            "rank": "rank (GLTR)"}.get)
+                output.markdown(pieces_html(playground.sample_pieces(start, written, own_score, colour_by)),
+                                unsafe_allow_html=True)
+                if colour_by == "rank":
+                    st.markdown(rank_legend_html(), unsafe_allow_html=True)
+                st.caption(f"{len(written)} characters in {seconds:.2f} s: {len(written) / max(seconds, 1e-9):,.0f} "
+                           "characters per second. Your start is shaded blue; the model's text is coloured by how "
+                           "sure it was of each character (pale green: expected, red: a gamble). Hover over or tap one.")
+                if own_score is not None:
+                    st.caption(f"{own_score.nats_per_char:.2f} nats per character. Low temperatures write what the "
+                               "model expects (green); high ones pick characters outside its top 10.")
 
 if score_tab.open:
     with score_tab:

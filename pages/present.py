@@ -8,7 +8,7 @@ from app.ui import join as ui_join
 from app.ui import quiz as ui_quiz
 from app.ui import room as ui_room
 
-st.title("Room mode")
+st.title("Room mode", anchor=False)  # no anchor links: this address holds the presenter key
 rooms = ui_room.store_or_stop()
 
 code, secret = ui_room.room_code(), ui_room.param(ui_room.KEY_PARAM)
@@ -71,7 +71,7 @@ if room.phase == LOBBY:
 
 elif room.phase == ROUND:
     shown = rooms.round(code, room.current)
-    st.subheader(f"Round {room.current} of {room.rounds} · {shown.difficulty}")
+    st.subheader(f"Round {room.current} of {room.rounds} · {shown.difficulty}", anchor=False)
     sentence_column, count_column = st.columns([3, 1])
     with sentence_column:
         ui_room.show_sentences(shown.sentences, 2.0)
@@ -81,21 +81,19 @@ elif room.phase == ROUND:
 
 elif room.phase == REVEAL:
     shown = rooms.round(code, room.current)
-    st.subheader(f"Round {room.current} of {room.rounds}: the reveal")
-    truth = ("written by a person" if shown.sentences[0].real else "written by the LSTM") if room.mode == "single" \
-        else f"sentence {'AB'[[s.real for s in shown.sentences].index(True)]} is real"
-    ui_room.big_text(f"It was {truth}.", 2.4)
+    st.subheader(f"Round {room.current} of {room.rounds}: the reveal", anchor=False)
+    ui_room.big_text(ui_room.truth_headline(shown.sentences), 2.4)
+    last = room.current >= room.rounds  # the next step first: it stays on a 1080 px screen
+    st.button("Show the podium" if last else f"Start round {room.current + 1}", type="primary",
+              on_click=act, args=("finish" if last else "start",), key="room_next")
     st.markdown("**The room said**")
     ui_room.show_split(room.mode, rooms.split(code, room.current))
     by = st.radio("Colour by", ["word", "character"], horizontal=True, key="room_reveal_by")
     ui_quiz.show_model_view(room.bundle, shown.sentences, by)
-    last = room.current >= room.rounds
-    st.button("Show the podium" if last else f"Start round {room.current + 1}", type="primary",
-              on_click=act, args=("finish" if last else "start",), key="room_next")
 
 elif room.phase == OVER:
     standings = rooms.standings(code)
-    st.subheader("The podium")
+    st.subheader("The podium", anchor=False)
     ui_room.podium(standings)
     st.markdown(f"**The whole room** ({len(standings)} players)")
     st.dataframe(ui_room.standing_rows(standings), hide_index=True, key="room_board")

@@ -39,6 +39,8 @@ if source == ui_train.UPLOAD:
     upload = st.file_uploader(
         f"A .txt (one document per line or paragraph), .csv or .jsonl file, optionally gzipped; up to {limit_mb} MB",
         type=["txt", "csv", "jsonl", "gz"], max_upload_size=limit_mb, key="train_upload")
+    st.caption(f"**Limit: {limit_mb} MB a file.** A bigger file is refused before it is sent: gzip it (.gz, "
+               "text shrinks about 3×) or upload part of it.")
     if upload is None:
         st.info("Upload a file, or pick a built-in corpus above.", icon="📄")
     else:
@@ -72,8 +74,11 @@ if preview is not None:
     cells[3].metric("Vocabulary", f"{stats.vocabulary:,}")
     st.dataframe({"sample sentences": stats.samples}, hide_index=True, width="stretch")
 
-    # ------------------------------------------------------------ 3 · word vectors
-    st.header("3 · Word vectors")
+    # ------------------------------------------------------------ 3 · train
+    st.header("3 · Train")
+    st.markdown("One job trains what every page needs: **word vectors** (the embedding explorer), then a "
+                "**character LSTM** that reads and writes your text one character at a time (the playground, "
+                "the gates page and Fake or real?).")
     ui_train.suggest_name(suggested_name)
     name = safe_name(st.text_input("Model name", max_chars=40, key="train_name"))
     bundle = user_bundle(name)
@@ -85,7 +90,13 @@ if preview is not None:
                    "see it only once you share it (below).")
         if bundle_corpus_sha(bundle) not in (None, preview.corpus.sha256):
             st.warning(f"`{bundle}` already holds models of another corpus: training replaces them.", icon="♻️")
-    with st.form("train_embeddings_form"):
+    size = st.radio("LSTM size", list(LM_SIZES), index=list(LM_SIZES).index(DEFAULT_LM_SIZE), horizontal=True,
+                    key="train_lm_size", help="Bigger learns more per step but takes more time per step: "
+                                              "on a laptop's CPU the medium size learns most in a few minutes.")
+    minutes = st.slider("Minutes for the LSTM", 1, 30, DEFAULT_LM_MINUTES, key="train_lm_minutes",
+                        help="The LSTM's part, final evaluation included, ends within this time; the word "
+                             "vectors before it take a minute or less.")
+    with st.expander("Word-vector settings"):
         left, right = st.columns(2)
         architecture = left.radio("Architecture", ["skip-gram", "CBOW", "both"], horizontal=True, key="train_arch",
                                   help="Skip-gram predicts the context from a word (better for rare words); "
@@ -97,47 +108,39 @@ if preview is not None:
         projection_words = right.select_slider("Words to project (t-SNE, PCA)", [0, 250, 500, 1000, 2000], value=500,
                                                key="train_projection_words",
                                                help="0 skips the precomputed 3D layouts.")
-        train_clicked = st.form_submit_button("Train word vectors", type="primary", disabled=taken)
-    if train_clicked:
-        problems = uploads.corpus_problems(stats, ["embeddings"], min_count)
-        architectures = tuple(ARCHITECTURES) if architecture == "both" else (
-            ("skipgram",) if architecture == "skip-gram" else ("cbow",))
-        settings = EmbeddingSettings(architectures=architectures, vector_size=vector_size, window=window,
-                                     min_count=min_count, epochs=epochs, projection_words=projection_words)
-        for problem in problems:
-            st.warning(problem, icon="📏")
-        if not problems:
-            try:
-                ui_train.start_embeddings(preview.corpus, name, settings)
-            except jobs.JobRefused as refusal:
-                st.warning(str(refusal), icon="⏳")
-
-    # ------------------------------------------------------------ 4 · character LSTM
-    st.header("4 · Character LSTM (optional)")
-    st.markdown("A small LSTM that reads and writes your text one character at a time. "
-                "Train it for a few minutes; stop whenever you like, then resume where it stopped.")
-    size = st.radio("Size", list(LM_SIZES), index=list(LM_SIZES).index(DEFAULT_LM_SIZE), horizontal=True,
-                    key="train_lm_size", help="Bigger learns more per step but takes more time per step: "
-                                              "on a laptop's CPU the medium size learns most in a few minutes.")
-    minutes = st.slider("Minutes", 1, 30, DEFAULT_LM_MINUTES, key="train_lm_minutes",
-                        help="The whole job, final evaluation included, ends within this time.")
+    architectures = tuple(ARCHITECTURES) if architecture == "both" else (
+        ("skipgram",) if architecture == "skip-gram" else ("cbow",))
+    embedding_settings = EmbeddingSettings(architectures=architectures, vector_size=vector_size, window=window,
+                                           min_count=min_count, epochs=epochs, projection_words=projection_words)
     hidden, layers = LM_SIZES[size]
     lm_settings = LMSettings(minutes=minutes, hidden=hidden, layers=layers)
+    embedding_problems = uploads.corpus_problems(stats, ["embeddings"], min_count)
+    lm_problems = uploads.corpus_problems(stats, ["lm"], min_count=1)
+    for problem in embedding_problems:
+        st.warning(f"No word vectors: {problem}", icon="📏")
+    for problem in lm_problems:
+        st.warning(f"No character LSTM: {problem}", icon="📏")
     steps_done, seconds_done = checkpoint_progress(user_lm_checkpoint(preview.corpus, name, lm_settings))
     if steps_done:
-        st.caption(f"A checkpoint of this corpus and size exists: {steps_done:,} steps, "
+        st.caption(f"A checkpoint of this corpus and LSTM size exists: {steps_done:,} steps, "
                    f"{seconds_done / 60:.1f} minutes trained. Training resumes from it.")
-    lm_problems = uploads.corpus_problems(stats, ["lm"], min_count=1)
-    for problem in lm_problems:
-        st.warning(problem, icon="📏")
-    label = f"Train {minutes} more minute(s)" if steps_done else f"Train for {minutes} minute(s)"
-    if st.button(label, disabled=bool(lm_problems) or taken, key="train_lm_start"):
+    parts = [part for part, problems in (("word vectors", embedding_problems), ("the LSTM", lm_problems))
+             if not problems]
+    label = "Train " + " and ".join(parts) if parts else "Train"
+    if st.button(label, type="primary", disabled=not parts or taken, key="train_start"):
+        try:
+            ui_train.start_bundle(preview.corpus, name, None if embedding_problems else embedding_settings,
+                                  None if lm_problems else lm_settings)
+        except jobs.JobRefused as refusal:
+            st.warning(str(refusal), icon="⏳")
+    if steps_done and not lm_problems and st.button(f"Only the LSTM, {minutes} more minute(s)", disabled=taken,
+                                                   key="train_lm_start"):
         try:
             ui_train.start_lm(preview.corpus, name, lm_settings)
         except jobs.JobRefused as refusal:
             st.warning(str(refusal), icon="⏳")
 
-# ---------------------------------------------------------------- 5 · the job
+# ---------------------------------------------------------------- 4 · the job
 st.header("Training")
 job = registry.job_of(owner)
 
@@ -148,6 +151,9 @@ def training_status():
     ui_train.job_panel(current)
     if current is not None and current.active:
         st.session_state["train_watching"] = current.id
+        if "step" in current.figures and st.session_state.get("train_listed_vectors") != current.id:
+            st.session_state["train_listed_vectors"] = current.id
+            st.rerun()  # the LSTM has started, so the word vectors are saved: list them now
     elif current is not None and st.session_state.get("train_watching") == current.id:
         del st.session_state["train_watching"]
         st.rerun()  # the job just ended: rerun the whole page so its model list and buttons catch up
@@ -158,7 +164,7 @@ others = registry.others_summary(owner)
 if others:
     st.caption(others)
 
-# ---------------------------------------------------------------- 6 · your models
+# ---------------------------------------------------------------- 5 · your models
 st.header("Your models")
 rows = ui_train.user_model_rows()
 if rows:
@@ -176,6 +182,8 @@ if mine:
                         help=ui_train.SHARE_HELP):
         ui_train.share(chosen, not shared)
         st.rerun()
+    if not shared:  # in the page, not only in a tooltip: sharing puts sentences of the text before everyone
+        share_col.caption(ui_train.SHARE_HELP)
     sure = delete_col.checkbox(f"Yes, delete `{chosen}` and its corpus", key="train_delete_sure")
     if delete_col.button("Delete", disabled=not sure, key="train_delete"):
         ui_train.delete(chosen)

@@ -16,13 +16,40 @@ def use_reach_example():
 
 
 st.title("Why LSTM?")
+st.markdown("**Move the sliders** and watch the gradient vanish or explode, in a plain RNN and in an LSTM.")
+
+activation_col, scale_col = st.columns(2)
+activation = activation_col.selectbox(
+    "RNN activation σ", list(ACTIVATIONS), index=list(ACTIVATIONS).index("tanh"), key="why_activation"
+)
+recurrent_scale = scale_col.slider("Recurrent scale (× W_hh)", 0.1, 3.0, 1.0, 0.1, key="why_scale")
+with st.expander("More settings: initialisation, length, forget-gate bias, clipping"):
+    init = st.selectbox("W_hh initialisation", INITS, key="why_init")
+    steps = st.slider("Sequence length", 100, 200, 150, 10, key="why_steps")
+    forget_bias = st.slider("LSTM forget-gate bias", -3.0, 5.0, 1.0, 0.5, key="why_forget_bias")
+    clip_threshold = st.slider("Clip threshold", 0.1, 10.0, 1.0, 0.1, key="why_clip")
+
+setup = GradientSetup(
+    steps=steps, activation=activation, init=init, recurrent_scale=recurrent_scale, forget_bias=forget_bias
+)
+st.markdown("**‖∂L/∂hₜ‖ back through time**")
+fig = gradients.gradient_figure(gradients.rnn_gradient_norms(setup), gradients.lstm_gradient_norms(setup))
+ui_why_lstm.show_chart(fig, "why_gradient_chart")
+st.caption(
+    "Read the chart from right to left: it is how much the loss still feels each earlier step. "
+    "A falling RNN line is a vanishing gradient (sigmoid, or scale below 1); a rising one is an "
+    "exploding gradient (relu or linear with scale above 1); a high forget-gate bias keeps the LSTM flat. "
+    "Points that underflow to exactly zero drop off the log axis."
+)
 st.markdown(
-    "**Move the sliders in the sidebar** and watch the gradient vanish or explode. "
     "A loss that reads only the **last** hidden state must send its gradient back through every "
     "earlier step. In a plain RNN each step multiplies it by a Jacobian, so it shrinks or grows "
     "geometrically; the LSTM's cell state is updated by addition and only scaled by the forget gate."
 )
 
+# KaTeX draws subscripts 2 px past the end of a formula, which made each one a scrolling box that a
+# keyboard cannot reach (axe: scrollable-region-focusable): the padding gives that overhang room.
+st.html("<style>.katex-display > .katex { padding-right: 2px; }</style>")
 left, right = st.columns(2)
 with left:
     st.markdown("**Plain RNN**")
@@ -31,38 +58,15 @@ with right:
     st.markdown("**LSTM**")
     st.latex(
         r"\begin{aligned}"
-        r"i_t, f_t, o_t &= \mathrm{sigmoid}\left(W [h_{t-1}, x_t] + b\right) \\"
+        r"z_t &= W [h_{t-1}, x_t] + b \\"  # rows short enough for half a projector, or a phone: no scrolling
+        r"i_t, f_t, o_t &= \mathrm{sigmoid}(z_t) \\"
         r"g_t &= \tanh\left(W_g [h_{t-1}, x_t] + b_g\right) \\"
         r"c_t &= f_t \odot c_{t-1} + i_t \odot g_t \\"
         r"h_t &= o_t \odot \tanh(c_t)"
         r"\end{aligned}"
     )
 
-with st.sidebar:
-    st.header("Gradient flow")
-    activation = st.selectbox(
-        "RNN activation σ", list(ACTIVATIONS), index=list(ACTIVATIONS).index("tanh"), key="why_activation"
-    )
-    init = st.selectbox("W_hh initialisation", INITS, key="why_init")
-    recurrent_scale = st.slider("Recurrent scale (× W_hh)", 0.1, 3.0, 1.0, 0.1, key="why_scale")
-    steps = st.slider("Sequence length", 100, 200, 150, 10, key="why_steps")
-    forget_bias = st.slider("LSTM forget-gate bias", -3.0, 5.0, 1.0, 0.5, key="why_forget_bias")
-    clip_threshold = st.slider("Clip threshold", 0.1, 10.0, 1.0, 0.1, key="why_clip")
-
-setup = GradientSetup(
-    steps=steps, activation=activation, init=init, recurrent_scale=recurrent_scale, forget_bias=forget_bias
-)
-st.subheader("‖∂L/∂hₜ‖ back through time")
-fig = gradients.gradient_figure(gradients.rnn_gradient_norms(setup), gradients.lstm_gradient_norms(setup))
-st.plotly_chart(fig, key="why_gradient_chart", config=ui.plot_config())
-st.caption(
-    "Read the chart from right to left: it is how much the loss still feels each earlier step. "
-    "A falling RNN line is a vanishing gradient (sigmoid, or scale below 1); a rising one is an "
-    "exploding gradient (relu or linear with scale above 1); a high forget-gate bias keeps the LSTM flat. "
-    "Points that underflow to exactly zero drop off the log axis."
-)
-
-st.subheader("Exploding gradients and clipping")
+st.header("Exploding gradients and clipping")  # h2, as "Long-range memory": no level skipped
 st.markdown(
     "Clipping rescales the whole parameter gradient when its norm passes the threshold: the "
     "direction is kept, the step size is capped. It tames explosion; it cannot revive a vanished gradient."
@@ -125,9 +129,9 @@ if lm is not None:
         )
         st.caption("The union of both top-5 lists, each word with its probability under both contexts. "
                    "A ratio far from ×1 means the cut-away text mattered for that word.")
-        st.plotly_chart(ui_why_lstm.reach_figure(reach.LM_BUNDLE, context.text,
-                                                 tuple(row["word"] for row in comparison.rows[:4]), keep),
-                        key="why_reach_chart", config=ui.plot_config())
+        ui_why_lstm.show_chart(ui_why_lstm.reach_figure(reach.LM_BUNDLE, context.text,
+                                                        tuple(row["word"] for row in comparison.rows[:4]), keep),
+                               "why_reach_chart")
         st.caption("The whole context's top guesses as the model reads more and more of the context's end. "
                    "Where a line stops moving, older text no longer changes that guess: that is how far back "
                    "the model reads for it.")
@@ -139,14 +143,14 @@ st.markdown(
     f"size ({memory.RecallConfig.hidden_size} hidden units, same embedding and readout) each train for "
     f"{memory.RecallConfig.steps} steps of {memory.RecallConfig.batch_size} sequences: a few seconds."
 )
-st.latex(
-    r"x_0 \in \{1,\dots,8\},\quad x_1,\dots,x_T \sim \text{fillers},\qquad "
-    r"\hat{y} = \operatorname{softmax}(W_y\, h_T), \quad \text{target } y = x_0"
+st.latex(  # one short formula per line: an equation wider than a phone would need its own scrolling
+    r"x_0 \in \{1,\dots,8\},\quad x_1,\dots,x_T \sim \text{fillers}"
 )
+st.latex(r"\hat{y} = \operatorname{softmax}(W_y\, h_T), \quad \text{target } y = x_0")
 st.latex(
     r"\text{RNN: } \frac{\partial h_T}{\partial h_0} = \prod_{t=1}^{T} \operatorname{diag}\!\left(1 - h_t^2\right) W_{hh}"
-    r"\qquad \text{LSTM: } \frac{\partial c_T}{\partial c_0} \approx \prod_{t=1}^{T} \operatorname{diag}(f_t)"
 )
+st.latex(r"\text{LSTM: } \frac{\partial c_T}{\partial c_0} \approx \prod_{t=1}^{T} \operatorname{diag}(f_t)")
 try:
     curves = ui_why_lstm.recall_curves()
 except store.StoreError as error:
@@ -168,7 +172,7 @@ if button_col.button("Train both", type="primary", key="why_recall_train"):
     bar.empty()
 
 if curves is not None:
-    st.plotly_chart(ui_why_lstm.recall_figure(runs), key="why_recall_chart")
+    ui_why_lstm.show_chart(ui_why_lstm.recall_figure(runs), "why_recall_chart")
     st.caption(
         f"Lines: the mean over {len(curves.seeds)} seeds; dots: each seed; dashed: guessing. "
         f"{memory.curves_summary(curves)} The plain RNN's gradient vanishes on the way back to the first "
@@ -182,7 +186,7 @@ if runs:
         column.metric(f"{memory.CELLS[result.cell]}, T = {result.delay}", f"{result.accuracy:.0%}",
                       help=f"{result.steps} steps in {result.seconds:.1f} s, seed {result.seed}")
     st.caption(memory.live_summary(latest))
-    st.plotly_chart(memory.loss_figure(latest, memory.RecallConfig().chance), key="why_recall_loss_chart")
+    ui_why_lstm.show_chart(memory.loss_figure(latest, memory.RecallConfig().chance), "why_recall_loss_chart")
     st.caption("Your latest run's training loss. A network that cannot reach the first token stays on the "
                "dashed line: it has learnt only that every answer is equally likely.")
     if st.button("Clear my runs", key="why_recall_clear"):

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Serve a room: N Streamlit workers behind HAProxy, the leaderboard on PostgreSQL (both from Debian,
-# installed here if missing and running as root, the way scripts/test.sh installs chromium).
+# Serve a room: N Streamlit workers kept running by supervisord, behind HAProxy, the leaderboard on
+# PostgreSQL (all three from Debian, installed here if missing and running as root, the way
+# scripts/test.sh installs chromium).
 #
 #   bash scripts/serve.sh [--workers 2] [--port 8501] [--address 0.0.0.0] [--backend HOST:PORT]...
 #   bash scripts/serve.sh stop          # stops everything it started
 #
 # Worker i listens on 127.0.0.(i+1):--worker-port (8601); HAProxy (deploy/haproxy.cfg.template,
 # rendered into run/haproxy.cfg) listens on --address:--port, keeps each browser on one worker with
-# a cookie and sends new sessions only to workers that pass their health check. --backend adds a
-# worker started on another machine (see the README, "Serving a big room"). PostgreSQL keeps its
+# a cookie and sends new sessions only to workers that pass their health check. supervisord (its
+# config generated into run/supervisord.conf, one program per worker) starts a worker again as soon as
+# it dies (kill -9, out of memory): it serves again within seconds. A worker that keeps crashing
+# within 20 s of its start is retried with a growing pause (1 s, 2 s, ... 5 tries), then given up on
+# (FATAL); all of it is logged in run/logs/supervisord.log (`supervisorctl -c run/supervisord.conf
+# status` lists the workers). --backend adds a worker started on another machine (see
+# docs/serving.md, "Serving a big room"). PostgreSQL keeps its
 # data in run/pg and listens on --pg-address (127.0.0.1):--pg-port (5433). Everything it starts
 # leaves its pid and log under run/ (git-ignored; ATELIER_RUN_DIR moves it). scripts/app.sh stays the
 # one-process way, with the leaderboard in a SQLite file.
@@ -24,12 +30,22 @@ is_root() { [ "$(id -u)" = 0 ]; }
 as_postgres() { if is_root; then runuser -u postgres -- "$@"; else "$@"; fi; }  # postgres refuses root
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 
+supervisor() { supervisorctl -c "$RUN/supervisord.conf" "$@"; }
+
 stop_all() {
   local pid_file pid pids=() waited
+  # supervisord first, so that nothing starts a worker again; it stops each worker's process group
+  if [ -f "$RUN/supervisord.pid" ] && kill -0 "$(cat "$RUN/supervisord.pid")" 2>/dev/null; then
+    pid=$(cat "$RUN/supervisord.pid")
+    supervisor shutdown >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+    for waited in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$RUN/supervisord.pid"
   for pid_file in "$RUN"/worker-*.pid "$RUN"/haproxy.pid; do
     [ -f "$pid_file" ] || continue
     pid=$(cat "$pid_file")
-    # workers run in their own process group (setsid): end the group, children included
+    # a worker is the leader of its process group (supervisord makes it so): end the group, children included
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     pids+=("$pid")
     rm -f "$pid_file"
@@ -70,6 +86,7 @@ done
 missing=()
 command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 [ -n "$(pg_bin)" ] || missing+=(postgresql)
+command -v supervisord >/dev/null 2>&1 || missing+=(supervisor)
 if [ ${#missing[@]} -gt 0 ]; then
   is_root && command -v apt-get >/dev/null 2>&1 || die "install ${missing[*]} (Debian: apt-get install ${missing[*]})"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null
@@ -77,9 +94,11 @@ fi
 PG_BIN=$(pg_bin)
 
 # ---------------------------------------------------------------- refuse what would collide
-if [ -f "$RUN/haproxy.pid" ] && kill -0 "$(cat "$RUN/haproxy.pid")" 2>/dev/null; then
-  die "already running (run/haproxy.pid): bash scripts/serve.sh stop first"
-fi
+for pid_file in "$RUN/haproxy.pid" "$RUN/supervisord.pid"; do
+  if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+    die "already running ($pid_file): bash scripts/serve.sh stop first"
+  fi
+done
 port_free() {  # address port: exit status 0 if a server could listen there
   .venv/bin/python - "$1" "$2" <<'EOF'
 import socket, sys
@@ -133,33 +152,70 @@ if [ -z "${ATELIER_PUBLIC_URL:-}" ] && .venv/bin/python -c "import sys; from app
 fi
 servers=""
 for i in $(seq 1 "$WORKERS"); do
-  address="127.0.0.$((i + 1))"
-  ATELIER_WORKER_NAME="w$i" setsid .venv/bin/python -m app.serving.launch run asgi.py \
-    --server.headless true --server.address "$address" --server.port "$WORKER_PORT" \
-    --server.fileWatcherType none --browser.gatherUsageStats false >"$RUN/logs/worker-$i.log" 2>&1 </dev/null &
-  echo $! >"$RUN/worker-$i.pid"
-  servers+="    server w$i $address:$WORKER_PORT check cookie w$i"$'\n'
+  servers+="    server w$i 127.0.0.$((i + 1)):$WORKER_PORT check cookie w$i"$'\n'
 done
 for number in "${!BACKENDS[@]}"; do
   servers+="    server remote$((number + 1)) ${BACKENDS[$number]} check cookie remote$((number + 1))"$'\n'
 done
+if [ "$WORKERS" -gt 0 ]; then
+  # supervisord's control socket: a unix socket's path is limited to about 100 bytes
+  socket="$RUN/supervisor.sock"
+  [ ${#socket} -lt 100 ] || socket="/tmp/atelier-supervisor-$(printf %s "$RUN" | md5sum | cut -c1-12).sock"
+  {
+    echo "; generated by scripts/serve.sh: its workers, kept running (do not edit: rewritten at each start)"
+    echo "[supervisord]"
+    echo "user=$(id -un)"  # whoever ran serve.sh (as root, supervisord logs a warning without it)
+    echo "logfile=$RUN/logs/supervisord.log"
+    echo "pidfile=$RUN/supervisord.pid"
+    echo "childlogdir=$RUN/logs"
+    echo "directory=$ROOT"
+    echo "[unix_http_server]"
+    echo "file=$socket"
+    echo "chmod=0700"
+    echo "[supervisorctl]"
+    echo "serverurl=unix://$socket"
+    echo "[rpcinterface:supervisor]"
+    echo "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface"
+    for i in $(seq 1 "$WORKERS"); do
+      # bash writes the worker's pid (exec keeps it) for `serve.sh stop`, bench/load.py and the tests
+      echo "[program:w$i]"
+      echo "command=bash -c 'echo \$\$ >\"$RUN/worker-$i.pid\" && exec .venv/bin/python -m app.serving.launch run asgi.py --server.headless true --server.address 127.0.0.$((i + 1)) --server.port $WORKER_PORT --server.fileWatcherType none --browser.gatherUsageStats false'"
+      echo "directory=$ROOT"
+      echo "environment=ATELIER_WORKER_NAME=\"w$i\""
+      echo "autostart=true"
+      echo "autorestart=true"     # whatever the exit: a worker only ever stops when serve.sh stops it
+      echo "startsecs=20"         # up for 20 s = started; one that dies sooner (its imports alone take 3-10 s)
+      echo "startretries=5"       # is crash-looping: tried again after 1, 2, 3, 4, 5 s, then FATAL (logged)
+      echo "stopsignal=TERM"
+      echo "stopwaitsecs=15"
+      echo "stopasgroup=true"
+      echo "killasgroup=true"
+      echo "redirect_stderr=true"
+      echo "stdout_logfile=$RUN/logs/worker-$i.log"
+      echo "stdout_logfile_maxbytes=20MB"
+      echo "stdout_logfile_backups=2"
+    done
+  } >"$RUN/supervisord.conf"
+  rm -f "$RUN"/worker-*.pid
+  # the workers inherit this environment: database URL, cookie secret, public address
+  supervisord -c "$RUN/supervisord.conf"
+fi
 for i in $(seq 1 "$WORKERS"); do
-  .venv/bin/python - "127.0.0.$((i + 1)):$WORKER_PORT" "$(cat "$RUN/worker-$i.pid")" "$RUN/logs/worker-$i.log" <<'EOF'
-import os, sys, time, urllib.request
-address, pid, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+  .venv/bin/python - "127.0.0.$((i + 1)):$WORKER_PORT" "w$i" "$RUN/supervisord.conf" "$RUN/logs/worker-$i.log" <<'EOF'
+import subprocess, sys, time, urllib.request
+address, name, conf, log = sys.argv[1:]
 deadline = time.monotonic() + 180
 while time.monotonic() < deadline:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        sys.exit(f"worker {address} exited:\n" + open(log).read()[-3000:])
     try:
         with urllib.request.urlopen(f"http://{address}/_stcore/health", timeout=2) as response:
             if response.read().strip() == b"ok":
                 sys.exit(0)
     except OSError:
-        time.sleep(0.2)
-sys.exit(f"worker {address} not healthy after 180 s:\n" + open(log).read()[-3000:])
+        time.sleep(0.5)
+    state = subprocess.run(["supervisorctl", "-c", conf, "status", name], capture_output=True, text=True).stdout
+    if "FATAL" in state:
+        sys.exit(f"worker {name} ({address}) keeps exiting ({state.strip()}):\n" + open(log).read()[-3000:])
+sys.exit(f"worker {name} ({address}) not healthy after 180 s:\n" + open(log).read()[-3000:])
 EOF
 done
 
@@ -173,5 +229,5 @@ haproxy -c -f "$RUN/haproxy.cfg" >"$RUN/logs/haproxy-check.log" 2>&1 || { cat "$
 haproxy -D -f "$RUN/haproxy.cfg" -p "$RUN/haproxy.pid"
 trap - ERR
 
-say "$WORKERS worker(s) + ${#BACKENDS[@]} other host(s) behind HAProxy on $bind, leaderboard on PostgreSQL 127.0.0.1:$PG_PORT"
+say "$WORKERS worker(s) (kept running by supervisord) + ${#BACKENDS[@]} other host(s) behind HAProxy on $bind, leaderboard on PostgreSQL $PG_ADDRESS:$PG_PORT"
 say "the room opens ${ATELIER_PUBLIC_URL:-http://$bind/} ; stop everything: bash scripts/serve.sh stop"

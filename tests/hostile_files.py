@@ -85,3 +85,30 @@ def flip_byte(path: Path, offset: int | None = None) -> None:
     at = len(data) // 2 if offset is None else offset
     data[at] ^= 0xFF
     path.write_bytes(bytes(data))
+
+
+# Common Chinese characters (function words, clothing, colours): sentences written as Chinese is, without spaces.
+CHINESE_CHARACTERS = list("的一是不了人我在有他这中大来上个们到说和你地出道也时年得就那要下以生会自着去之过家学对可里后"
+                          "衣服裙子裤鞋颜色红蓝白黑很好看舒适喜欢买穿大小长短新旧漂亮质量")
+EMOJI = list("😀😂😍🥰😎🤔👗👠👜💄🎉🔥✨💯👍👎❤️💔🌸🌞")
+
+
+def chinese_corpus(sentences: int = 1_500) -> bytes:
+    """Chinese-like sentences with no spaces between words (the characters drawn at random), one a line."""
+    rng = np.random.default_rng(5)
+    lines = ["".join(rng.choice(CHINESE_CHARACTERS, size=rng.integers(12, 30))) + "。" for _ in range(sentences)]
+    return "\n".join(lines).encode("utf-8")
+
+
+def emoji_only_corpus(lines: int = 2_000) -> bytes:
+    """Lines of emoji and spaces only: characters an LSTM can learn, and not one word."""
+    return "\n".join(sentences_from(EMOJI, lines, seed=6, length=(4, 10))).encode("utf-8")
+
+
+def jsonl_with_one_broken_line(documents: list[str], broken_at: int = 742) -> bytes:
+    """One {"text": …} object a line, the line ``broken_at`` (1-based) cut short as a failed export leaves it."""
+    import json
+
+    lines = [json.dumps({"text": d}) for d in documents]
+    lines[broken_at - 1] = lines[broken_at - 1][:25]
+    return "\n".join(lines).encode("utf-8")

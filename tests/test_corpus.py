@@ -71,7 +71,7 @@ def test_jsonl_and_gz(tmp_path):
     assert read_documents(path) == ["Velvet blazer 😀", "x y"]
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "ok"}\n{oops\n')
-    with pytest.raises(CorpusError, match="line 2: not JSON"):
+    with pytest.raises(CorpusError, match="1 of its 2 lines are not JSON: line 2"):
         read_documents(bad)
 
 

@@ -250,8 +250,11 @@ def test_scene_marks_exactly_the_query_and_its_neighbours(wiki, wiki_space, proj
     assert scene["dims"] == dims and len(scene["axes"]) == dims
     marks = scene["marks"]
     assert [m["word"] for m in marks] == ["king", *(w for w, _ in neighbours)]  # hover, click
+    assert [m["word"] for m in marks if m["label"]] == ["king", *(w for w, _ in neighbours)]  # projector: all
+    small = sent(scenes.explorer_scene(cloud, coords, wiki_space.axis_titles(projection), highlight, zoom=True,
+                                       height=scenes.PHONE_PLOT_HEIGHT))
     labelled = scenes.LABELLED_NEIGHBOURS
-    assert [m["word"] for m in marks if m["label"]] == ["king", *(w for w, _ in neighbours[:labelled])]
+    assert [m["word"] for m in small["marks"] if m["label"]] == ["king", *(w for w, _ in neighbours[:labelled])]
     assert np.array([m["at"] for m in marks]) == pytest.approx(highlight.coords, abs=1e-4)
     assert marks[1]["tip"].startswith(f"cosine {neighbours[0][1]:.3f}")
     assert [m["shape"] == "diamond" for m in marks] == highlight.placed  # placed, not projected
@@ -576,3 +579,19 @@ def test_page_offers_the_models_own_examples_and_one_click_fills_the_boxes():
     fashion = tools.analogy_examples(models.load_embeddings("fashion-reviews/skipgram"), "fashion-reviews/skipgram")
     assert at.text_input(key="analogy_a").value == fashion[0].a  # not GloVe's example on the fashion model
     assert fashion[0].expected in table(at, "analogy")["word"].tolist()
+
+
+
+def test_highlight_colours_are_far_from_every_category_colour():
+    """The query's and its neighbours' colours never look like a category's (CIELAB distance > 60)."""
+    def lab(colour: str) -> np.ndarray:
+        rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+        linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+        xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+        f = np.cbrt(xyz / np.array([0.95047, 1.0, 1.08883]))
+        return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+    for highlight in (scenes.QUERY_COLOUR, scenes.NEIGHBOUR_COLOUR):
+        distances = {name: float(np.linalg.norm(lab(highlight) - lab(colour)))
+                     for name, colour in space.CATEGORY_COLOURS.items()}
+        assert min(distances.values()) > 60, (highlight, distances)

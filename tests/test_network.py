@@ -89,12 +89,13 @@ def test_the_join_panel_warns_on_loopback_and_has_a_full_screen_view(monkeypatch
     assert any("listens only on 127.0.0.1" in w.value for w in at.warning)
     small = at.get("image")[0].proto.imgs[0]
     expected = join_address("fake-or-real", browser_url="http://localhost:8501/", lan=network.lan_ip()).url
-    assert small.caption == expected
+    assert small.alt == f"QR code that opens {expected}"  # what the picture is, for a screen reader
+    assert any(c.value == expected for c in at.code)  # the address written out, with a copy button
     assert not any(m.value.startswith("## ") for m in at.markdown)
     at.toggle(key="test_join_full_screen").set_value(True).run()
     big = at.get("image")[0].proto.imgs[0]
-    assert big.caption == small.caption and big.url != small.url  # a bigger drawing of the same address
-    assert any(m.value == f"## `{small.caption}`" for m in at.markdown)  # readable from the back
+    assert big.alt == small.alt and big.url != small.url  # a bigger drawing of the same address
+    assert any(m.value == f"## `{expected}`" for m in at.markdown)  # readable from the back
 
 
 def test_the_join_panel_shows_the_public_url_as_text_never_as_html(monkeypatch):

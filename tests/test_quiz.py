@@ -112,7 +112,7 @@ def test_every_committed_lm_has_stored_decks_chosen_with_it(bundle):
         assert len(texts) >= decks.MIN_DECK_SIZE
         assert len({fakes.sentence_key(t) for t in texts}) == len(texts), f"{difficulty}: a fake twice"
         metrics = stored.metrics[difficulty]
-        assert metrics["fakes"] == len(texts) and set(metrics["detectors"]) == set(detectors.DETECTORS)
+        assert metrics["fakes"] == len(texts) and set(detectors.DETECTORS) <= set(metrics["detectors"])
 
 
 def stored_deck_against_reals(bundle: str):

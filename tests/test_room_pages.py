@@ -85,3 +85,38 @@ def test_only_the_screen_with_the_key_runs_the_room(rooms, room):
     at.button(key="room_start").click().run()
     assert "a line for the page test" in texts(at)
     assert rooms.presenter_room(code, secret).current == 1
+
+
+def in_order(node) -> list:
+    """Every element under node, in the order the page draws them."""
+    children = getattr(node, "children", None)
+    if not children:
+        return [node]
+    return [element for key in sorted(children) for element in in_order(children[key])]
+
+
+def test_the_reveal_says_which_sentence_was_real_and_puts_the_next_step_first(rooms):
+    # (the room audit: "It was sentence A is real.", "Start round 2" below a 1080 px screen, the key in anchors)
+    dealt = [("normal", [quiz.Sentence("a fake one", False), quiz.Sentence("a real one", True)]) for _ in range(2)]
+    code, secret = rooms.create_room("wiki-sample", "pair", "normal", dealt, countdown=60)
+    at = presenter({"room": code, "key": secret})
+    at.button(key="room_start").click().run()
+    at.button(key="room_reveal").click().run()
+    said = texts(at)
+    assert "Sentence B was the real one." in said and "It was sentence" not in said
+    keys = [getattr(element, "key", None) for element in in_order(at.main)]
+    assert keys.index("room_next") < keys.index("room_reveal_by")  # the next step before the long model view
+    assert all(heading.proto.hide_anchor for heading in [*at.title, *at.subheader])  # no #anchor links with the key
+
+
+def test_the_ballot_spells_out_what_sure_risks_and_the_two_votes_look_different(rooms, room):
+    code, secret = room
+    token = rooms.join(code, "Alice")
+    rooms.presenter_room(code, secret)
+    rooms.start_round(code, secret)
+    at = phone({"room": code, "player": token})
+    assert "**sure**: +2 if right, -3 if wrong" in texts(at) and "**think so**: +1 if right, -1 if wrong" in texts(at)
+    css = at.get("html")[0].value
+    assert ".st-key-room_human button, .st-key-room_a button {background: #56B4E9;}" in css
+    assert ".st-key-room_lstm button, .st-key-room_b button {background: #E69F00;}" in css
+    assert "padding-top: 4.5rem" in css  # the title clear of the 60 px header

@@ -22,6 +22,7 @@ from app.data.corpus import WIKI, Corpus, CorpusError, load_corpus, wiki_sample_
 from app.storage import staging, store
 from app.training import cli, jobs, stages, user_jobs
 from app.ui import train as ui_train
+from tests import hostile_files
 from tests.conftest import ROOT
 
 FAST = user_jobs.EmbeddingSettings(architectures=("skipgram", "cbow"), vector_size=32, window=4, min_count=3, epochs=2,
@@ -368,7 +369,8 @@ def test_page_refuses_hostile_uploads(user_store, monkeypatch):
         at.file_uploader(key="train_upload").set_value((name, data, "application/octet-stream")).run()
         assert not at.exception, (name, at.exception)
         assert any(message in w.value for w in at.warning), (name, [w.value for w in at.warning])
-        assert not at.get("form"), name  # no training form for a refused file
+        assert "train_start" not in [b.key for b in at.button], name
+        # no Train button for a refused file
 
 
 def test_page_trains_an_uploaded_csv_and_lists_the_model(user_store, wiki_documents):
@@ -383,13 +385,21 @@ def test_page_trains_an_uploaded_csv_and_lists_the_model(user_store, wiki_docume
     at.slider(key="train_min_count").set_value(3)
     at.slider(key="train_epochs").set_value(1)
     at.select_slider(key="train_projection_words").set_value(0)
-    at.button[0].click().run()  # the form's submit button
+    at.radio(key="train_lm_size").set_value("small (64 × 1)")
+    at.slider(key="train_lm_minutes").set_value(1)
+    train = at.button(key="train_start")
+    assert train.label == "Train word vectors and the LSTM"  # one path: what every page needs
+    train.click().run()
     assert not at.exception, at.exception
 
     registry = ui_train.job_registry()
     job = registry.job_of(at.session_state[ui.OWNER_COOKIE])
     assert job is not None and job.bundle == "user/My-Reviews"
+    while not job.history and job.active:  # the word vectors are saved, and the LSTM has a point
+        time.sleep(0.2)
+    job.cancel()  # "Stop and save": the LSTM keeps what it learnt
     assert registry.wait(job, timeout=600) and job.status == jobs.DONE, job.error
+    assert "lm" in store.read_manifest("user/My-Reviews")["artifacts"]
     at.run()
     assert not at.exception, at.exception
     assert any("Saved as `user/My-Reviews`" in s.value for s in at.success)
@@ -413,13 +423,16 @@ def test_page_trains_and_stops_the_lstm_on_a_built_in_corpus(user_store):
     assert at.text_input(key="train_name").value == WIKI
     at.radio(key="train_lm_size").set_value("small (64 × 1)")
     at.slider(key="train_lm_minutes").set_value(1)
-    at.button(key="train_lm_start").click().run()
+    at.select_slider(key="train_vector_size").set_value(25)
+    at.slider(key="train_epochs").set_value(1)
+    at.select_slider(key="train_projection_words").set_value(0)
+    at.button(key="train_start").click().run()
     assert not at.exception, at.exception
 
     registry = ui_train.job_registry()
     job = registry.job_of(at.session_state[ui.OWNER_COOKIE])
     assert job.kind == "lm" and job.bundle == f"user/{WIKI}"
-    while job.status != jobs.RUNNING and job.active:
+    while not job.history and job.active:  # past the word vectors, into the LSTM
         time.sleep(0.1)
     at.run()
     stop = at.button(key=f"train_cancel_{job.id}")
@@ -429,9 +442,14 @@ def test_page_trains_and_stops_the_lstm_on_a_built_in_corpus(user_store):
     assert job.history  # stopping validates the last step: a point on the curve
     at.run()
     assert not at.exception, at.exception
+    # after training: its score beside the same corpus's n-gram yardstick, what the unit means, samples
+    labels = [m.label for m in at.metric]
+    assert "Your LSTM" in labels and any(label.startswith("Yardstick: a ") for label in labels), labels
+    assert any("What nats/char means" in m.value for m in at.markdown)
+    assert len([t for t in at.text if t.value.strip()]) >= 3
     assert f"user/{WIKI}" in models.language_model_bundles(at.session_state[ui.OWNER_COOKIE])
-    assert any("A checkpoint of this corpus and size exists" in c.value for c in at.caption)
-    assert at.button(key="train_lm_start").label == "Train 1 more minute(s)"
+    assert any("A checkpoint of this corpus and LSTM size exists" in c.value for c in at.caption)
+    assert at.button(key="train_lm_start").label == "Only the LSTM, 1 more minute(s)"
 
     # a later session of the same browser (its owner cookie) finds the corpus kept in the bundle and
     # resumes from the same checkpoint; another browser is not offered that text at all
@@ -444,7 +462,7 @@ def test_page_trains_and_stops_the_lstm_on_a_built_in_corpus(user_store):
     assert not later.exception, later.exception
     assert later.metric[0].value == at.metric[0].value
     later.radio(key="train_lm_size").set_value("small (64 × 1)").run()
-    assert later.button(key="train_lm_start").label.startswith("Train 3 more")
+    assert later.button(key="train_lm_start").label.startswith("Only the LSTM, 3 more")
 
 
 # ---------------------------------------------------------------- hostile files (tests/hostile_files.py)
@@ -552,3 +570,112 @@ def test_other_visitors_jobs_are_counted_never_named():
         release.set()
         registry.wait(mine, 30)
         registry.wait(theirs, 30)
+
+
+# ---------------------------------------------------------------- a newcomer's refusals, yardstick, quiet jobs
+
+def test_upload_limit_is_written_in_the_page(monkeypatch):
+    monkeypatch.setenv(uploads.UPLOAD_MAX_MB_ENV, "7")
+    at = page().run()
+    assert any("Limit: 7 MB a file" in c.value for c in at.caption)
+
+
+def test_one_broken_jsonl_line_is_skipped_with_a_notice(wiki_documents):
+    data = hostile_files.jsonl_with_one_broken_line(wiki_documents[:1500], broken_at=742)
+    corpus = uploads.read_upload("export.jsonl", data)
+    assert len(corpus.documents) >= 1499
+    assert any("Skipped 1 of 1,500 lines" in n and "line 742" in n for n in corpus.notices), corpus.notices
+    # a file mostly broken is still refused, naming the lines, whole
+    mostly_broken = b"\n".join([b'{"text": "a whole line"}'] * 3 + [b'{"text": "cut'] * 5)
+    with pytest.raises(CorpusError, match=r"5 of its 8 lines are not JSON: line 4 .* and 2 more\. .*\{\"text\": \"…\"\}"):
+        uploads.read_upload("export.jsonl", mostly_broken)
+
+
+def test_page_shows_a_skipped_jsonl_line_and_trains(user_store, wiki_documents):
+    at = page().run()
+    data = hostile_files.jsonl_with_one_broken_line(wiki_documents[:1500], broken_at=742)
+    at.file_uploader(key="train_upload").set_value(("export.jsonl", data, "application/json")).run()
+    assert not at.exception, at.exception
+    assert any("line 742" in i.value for i in at.info), [i.value for i in at.info]
+    assert not at.button(key="train_start").disabled
+
+
+def test_unsegmented_chinese_says_why_and_still_offers_the_lstm(user_store):
+    corpus = uploads.read_upload("评论.txt", hostile_files.chinese_corpus())
+    stats = uploads.corpus_stats(corpus)
+    problems = uploads.corpus_problems(stats, ["embeddings"], 5)
+    assert len(problems) == 1 and "without spaces between words" in problems[0] and "Vocabulary" not in problems[0]
+    assert uploads.corpus_problems(stats, ["lm"], 1) == []
+    at = page().run()
+    at.file_uploader(key="train_upload").set_value(("评论.txt", hostile_files.chinese_corpus(), "text/plain")).run()
+    assert not at.exception, at.exception
+    assert any("without spaces between words" in w.value for w in at.warning)
+    assert at.button(key="train_start").label == "Train the LSTM"
+
+
+def test_emoji_only_text_trains_no_word_vectors_and_says_so():
+    stats = uploads.corpus_stats(uploads.read_upload("emoji.txt", hostile_files.emoji_only_corpus()))
+    assert stats.words == 0
+    assert any("0 words" in p for p in uploads.corpus_problems(stats, ["embeddings"], 5))
+
+
+def test_the_yardstick_is_the_same_corpus_ngram(small_corpus):
+    baseline = user_jobs.ngram_baseline(small_corpus)
+    assert baseline["order"] == user_jobs.BASELINE_ORDER
+    assert 1.0 < baseline["validation_nats_per_char"] < 3.0  # English characters: between a good LM and chance
+
+
+def test_a_page_job_writes_no_progress_lines_to_the_log(user_store, small_corpus, capfd):
+    reports = []
+    settings = user_jobs.LMSettings(minutes=0.5, hidden=16, layers=1, batch_size=8, sequence_length=32,
+                                    eval_every=5, eval_batches=1)
+    user_jobs.train_user_lm(small_corpus, "quiet", settings, progress=lambda *a: reports.append(a))
+    out, err = capfd.readouterr()
+    assert reports and any("val_loss" in figures for _f, _m, figures in reports)  # the page hears every point
+    assert "step " not in out + err and "char-LSTM:" not in err, (out + err)[-500:]  # the log does not
+
+
+def test_minutes_leave_out_a_user_bundles_decks(user_store, wiki_documents, tmp_path, monkeypatch, capsys):
+    """--minutes bounds a file's run too: its decks (hours of fakes) are left out, with the command for later."""
+    def must_not_run(*_args, **_kwargs):
+        raise AssertionError("decks were prepared under --minutes")
+
+    monkeypatch.setattr(cli, "prepare_decks", must_not_run)
+    path = tmp_path / "novel.txt"
+    path.write_text("\n".join(wiki_documents[:300]), encoding="utf-8")
+    assert cli.main(["--corpus", str(path), "--name", "novel", "--only", "decks", "--minutes", "1"]) == 0
+    assert "--name novel --only decks" in capsys.readouterr().err
+
+
+def test_models_of_text_without_words_are_not_offered_in_fake_or_real(user_store, small_corpus):
+    """Emoji alone, or Chinese without spaces: the LSTM trains (the gates and the playground use it), and
+    Fake or real?, which tells sentences apart word by word, leaves it out and says why."""
+    from app.game import quiz
+
+    assert uploads.quiz_problem(small_corpus) is None
+    assert "without spaces" in uploads.quiz_problem(uploads.read_upload("zh.txt", hostile_files.chinese_corpus()))
+    emoji = uploads.read_upload("emoji.txt", hostile_files.emoji_only_corpus())
+    settings = user_jobs.LMSettings(minutes=0.2, hidden=16, layers=1, batch_size=8, sequence_length=32,
+                                    eval_every=5, eval_batches=1)
+    bundle = user_jobs.train_user_lm(emoji, "emoji", settings)
+    playable, notices = quiz.playable_bundles([bundle])
+    assert playable == [] and any(bundle in n and "no words" in n for n in notices), notices
+
+
+def test_a_gzip_preview_allocates_for_its_text_not_for_the_cap(wiki_documents):
+    """A .gz is expanded a megabyte at a time: reading it costs about what reading the plain text
+    costs, never the 200 MB cap up front (a 1 MB read(limit) allocated the whole cap)."""
+    import tracemalloc
+
+    text = "\n".join(wiki_documents[:2000]).encode("utf-8")
+
+    def peak(name: str, data: bytes) -> int:
+        tracemalloc.start()
+        try:
+            uploads.read_upload(name, data)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    plain, gzipped = peak("novel.txt", text), peak("novel.txt.gz", gzip.compress(text))
+    assert gzipped < plain + 2 * len(text), (plain / len(text), gzipped / len(text))

@@ -164,15 +164,22 @@ def _guess_text_column(rows: list[dict], columns: list[str]) -> str:
     return best
 
 
-def _read_jsonl(text: str, name: str, text_field: str | None) -> list[str]:
-    documents = []
+MAX_BROKEN_JSONL_SHARE = 0.01  # up to 1% of a JSONL file's lines may be broken: skipped with a notice
+
+
+def _read_jsonl(text: str, name: str, text_field: str | None, notices: list[str] | None = None) -> list[str]:
+    """The text field of each line. A few lines that are not JSON (a line cut by an export, say) are
+    skipped and named in ``notices``; more than MAX_BROKEN_JSONL_SHARE of them refuse the file."""
+    documents, broken, lines = [], [], 0
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
+        lines += 1
         try:
             record = json.loads(line)
         except json.JSONDecodeError as e:
-            raise CorpusError(f"{name}, line {number}: not JSON ({e.msg})") from e
+            broken.append(f"line {number} ({e.msg})")
+            continue
         if isinstance(record, str):
             documents.append(record)
             continue
@@ -182,6 +189,13 @@ def _read_jsonl(text: str, name: str, text_field: str | None) -> list[str]:
         if key is None or not isinstance(record.get(key), str):
             raise CorpusError(f"{name}, line {number}: no text field (tried {text_field or 'text, body, content, review'})")
         documents.append(record[key])
+    if broken:
+        where = ", ".join(broken[:3]) + (f" and {len(broken) - 3:,} more" if len(broken) > 3 else "")
+        if not documents or len(broken) > MAX_BROKEN_JSONL_SHARE * lines:
+            raise CorpusError(f"{name}: {len(broken):,} of its {lines:,} lines are not JSON: {where}. "
+                              "Each line must be one JSON object, such as {\"text\": \"…\"}.")
+        if notices is not None:
+            notices.append(f"Skipped {len(broken):,} of {lines:,} lines that are not JSON: {where}.")
     return documents
 
 
@@ -204,10 +218,11 @@ def read_documents(path: str | os.PathLike, text_column: str | None = None,
     text, notice = decode_text(_open_bytes(path), path.name)
     if notice and notices is not None:
         notices.append(notice)
-    return documents_from_text(text, kind, path.name, text_column)
+    return documents_from_text(text, kind, path.name, text_column, notices)
 
 
-def documents_from_text(text: str, kind: str, name: str, text_column: str | None = None) -> list[str]:
+def documents_from_text(text: str, kind: str, name: str, text_column: str | None = None,
+                        notices: list[str] | None = None) -> list[str]:
     """Normalised, non-empty documents of decoded file text; kind is ".csv", ".txt" or ".jsonl".
 
     What ``read_documents`` does once the file is read; uploads (bytes in memory) call it directly.
@@ -216,7 +231,7 @@ def documents_from_text(text: str, kind: str, name: str, text_column: str | None
         if kind == ".csv":
             raw = _read_csv(text, name, text_column)
         elif kind == ".jsonl":
-            raw = _read_jsonl(text, name, text_column)
+            raw = _read_jsonl(text, name, text_column, notices)
         else:
             raw = _read_txt(text)
     except csv.Error as e:

@@ -96,17 +96,23 @@ def display_name(name: str) -> str:
     return base if len(base) <= 80 else base[:77] + "…"
 
 
+GUNZIP_CHUNK = 1 << 20
+
+
 def gunzip_capped(data: bytes, limit: int, name: str = "file") -> bytes:
-    """Decompress gzip data, stopping as soon as the output passes ``limit`` bytes."""
+    """Decompress gzip data, stopping as soon as the output passes ``limit`` bytes. Read a megabyte
+    at a time: one read(limit) would allocate the whole cap (200 MB) for a file of any size."""
+    expanded = io.BytesIO()
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
-            expanded = f.read(limit + 1)  # reads (and allocates) at most limit + 1 bytes
+            while chunk := f.read(GUNZIP_CHUNK):
+                expanded.write(chunk)
+                if expanded.tell() > limit:
+                    raise CorpusError(f"{name}: expands to more than {limit // 2**20} MB; "
+                                      "upload a smaller corpus")
     except (OSError, EOFError, zlib.error) as e:
         raise CorpusError(f"{name}: not a readable gzip file ({e})") from e
-    if len(expanded) > limit:
-        raise CorpusError(f"{name}: expands to more than {limit // 2**20} MB; "
-                          "upload a smaller corpus")
-    return expanded
+    return expanded.getvalue()  # BytesIO hands over its buffer without a copy
 
 
 def upload_text(name: str, data: bytes, limit_mb: int | None = None) -> tuple[str, str | None]:
@@ -216,8 +222,8 @@ def read_upload(name: str, data: bytes, text_column: str | None = None,
     shown = display_name(name)
     kind, _gzipped = upload_kind(name)
     text, notice = upload_text(name, data, limit_mb)
-    documents, cut = cut_long_documents(documents_from_text(text, kind, shown, text_column))
     notices = [notice] if notice else []
+    documents, cut = cut_long_documents(documents_from_text(text, kind, shown, text_column, notices))
     if cut:
         notices.append(f"{cut:,} very long document{'s were' if cut > 1 else ' was'} cut into pieces of "
                        f"at most {MAX_DOCUMENT_CHARS:,} characters (one giant line trains nothing useful).")
@@ -264,8 +270,30 @@ def corpus_stats(corpus: Corpus, samples: int = 5, sample_chars: int = 300, seed
                        word_counts=counts, samples=shown)
 
 
+# Scripts written without spaces between words: Han (Chinese, Japanese kanji), kana, Thai, Lao,
+# Khmer, Myanmar. Tokens of them are whole clauses, not words.
+UNSPACED_SCRIPT = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+                             r"\u4e00-\u9fff\uf900-\ufaff]")
+UNSEGMENTED_SHARE = 0.3  # of the words: more than this, and the corpus is taken as unsegmented
+
+
+def unsegmented_share(stats: CorpusStats) -> float:
+    """The share of the corpus's words written in a script without spaces (see UNSPACED_SCRIPT)."""
+    unspaced = sum(n for word, n in stats.word_counts.items() if UNSPACED_SCRIPT.search(word))
+    return unspaced / stats.words if stats.words else 0.0
+
+
+UNSEGMENTED = ("This text is mostly written without spaces between words (Chinese, Japanese, Thai…), so what "
+               "word2vec would take for words are whole clauses ({examples}). Split the words with spaces "
+               "first (for Chinese, a segmenter such as jieba: `python -m jieba -d \" \" in.txt > out.txt`) and "
+               "upload that; the character LSTM can still train on the text as it is.")
+
+
 def training_problems(stats: CorpusStats, min_count: int) -> list[str]:
     """Why word2vec cannot train on this corpus (empty if it can), each with the minimum."""
+    if unsegmented_share(stats) > UNSEGMENTED_SHARE:  # the counts below would blame its size, not its script
+        examples = ", ".join(f"“{w[:12]}{'…' if len(w) > 12 else ''}”" for w, _n in stats.word_counts.most_common(2))
+        return [UNSEGMENTED.format(examples=examples)]
     problems = []
     if stats.words < MIN_WORDS:
         problems.append(f"The corpus has {stats.words:,} words; training needs at least {MIN_WORDS:,}.")
@@ -297,3 +325,26 @@ def lm_problems(stats: CorpusStats) -> list[str]:
     if stats.documents < MIN_DOCUMENTS:
         problems.append(f"The corpus has {stats.documents:,} documents; the LSTM needs at least {MIN_DOCUMENTS}.")
     return problems
+
+
+QUIZ_SAMPLE_CHARACTERS = 500_000  # read this much of a corpus to judge it for the quiz: enough, and quick
+
+
+def quiz_problem(corpus: Corpus) -> str | None:
+    """Why Fake or real? cannot play a model of this corpus (None if it can): its real sentences and the
+    LSTM's fakes are told apart word by word, so the text needs words split by spaces. Emoji alone, or
+    Chinese written without spaces, have none. Judged on the corpus's first QUIZ_SAMPLE_CHARACTERS."""
+    counts: Counter = Counter()
+    read = 0
+    for document in corpus.documents:
+        counts.update(tokenize(document))
+        read += len(document)
+        if read >= QUIZ_SAMPLE_CHARACTERS:
+            break
+    words = sum(counts.values())
+    if not words:
+        return "its text has no words (emoji or symbols only)"
+    unspaced = sum(n for word, n in counts.items() if UNSPACED_SCRIPT.search(word))
+    if unspaced / words > UNSEGMENTED_SHARE:
+        return "its text is written without spaces between words (Chinese, Japanese, Thai…)"
+    return None

@@ -28,8 +28,10 @@ from app.vectors.projection import pca
 PLOT_HEIGHT = 620  # a projector's screen; the page asks for PHONE_PLOT_HEIGHT on a phone
 PHONE_PLOT_HEIGHT = 380  # under half of an 844-pixel screen: there is always page to swipe past it
 ANALOGY_HEIGHT = 420
-LABELLED_NEIGHBOURS = 5  # the rest of the neighbours are named on hover (or tap): no pile of words
-QUERY_COLOUR, NEIGHBOUR_COLOUR, INPUT_COLOUR = "#ff1f5a", "#ff9f1c", "#1f77b4"  # read on light and dark
+LABELLED_NEIGHBOURS = 5  # on a smaller plot (a phone) the rest are named on hover (or tap): no pile of words
+# Violets, far from every category colour (app/explorer/space.py: CIELAB distance > 60) and readable on the
+# light and the dark background alike (contrast > 3:1): a highlighted word never looks like a category's.
+QUERY_COLOUR, NEIGHBOUR_COLOUR, INPUT_COLOUR = "#cc00ff", "#7722ff", "#1f77b4"
 
 
 @dataclass
@@ -94,12 +96,14 @@ def explorer_scene(cloud: dict | None, coords: np.ndarray, axis_titles: list[str
                    highlight: Highlight | None = None, zoom: bool = False, height: int = PLOT_HEIGHT,
                    touch: bool = True) -> dict:
     """The projected words (``cloud``, at ``coords``), and when there is a query, it and its neighbours
-    marked, linked and listed on hover, with labels on the query and (zoomed in) its
-    LABELLED_NEIGHBOURS closest. ``zoom`` frames the neighbourhood, else the whole cloud."""
+    marked, linked and listed on hover, with labels on the query and (zoomed in) every neighbour at a
+    projector's size, its LABELLED_NEIGHBOURS closest on a smaller plot. ``zoom`` frames the
+    neighbourhood, else the whole cloud."""
     dims = len(axis_titles)
     marks, links, focus = [], [], None
     if highlight is not None:
-        labelled = LABELLED_NEIGHBOURS if zoom else 0  # seen from afar, neighbours' labels would pile up
+        # seen from afar, neighbours' labels would pile up; a projector's plot has room for all of them
+        labelled = (len(highlight.neighbours) if height >= PLOT_HEIGHT else LABELLED_NEIGHBOURS) if zoom else 0
         scores = [None, *(s for _, s in highlight.neighbours)]
         for i, (word, at, placed, score) in enumerate(zip(highlight.words, highlight.coords, highlight.placed,
                                                           scores, strict=True)):

@@ -63,9 +63,32 @@ CANDIDATES = 8000  # filtered samples to choose from: over ten per fake dealt
 CANDIDATES_OF = {"wiki-sample": 4000}
 
 # What each difficulty's selection matches to real sentences (feature groups, see features()).
-SELECTIONS = {"easy": ("surface",), "normal": ("surface", "likelihood"), "hard": ("surface", "likelihood", "profile")}
-FULL_PROFILE = SELECTIONS["hard"]
+SELECTIONS = {"easy": ("surface",), "normal": ("surface", "likelihood"),
+              "hard": ("surface", "likelihood", "profile", "meaning")}
+FULL_PROFILE = ("surface", "likelihood", "profile")
 EASY_FROM = 1 / 3  # easy draws from this least people-like fraction of the candidates
+# Adversarial filtering (Zellers et al. 2018) of normal's and hard's candidates: each round, a
+# discriminator cross-fitted on real validation sentences against the surviving candidates (every
+# feature group, meaning included) scores each candidate out of fold; the AF_DROP most clearly fake go.
+AF_ROUNDS, AF_DROP = 3, 0.3
+# Careful blind readers (bench/blind_read.py --score) on the decks as they are stored now, by
+# (bundle, writer, difficulty): {"accuracy": right share, "readers": how many, "sentences": read in
+# all}. write_decks puts them on the deck's card, the game shows them after a reveal. Figures of
+# earlier decks do not carry over: a deck chosen again starts unmeasured until readers read it.
+READER_BENCHMARKS: dict[tuple[str, str, str], dict] = {
+    # 2026-12-02: three readers, a fresh sheet each (40 normal + 40 hard + 10 word-LSTM normal sentences)
+    ("fashion-reviews", CHAR_LSTM, "normal"): {"accuracy": 0.958, "readers": 3, "sentences": 120},
+    ("fashion-reviews", CHAR_LSTM, "hard"): {"accuracy": 0.925, "readers": 3, "sentences": 120},
+    ("fashion-reviews", WORD_LSTM, "normal"): {"accuracy": 0.867, "readers": 3, "sentences": 30},
+}
+# What each difficulty is, in a player's words (the deck card; docs/fakes.md).
+DIFFICULTY_CARD = {
+    "easy": "fakes the model itself finds least like people's writing: the odd phrasing shows",
+    "normal": "fakes that survived three rounds of a machine trying to catch them, as surprising to the model "
+              "as people's sentences",
+    "hard": "the survivors whose word choice, how related their words are, and whole likelihood profile "
+            "match people's sentences",
+}
 
 
 # ---------------------------------------------------------------- real sentences
@@ -120,9 +143,11 @@ def profile_features(scores: list[TextScore]) -> np.ndarray:
     return np.array(rows, dtype=np.float64).reshape(-1, len(PROFILE))
 
 
-def features(surface: np.ndarray, profile: np.ndarray, groups: tuple[str, ...]) -> np.ndarray:
+def features(surface: np.ndarray, profile: np.ndarray, groups: tuple[str, ...],
+             meaning: np.ndarray | None = None) -> np.ndarray:
     """The columns a selection matches, with squares of the continuous ones (so a logistic
-    regression matches spreads, not only means)."""
+    regression matches spreads, not only means). meaning: what words mean and how rare they are
+    (``Meaning``, from ``app/game/detectors.py``'s statistics), when the bundle has word vectors."""
     columns = []
     if "surface" in groups:
         columns += [surface, surface[:, [0]] ** 2, surface[:, [6]] ** 2]
@@ -130,6 +155,8 @@ def features(surface: np.ndarray, profile: np.ndarray, groups: tuple[str, ...]) 
         columns += [profile[:, [0]], profile[:, [0]] ** 2]
     if "profile" in groups:
         columns += [profile[:, 1:], profile[:, 1:3] ** 2, profile[:, [0]] * profile[:, [1]]]
+    if "meaning" in groups and meaning is not None:
+        columns += [meaning]
     return np.hstack(columns)
 
 
@@ -163,28 +190,85 @@ def rejection_sample(ratio: np.ndarray, size: int, rng: np.random.Generator) -> 
     return np.sort(accepted)
 
 
+LENGTH_BANDS = (12, 16, 21)  # word counts where a band starts (8-11, 12-15, 16-20, 21-30)
+
+
+def adversarial_filter(real: np.ndarray, fake: np.ndarray, words: np.ndarray, rounds: int = AF_ROUNDS,
+                       drop: float = AF_DROP, seed: int = 0) -> np.ndarray:
+    """Indices of the fakes that survive ``rounds`` of adversarial filtering: each round a gradient-
+    boosted discriminator, cross-fitted (5 folds: no candidate is scored by a model trained on it),
+    scores every surviving candidate, and the ``drop`` share it finds most clearly fake goes, in
+    each length band apart (short sentences are harder to catch: survivors keep the candidates'
+    lengths, which the selection then matches to people's). words: each fake's word count."""
+    from sklearn.ensemble import HistGradientBoostingClassifier  # training only: see density_ratio
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    kept = np.arange(len(fake))
+    for number in range(rounds):
+        x = np.vstack([real, fake[kept]])
+        y = np.r_[np.ones(len(real)), np.zeros(len(kept))]
+        discriminator = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.1, class_weight="balanced",
+                                                       random_state=seed + number)
+        realness = cross_val_predict(discriminator, x, y, cv=StratifiedKFold(5, shuffle=True, random_state=seed + number),
+                                     method="decision_function")[len(real):]
+        bands = np.digitize(words[kept], LENGTH_BANDS)
+        survive = np.zeros(len(kept), dtype=bool)
+        for band in np.unique(bands):
+            members = np.flatnonzero(bands == band)
+            survive[members[np.argsort(-realness[members])[:max(1, int(round(len(members) * (1 - drop))))]]] = True
+        kept = kept[survive]
+    return kept
+
+
+def balance_lengths(accepted: np.ndarray, ratio: np.ndarray, words: np.ndarray, real_words: np.ndarray,
+                    rng: np.random.Generator) -> np.ndarray:
+    """accepted (indices into ratio and words) with each length band as common as among the reals:
+    a band over its share loses random members, one under it gains its most people-like others
+    (the filtering and the meaning features favour short sentences; a reader sees length)."""
+    bands, real_bands = np.digitize(words, LENGTH_BANDS), np.digitize(real_words, LENGTH_BANDS)
+    kept = []
+    for band in range(len(LENGTH_BANDS) + 1):
+        target = int(round(len(accepted) * np.mean(real_bands == band)))
+        inside = accepted[bands[accepted] == band]
+        if len(inside) >= target:
+            kept.append(rng.choice(inside, target, replace=False))
+        else:
+            others = np.setdiff1d(np.flatnonzero(bands == band), inside)
+            kept.append(np.r_[inside, others[np.argsort(-ratio[others])][:target - len(inside)]])
+    return np.sort(np.concatenate(kept)).astype(int)
+
+
 def choose(real: dict[str, np.ndarray], fake: dict[str, np.ndarray], size: int = DECK_SIZE,
            seed: int = 0) -> dict[str, list[int]]:
     """For each difficulty, the candidates (indices into fake) its selection accepts.
 
     real and fake hold "surface" and "profile" feature arrays (``surface_features``,
-    ``profile_features``)."""
+    ``profile_features``), and "meaning" when the bundle has word vectors: then normal and hard
+    choose among the survivors of adversarial filtering."""
     def x(side: dict[str, np.ndarray], groups: tuple[str, ...], rows=slice(None)) -> np.ndarray:
-        return features(side["surface"][rows], side["profile"][rows], groups)
+        meaning = side.get("meaning")
+        return features(side["surface"][rows], side["profile"][rows], groups,
+                        None if meaning is None else meaning[rows])
 
     full_ratio = density_ratio(x(real, FULL_PROFILE), x(fake, FULL_PROFILE))
     # least like people by the likelihood profile alone: the full ratio over the surface-only one
     # (ranking by the full ratio would pick the shortest sentences, whose length a reader sees)
     likeness = full_ratio / density_ratio(x(real, SELECTIONS["easy"]), x(fake, SELECTIONS["easy"]))
     least_like = np.sort(np.argsort(likeness)[:int(len(likeness) * EASY_FROM)])
+    survivors = np.arange(len(full_ratio))
+    if fake.get("meaning") is not None:
+        survivors = adversarial_filter(x(real, SELECTIONS["hard"]), x(fake, SELECTIONS["hard"]), fake["surface"][:, 0],
+                                       seed=seed)
     decks = {}
     for number, (difficulty, groups) in enumerate(SELECTIONS.items()):
-        pool = least_like if difficulty == "easy" else np.arange(len(full_ratio))
-        ratio = full_ratio if groups == FULL_PROFILE else density_ratio(x(real, groups), x(fake, groups, pool))
+        pool = least_like if difficulty == "easy" else survivors
+        ratio = density_ratio(x(real, groups), x(fake, groups, pool))
         accepted = rejection_sample(ratio, size, np.random.default_rng(seed + number))
         if len(accepted) < MIN_DECK_SIZE:  # chance fell short: top up with the most people-like of the rest
             rest = np.setdiff1d(np.argsort(-ratio), accepted, assume_unique=True)
             accepted = np.sort(np.r_[accepted, rest[:MIN_DECK_SIZE - len(accepted)]])
+        accepted = balance_lengths(accepted, ratio, fake["surface"][pool, 0], real["surface"][:, 0],
+                                   np.random.default_rng(seed + number))
         decks[difficulty] = pool[accepted].tolist()
     return decks
 
@@ -258,9 +342,12 @@ class PreparedDecks:
 
 def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, sample: Sampler | None = None,
                   writer: str = CHAR_LSTM, candidates: int | None = None, size: int = DECK_SIZE,
-                  seed: int = 0, training: TrainingText | None = None) -> PreparedDecks:
+                  seed: int = 0, training: TrainingText | None = None,
+                  meaning: Callable[[list[str]], np.ndarray] | None = None) -> PreparedDecks:
     """Candidates (resumable), features, selection. ``sample`` defaults to the char-LSTM; any
-    writer (the word LSTM) passes its own. lm is the project's scoring model, always the char-LSTM."""
+    writer (the word LSTM) passes its own. lm is the project's scoring model, always the char-LSTM.
+    meaning: texts -> what their words mean and how rare they are (adversarial filtering and hard's
+    selection use it; ``app.training.stages`` builds it from the bundle's skip-gram vectors)."""
     training = training or TrainingText.of(corpus)
     sample = sample or char_lstm_sampler(lm, training)
     candidates = candidates if candidates is not None else CANDIDATES_OF.get(corpus.name, CANDIDATES)
@@ -269,6 +356,8 @@ def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, sample: S
     pool = [t for t in pool if sentence_key(t) not in real_keys]  # a fake that is a real sentence is no fake
     validation = real_sentences(corpus, "validation")
     fake, real = cached_features(checkpoint.with_suffix(".features.npz"), lm, pool, validation)
+    if meaning is not None:
+        fake["meaning"], real["meaning"] = meaning(pool), meaning(validation)
     chosen = choose(real, fake, size, seed)
     used = sorted(set().union(*chosen.values()))
     position = {old: new for new, old in enumerate(used)}
@@ -307,11 +396,16 @@ def write_decks(bundle: str, prepared: PreparedDecks, lm_sha256: str, **card) ->
                                                                           strict=True)],
                 "decks": prepared.decks}
     path.write_text(json.dumps(document, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    for difficulty, figures in prepared.metrics.items():
+        readers = READER_BENCHMARKS.get((store.read_manifest(bundle).get("bundle", bundle), prepared.writer, difficulty))
+        if readers:
+            figures["readers"] = readers
     return store.record_artifact(
         bundle, deck_artifact(prepared.writer), path, kind="fake decks", writer=prepared.writer,
         scoring_lm_sha256=lm_sha256,
         params={"temperature": TEMPERATURE, "deck_size": DECK_SIZE, "selection": {d: list(g) for d, g in SELECTIONS.items()},
-                "selection_reals": "validation split", "graded_on": "test split"},
+                "adversarial_filtering": {"rounds": AF_ROUNDS, "drop": AF_DROP, "applies_to": ["normal", "hard"]},
+                "difficulties": DIFFICULTY_CARD, "selection_reals": "validation split", "graded_on": "test split"},
         metrics={"candidates": prepared.candidates, "filters": asdict(prepared.counts),
                  "real_average_nats_per_char": prepared.real_average, "decks": prepared.metrics},
         **card)

@@ -1,4 +1,4 @@
-"""How detectable is a deck of fakes? Five detectors, each a 5-fold cross-validated logistic regression.
+"""How detectable is a deck of fakes? Nine detectors, each 5-fold cross-validated (four added by issue 24, below).
 
 Each detector sees the same sentences: a deck's fakes and as many real TEST-split sentences,
 matched in length (for every fake, a real sentence of the same word count when there is one
@@ -152,17 +152,161 @@ def accuracies(fakes: list[str], reals: list[str], statistics: LikelihoodStatist
     }
 
 
-def grade_decks(corpus: Corpus, lm: LanguageModel, prepared, kneser_ney=None, seed: int = 0) -> None:
-    """Put every detector's accuracy on each of prepared's decks into prepared.metrics."""
+def grade_decks(corpus: Corpus, lm: LanguageModel, prepared, kneser_ney=None, seed: int = 0, embeddings=None) -> None:
+    """Put every detector's accuracy on each of prepared's decks into prepared.metrics (the untuned
+    ones too when the bundle's skip-gram embeddings are given), and the strongest of them."""
     statistics = LikelihoodStatistics(lm, kneser_ney or fit_kneser_ney(corpus))
     reals = real_sentences(corpus, "test")
+    counts = word_counts(corpus) if embeddings is not None else {}
     for difficulty, indices in prepared.decks.items():
         fakes = [prepared.fakes[i] for i in indices]
         matched = matched_reals(fakes, reals, seed)
         scores = accuracies(fakes, matched, statistics, seed=seed)
+        if embeddings is not None:
+            scores |= untuned_accuracies(fakes, matched, embeddings, counts, seed=seed)
+        strongest = max(scores, key=lambda name: scores[name].accuracy)
         prepared.metrics[difficulty] |= {
             "pairs": min(len(fakes), len(matched)),
             "detectors": {name: round(d.accuracy, 4) for name, d in scores.items()},
             "detectors_std": {name: round(d.accuracy_std, 4) for name, d in scores.items()},
-            "detectors_fooled": {name: round(d.fooled, 4) for name, d in scores.items()}}
-        print(f"{difficulty}: " + ", ".join(f"{name} {d.accuracy:.1%}" for name, d in scores.items()))
+            "detectors_fooled": {name: round(d.fooled, 4) for name, d in scores.items()},
+            "strongest_detector": {"name": strongest, "accuracy": round(scores[strongest].accuracy, 4)}}
+        print(f"{difficulty}: " + ", ".join(f"{name} {d.accuracy:.1%}" for name, d in scores.items()), flush=True)
+
+
+def meaning_statistics(embeddings, counts: dict[str, int]):
+    """texts -> coherence and rarity statistics side by side: what ``decks.prepare_decks`` filters
+    and selects on as "meaning" (the graders fit their own models to other sentences)."""
+    return lambda texts: np.hstack([coherence_statistics(texts, embeddings), rarity_statistics(texts, counts)])
+
+
+# ---------------------------------------------------------------- detectors the selection never used (issue 24)
+#
+# A person reads for meaning: these look at what the words mean and how rare they are, not at
+# how likely the characters are. None of them took part in choosing a deck.
+#
+# * ``coherence``: how related a sentence's content words are in the bundle's skip-gram space
+#   (pairwise, neighbour and centroid cosines), with its share of function words and connectors;
+# * ``function words``: TF-IDF of the sentence's function-word pattern (content words as "_");
+# * ``rare words``: how often its words occur in the training split (log counts, rare shares);
+# * ``neural``: a small CNN over the frozen skip-gram vectors, trained on the other folds.
+
+UNTUNED_DETECTORS = ("coherence", "function words", "rare words", "neural")
+CONNECTORS = frozenset("but because so however although though and or yet while since".split())
+
+
+def function_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # start-up: see cross_validated
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def coherence_statistics(texts: list[str], embeddings) -> np.ndarray:
+    """Per sentence: pairwise cosine of its content words (mean, median, min, max, std), cosine
+    of neighbouring content words (mean, min), to their centroid (mean, min), share of content
+    words known to the embeddings, share of function words, connectors per word."""
+    stop = function_words()
+    rows = []
+    for text in texts:
+        words = tokenize(text)
+        content = [w for w in words if w not in stop and w in embeddings and any(c.isalpha() for c in w)]
+        vectors = embeddings.unit[[embeddings.index[w] for w in content]] if content else np.zeros((0, 1))
+        if len(content) >= 2:
+            cosines = vectors @ vectors.T
+            pairs = cosines[np.triu_indices(len(content), 1)]
+            neighbours = np.diag(cosines, 1)
+            centroid = vectors.mean(0)
+            to_centroid = vectors @ (centroid / max(np.linalg.norm(centroid), 1e-8))
+            stats = [pairs.mean(), np.median(pairs), pairs.min(), pairs.max(), pairs.std(), neighbours.mean(),
+                     neighbours.min(), to_centroid.mean(), to_centroid.min()]
+        else:
+            stats = [0.0] * 9
+        n = max(1, len(words))
+        rows.append(stats + [len(content) / n, sum(w in stop for w in words) / n, sum(w in CONNECTORS for w in words) / n])
+    return np.array(rows, dtype=np.float64)
+
+
+def function_word_patterns(texts: list[str]) -> list[str]:
+    """Each sentence with its content words replaced by "_": 'i bought it in _ _ and _ it'."""
+    stop = function_words()
+    return [" ".join(w if w in stop else "_" for w in tokenize(t)) for t in texts]
+
+
+def word_counts(corpus: Corpus) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for document in corpus.split("train"):
+        for word in tokenize(document):
+            counts[word] += 1
+    return dict(counts)
+
+
+def rarity_statistics(texts: list[str], counts: dict[str, int]) -> np.ndarray:
+    """Per sentence: log training counts of its words (mean, min, max, std, of the rarest three),
+    shares of words seen < 1, < 5, < 50 times."""
+    rows = []
+    for text in texts:
+        seen = np.array([counts.get(w, 0) for w in tokenize(text)] or [0], dtype=np.float64)
+        logs = np.log1p(seen)
+        rows.append([logs.mean(), logs.min(), logs.max(), logs.std(), np.sort(logs)[:3].mean(),
+                     np.mean(seen < 1), np.mean(seen < 5), np.mean(seen < 50)])
+    return np.array(rows, dtype=np.float64)
+
+
+def neural_detection(texts: list[str], labels: np.ndarray, embeddings, folds: int = 5, seed: int = 0,
+                     epochs: int = 12, max_words: int = 40) -> Detection:
+    """k-fold cross-validated CNN over the frozen skip-gram vectors (widths 1-3, max-pooled):
+    each fold's network is trained on the other folds only, never on what it grades."""
+    import torch
+    from sklearn.model_selection import StratifiedKFold
+
+    ids = np.zeros((len(texts), max_words), dtype=np.int64)  # 0: padding, 1: unknown, i + 2: embeddings row i
+    for row, text in enumerate(texts):
+        words = tokenize(text)[:max_words]
+        ids[row, :len(words)] = [embeddings.index.get(w, -1) + 2 for w in words]
+    table = np.vstack([np.zeros((2, embeddings.dimensions), np.float32), embeddings.unit])
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = torch.nn.Embedding.from_pretrained(torch.from_numpy(table), freeze=True, padding_idx=0)
+            self.convs = torch.nn.ModuleList(torch.nn.Conv1d(table.shape[1], 48, w, padding=w - 1) for w in (1, 2, 3))
+            self.out = torch.nn.Sequential(torch.nn.Dropout(0.3), torch.nn.Linear(48 * 3, 1))
+
+        def forward(self, x):
+            h = self.embed(x).transpose(1, 2)
+            return self.out(torch.cat([torch.relu(c(h)).max(-1).values for c in self.convs], 1))[:, 0]
+
+    predicted = np.empty(len(labels))
+    scores = []
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(labels)), labels):
+        torch.manual_seed(seed)
+        net = Net()
+        optimiser = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=2e-3, weight_decay=1e-4)
+        x, y = torch.from_numpy(ids[train]), torch.from_numpy(labels[train].astype(np.float32))
+        order = torch.Generator().manual_seed(seed)
+        for _ in range(epochs):
+            net.train()
+            for batch in torch.randperm(len(train), generator=order).split(32):
+                optimiser.zero_grad()
+                torch.nn.functional.binary_cross_entropy_with_logits(net(x[batch]), y[batch]).backward()
+                optimiser.step()
+        net.eval()
+        with torch.no_grad():
+            predicted[test] = (net(torch.from_numpy(ids[test])) > 0).numpy().astype(float)
+        scores.append(float(np.mean(predicted[test] == labels[test])))
+    return Detection(float(np.mean(scores)), float(np.std(scores)), float(np.mean(predicted[labels == 0] == 1)))
+
+
+def untuned_accuracies(fakes: list[str], reals: list[str], embeddings, counts: dict[str, int], folds: int = 5,
+                       seed: int = 0) -> dict[str, Detection]:
+    """The detectors the selection never used, cross-validated on fakes against as many reals."""
+    n = min(len(fakes), len(reals))
+    texts = fakes[:n] + reals[:n]
+    labels = np.r_[np.zeros(n), np.ones(n)]
+    return {
+        "coherence": cross_validated(coherence_statistics(texts, embeddings), labels, folds, seed),
+        "function words": cross_validated(function_word_patterns(texts), labels, folds, seed,
+                                          {"analyzer": "word", "ngram_range": (1, 3), "token_pattern": r"\S+"}),
+        "rare words": cross_validated(rarity_statistics(texts, counts), labels, folds, seed),
+        "neural": neural_detection(texts, labels, embeddings, folds, seed),
+    }

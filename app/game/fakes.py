@@ -178,7 +178,8 @@ class KnownWordsOnly:
 
 
 def sample_sentences(lm: LanguageModel, training: TrainingText, streams: int = 32, seed: int = 0,
-                     counts: FilterCounts | None = None, should_stop=None) -> list[str]:
+                     counts: FilterCounts | None = None, should_stop=None,
+                     temperature: float = TEMPERATURE) -> list[str]:
     """One batch of sampled documents -> the sentences that pass every filter.
 
     Sentences are cut from whole sampled documents (after the first, they start mid-text as
@@ -186,7 +187,7 @@ def sample_sentences(lm: LanguageModel, training: TrainingText, streams: int = 3
     """
     counts = counts if counts is not None else FilterCounts()
     sentences = []
-    for sample in sample_batch(lm, streams, SAMPLE_LENGTH, TEMPERATURE, seed=seed,
+    for sample in sample_batch(lm, streams, SAMPLE_LENGTH, temperature, seed=seed,
                                constraint=KnownWordsOnly(lm, training), should_stop=should_stop):
         sentences += split_sentences(normalise(sample))
     return keep_passing(sentences, training, counts)

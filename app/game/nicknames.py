@@ -4,11 +4,14 @@ A nickname must not pass for another one: "Alice" with a zero-width joiner insid
 Cyrillic "А", would look identical on the projector. So names are NFKC-normalised (fullwidth and
 "mathematical bold" letters become plain ones), invisible characters are refused (except the joiner
 inside an emoji sequence), and one word may not mix scripts (Latin and Cyrillic, say). Several
-honest "Alice"s stay several players: boards tell them apart by id and show "Alice", "Alice #2".
+honest "Alice"s stay several players: boards tell them apart by id and show "Alice", "Alice #2". That
+" #2" is the app's alone: a typed name may not end in a number sign and digits, or a player who types
+"Alice #2" would look exactly like the second Alice.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Hashable, Iterable
 
@@ -16,6 +19,11 @@ NICKNAME_MAX = 24
 ZERO_WIDTH_JOINER = "\u200d"
 # Scripts that one word may legitimately combine (Japanese mixes kanji and kana; Korean may add hanja).
 SCRIPT_FAMILIES = {"CJK": "CJK", "HIRAGANA": "CJK", "KATAKANA": "CJK", "HANGUL": "CJK"}
+# How distinct_names marks a namesake ("Alice #2"), and what a typed name may not imitate it with: a
+# number sign or one that looks like it (♯ music sharp, ⌗ viewdata square; fullwidth and small number
+# signs are "#" after NFKC), then digits of any script, at the end.
+NAMESAKE_MARK = " #{}"
+IMITATED_MARK = re.compile(r"\s*[#♯⌗]\s*(\d+)$")
 
 
 class InvalidNickname(ValueError):
@@ -57,7 +65,12 @@ def validate_nickname(raw: str) -> str:
     if not nickname:
         raise InvalidNickname("Type a nickname (1 to 24 characters).")
     if len(nickname) > NICKNAME_MAX:
-        raise InvalidNickname(f"That nickname has {len(nickname)} characters; the limit is {NICKNAME_MAX}.")
+        raise InvalidNickname(f"That nickname has {len(nickname)} characters; the limit is {NICKNAME_MAX}: "
+                              f"shorten it.")
+    if mark := IMITATED_MARK.search(nickname):
+        instead = nickname[:mark.start()] + mark.group(1)  # "Alice #2" → "Alice2"
+        raise InvalidNickname(f"A nickname cannot end in “{mark.group().strip()}”: the board adds “#2”, “#3” to "
+                              f"tell apart players with the same name. Try “{instead}” or another name.")
     hidden = sorted({f"U+{ord(nickname[i]):04X}" for i in range(len(nickname)) if _is_invisible(nickname, i)})
     if hidden:
         raise InvalidNickname(f"Nicknames can only hold visible, printable characters (not {', '.join(hidden)}).")
@@ -82,5 +95,5 @@ def distinct_names(players: Iterable[tuple[Hashable, str]]) -> dict[Hashable, st
     for player_id, nickname in players:
         key = name_key(nickname)
         seen[key] = seen.get(key, 0) + 1
-        shown[player_id] = nickname if seen[key] == 1 else f"{nickname} #{seen[key]}"
+        shown[player_id] = nickname if seen[key] == 1 else nickname + NAMESAKE_MARK.format(seen[key])
     return shown

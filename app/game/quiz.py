@@ -32,6 +32,7 @@ from app.game import decks
 from app.game.fakes import FakePool, TrainingText, background, shutting_down
 from app.lessons.highlight import Piece, rank_bucket
 from app.lm.char_lstm import LanguageModel, TextScore
+from app.storage import store
 
 ROUNDS_PER_GAME = 10
 
@@ -82,7 +83,11 @@ def playable_bundles(bundles: list[str]) -> tuple[list[str], list[str]]:
     """(bundles with an LM and a readable corpus, notices about the ones left out)."""
     playable, notices = [], []
     for bundle in bundles:
-        if bundle_corpus(bundle) is not None:
+        unplayable = store.cached_manifest(bundle)["artifacts"].get("lm", {}).get("quiz_problem") \
+            if store.is_user_bundle(bundle) else None  # recorded by its training (app/training/user_jobs.py)
+        if unplayable:
+            notices.append(f"{bundle} is not offered: {unplayable}, and the game tells sentences apart word by word.")
+        elif bundle_corpus(bundle) is not None:
             playable.append(bundle)
         elif bundle == FASHION:
             notices.append(f"The fashion-reviews model needs its corpus file, which is not at {fashion_corpus_path()}. "

@@ -20,7 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from app.game.room import RoomError, RoomStore, RoomUnavailable, normalise_code
+from app.game.room import RoomError, RoomUnavailable, normalise_code
+from app.game.talk_room import TalkStore
 
 FEED_PATH = "/_room/{code}"  # what asgi.py mounts; ui/room.py builds the phones' address from it
 FRESH_SECONDS = 0.1  # a reading this recent is reused: one query per room per worker per tick
@@ -29,11 +30,11 @@ KEPT_ROOMS = 256  # readings kept per process; older ones are dropped when there
 
 
 class RoomFeed:
-    """Recent readings of rooms' states, from one RoomStore (the database of ATELIER_DATABASE_URL)."""
+    """Recent readings of rooms' states (and their talks'), from one TalkStore (the database of ATELIER_DATABASE_URL)."""
 
     def __init__(self, url: str | None = None):
         self._url = url
-        self._store: RoomStore | None = None
+        self._store: TalkStore | None = None
         self._readings: dict[str, tuple[float, dict]] = {}
 
     def recent(self, code: str, now: float) -> dict | None:
@@ -55,13 +56,14 @@ class RoomFeed:
     def _read(self, code: str, now: float) -> dict:
         try:
             if self._store is None:
-                self._store = RoomStore(self._url)
+                self._store = TalkStore(self._url)
             status = self._store.phone_status(code, None, now)
+            talk = self._store.progress(code)  # a talk's phones redraw when its beat moves on too
         except (RoomError, RoomUnavailable) as e:
             return {"error": str(e)}
         if status.expired:
             return {"error": f"Room {status.code} has expired."}
-        return {"drawn_for": status.drawn_for(now), "seconds_left": round(status.seconds_left(now), 2)}
+        return {"drawn_for": status.drawn_for(now) + (f"/{talk.key}" if talk else ""), "seconds_left": round(status.seconds_left(now), 2)}
 
 
 FEED = RoomFeed()

@@ -95,13 +95,16 @@ def evaluate(model: CharLSTM, data: np.ndarray, batches: int, batch_size: int, l
 
 def train(model: CharLSTM, train_ids: np.ndarray, val_ids: np.ndarray, config: TrainConfig,
           checkpoint: Path | None = None, progress: Callable[[int, dict], None] | None = None,
-          should_stop: Callable[[], bool] | None = None, deadline: float | None = None) -> TrainHistory:
+          should_stop: Callable[[], bool] | None = None, deadline: float | None = None,
+          show_bar: bool = True) -> TrainHistory:
     """AdamW with gradient clipping; validation every eval_every steps. A checkpoint (model,
     optimiser, step, history, RNG state), which a later call resumes from, follows every
     validation, at least every checkpoint_seconds, and a Ctrl-C (KeyboardInterrupt: saved, then
     raised again). Training ends at max_steps, when ``config.minutes`` of training are done in
     all, at ``deadline`` (a time.monotonic() value: this call's wall-clock end), or when
-    should_stop() says so; whichever comes first, the last step is validated and saved."""
+    should_stop() says so; whichever comes first, the last step is validated and saved.
+    ``show_bar``: tqdm's bar and a line per validation on stderr (the command line); a page's job
+    reports through ``progress`` alone, so a server's log does not grow with every step."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     model.to(config.device)
@@ -138,7 +141,8 @@ def train(model: CharLSTM, train_ids: np.ndarray, val_ids: np.ndarray, config: T
         if checkpoint is not None:
             save_checkpoint(checkpoint, model, optimizer, step, history, rng)
 
-    bar = tqdm(total=config.max_steps, initial=step, desc="char-LSTM", unit="step")
+    bar = tqdm(total=config.max_steps, initial=step, desc="char-LSTM", unit="step", disable=not show_bar)
+    say = bar.write if show_bar else (lambda _line: None)  # tqdm.write prints even when the bar is off
     running, saved_at, saved_step = None, time.monotonic(), step
     model.train()
     try:
@@ -165,7 +169,7 @@ def train(model: CharLSTM, train_ids: np.ndarray, val_ids: np.ndarray, config: T
                 history.steps.append(step)
                 history.train_loss.append(round(running, 4))
                 history.val_loss.append(round(val, 4))
-                bar.write(f"step {step}: train {running:.4f}  val {val:.4f} nats/char")
+                say(f"step {step}: train {running:.4f}  val {val:.4f} nats/char")
                 save()
                 saved_at, saved_step = time.monotonic(), step
                 if progress is not None:
@@ -178,7 +182,7 @@ def train(model: CharLSTM, train_ids: np.ndarray, val_ids: np.ndarray, config: T
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM turned into one by the CLI: keep what was learnt
         if step > saved_step:
             save()
-        bar.write(f"interrupted: checkpoint at step {step}" if checkpoint is not None else "interrupted")
+        say(f"interrupted: checkpoint at step {step}" if checkpoint is not None else "interrupted")
         raise
     finally:
         bar.close()

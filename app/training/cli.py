@@ -116,11 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     bundle = user_bundle(args.name) if args.name else bundle_name(args.corpus)
     if args.name and args.corpus in (FASHION, WIKI, "glove"):
         parser.error("--name names a model trained from a file; built-in corpora keep their names")
-    if deadline is not None and "decks" in stages and not store.is_user_bundle(bundle):
-        # --minutes bounds the whole run; writing and grading the decks' 1,800+ fakes takes far longer
+    if deadline is not None and "decks" in stages:
+        # --minutes bounds the whole run, a file's too; writing and grading the decks' fakes takes far longer
         stages.remove("decks")
+        again = f" --name {args.name}" if args.name else ""
         print(f"note: --minutes leaves out the quiz's decks (they take longer than a budget): afterwards run "
-              f"`python -m app.training --corpus {args.corpus} --only decks`", file=sys.stderr)
+              f"`python -m app.training --corpus {args.corpus}{again} --only decks`", file=sys.stderr)
         if not stages:
             return 0
     if args.corpus == "glove":

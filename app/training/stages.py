@@ -20,7 +20,7 @@ import torch
 from app.data.corpus import Corpus, CorpusError
 from app.data.lexicon import glove_fashion_vocabulary
 from app.game import decks
-from app.game.detectors import grade_decks
+from app.game.detectors import grade_decks, meaning_statistics, word_counts
 from app.game.wordfakes import CANDIDATES, bundle_word_lstm_sampler
 from app.lm.char_lstm import (
     DOCUMENT_BREAK,
@@ -195,7 +195,8 @@ def train_lm(corpus: Corpus, bundle: str, seed: int, minutes: float | None,
 
     with torch_threads(threads):
         history = train(model, ids["train"], ids["validation"], train_config, checkpoint=checkpoint,
-                        progress=report, should_stop=should_stop, deadline=training_deadline)
+                        progress=report, should_stop=should_stop, deadline=training_deadline,
+                        show_bar=progress is None)  # a page's job shows its progress there, not in the log
         lm = LanguageModel(model, vocab)
         round_to_float16(lm)  # measure exactly what is served
         eval_started = time.monotonic()
@@ -237,9 +238,14 @@ def prepare_decks(corpus: Corpus, bundle: str, lm_bundle: str, seed: int, writer
         sample, candidates = bundle_word_lstm_sampler(corpus, lm_bundle, training), CANDIDATES
     writer_sha = store.artifact_card(lm_bundle, "wordlm" if writer == decks.WORD_LSTM else "lm")["sha256"]
     checkpoint = store.CHECKPOINTS / bundle / f"decks-{writer}-{writer_sha[:12]}.jsonl"
+    # the bundle's skip-gram vectors, when it has them: adversarial filtering, hard's selection and
+    # the untuned detectors read what the words mean (app/game/detectors.py)
+    embeddings = load_bundle_embeddings(lm_bundle, "skipgram") \
+        if "skipgram" in store.read_manifest(lm_bundle)["artifacts"] else None
+    meaning = meaning_statistics(embeddings, word_counts(corpus)) if embeddings is not None else None
     prepared = decks.prepare_decks(corpus, lm, checkpoint, sample=sample, writer=writer, candidates=candidates,
-                                   seed=seed, training=training)
-    grade_decks(corpus, lm, prepared)
+                                   seed=seed, training=training, meaning=meaning)
+    grade_decks(corpus, lm, prepared, embeddings=embeddings)
     return prepared, lm_sha
 
 

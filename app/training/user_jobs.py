@@ -14,6 +14,9 @@ from pathlib import Path
 
 from app.catalog import user_bundles
 from app.data.corpus import Corpus
+from app.data.uploads import quiz_problem
+from app.lm.char_lstm import DOCUMENT_BREAK
+from app.lm.ngram import KneserNey
 from app.storage import store
 from app.storage.staging import bundle_corpus_sha, safe_name, staged_bundle
 from app.training.stages import (
@@ -123,6 +126,7 @@ def train_user_lm(corpus: Corpus, name: str, settings: LMSettings,
     bundle = user_bundle(name)
     checkpoint = user_lm_checkpoint(corpus, name, settings)
     _steps, seconds_before = checkpoint_progress(checkpoint)
+    baseline = ngram_baseline(corpus)  # seconds, and inside the minutes
     with staged_user_bundle(bundle, corpus, owner) as (staging, corpus):
         train_lm(corpus, staging, settings.seed, seconds_before / 60 + settings.minutes,
                  settings.hidden, settings.layers, settings.max_steps, checkpoint=checkpoint,
@@ -131,4 +135,38 @@ def train_user_lm(corpus: Corpus, name: str, settings: LMSettings,
                  eval_batches=settings.eval_batches, deadline=deadline, threads=settings.threads,
                  learning_rate=settings.learning_rate, warmup_steps=settings.warmup_steps,
                  checkpoint_seconds=settings.checkpoint_seconds)
+        manifest = store.read_manifest(staging)
+        manifest["artifacts"]["lm"]["metrics"]["ngram_baseline"] = baseline
+        manifest["artifacts"]["lm"]["quiz_problem"] = quiz_problem(corpus)  # Fake or real? leaves it out if any
+        store.write_manifest(staging, manifest)
+    return bundle
+
+
+BASELINE_ORDER = 5  # a character 5-gram: what counting alone reaches, the yardstick of the LSTM's nats/char
+BASELINE_CHARACTERS = 2_000_000  # of the training split at most (a few seconds); the validation split: 200,000
+
+
+def ngram_baseline(corpus: Corpus) -> dict:
+    """The yardstick of a user's char-LSTM: a Kneser-Ney character n-gram counted on the same
+    corpus's training split and scored on its validation split, as the LSTM is (app/lm/ngram.py)."""
+    train_text = DOCUMENT_BREAK.join(corpus.split("train"))[:BASELINE_CHARACTERS]
+    validation = DOCUMENT_BREAK.join(corpus.split("validation"))[:BASELINE_CHARACTERS // 10]
+    symbols = len(set(train_text)) + 1  # and the unknown one
+    order = max(1, min(BASELINE_ORDER, 63 // max(1, (symbols - 1).bit_length())))  # a key is one int64
+    model = KneserNey.fit(train_text, order=order)
+    return {"order": order, "validation_nats_per_char": round(model.nats_per_token(validation), 4)}
+
+
+def train_user_bundle(corpus: Corpus, name: str, embedding: EmbeddingSettings | None, lm: LMSettings | None,
+                      progress: Progress | None = None, should_stop: StopAsked | None = None,
+                      owner: str | None = None) -> str:
+    """What every page needs, in one job: the word vectors (explorer) then the char-LSTM (playground,
+    gates, quiz). Either may be None when the corpus cannot train it (the page says why). The LSTM's
+    minutes start once the word vectors are saved."""
+    bundle = user_bundle(name)
+    split = 0.3 if embedding is not None and lm is not None else (1.0 if lm is None else 0.0)
+    if embedding is not None:
+        train_user_embeddings(corpus, name, embedding, _scaled(progress, 0.0, split), should_stop, owner)
+    if lm is not None and not (should_stop is not None and should_stop()):
+        train_user_lm(corpus, name, lm, _scaled(progress, split, 1.0), should_stop, owner)
     return bundle

@@ -19,6 +19,16 @@ from app.explorer.space import Colouring, ProjectedSpace, Reprojection
 MAX_REPROJECTIONS = 16  # each is at most 2,000 × 3 floats; old ones are dropped first
 
 
+PLACEHOLDER_WORDS = ("dress", "silk", "linen", "manolo", "king", "music", "river", "city", "coffee", "water")
+
+
+def placeholder(model_key: str) -> str:
+    """The word box's hint: three examples this model knows (its own frequent words if none of ours)."""
+    emb = ui.embeddings(model_key)
+    known = [w for w in PLACEHOLDER_WORDS if w in emb][:3]
+    return "e.g. " + ", ".join(known or emb.most_frequent(3))
+
+
 @st.cache_resource(show_spinner=False)
 def projected_space(model_key: str) -> ProjectedSpace | None:
     arrays = ui.projections(model_key)

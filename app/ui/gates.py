@@ -30,6 +30,39 @@ def language_model_or_stop(bundle: str | None) -> LanguageModel:
         st.stop()
 
 
+PHONE_LABEL_PX = 12  # no label on a phone smaller than this
+
+
+def readable(figure: dict) -> dict:
+    """On a phone, a gates figure (a plain Plotly spec) with every axis label at least PHONE_LABEL_PX;
+    the figure itself is left alone (it may be cached)."""
+    if not ui.on_phone():
+        return figure
+    layout = dict(figure["layout"])
+    for name, axis in layout.items():
+        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+            font = axis.get("tickfont", {})
+            layout[name] = axis | {"tickfont": font | {"size": max(PHONE_LABEL_PX, font.get("size", 0))}}
+    return {**figure, "layout": layout}
+
+
+def window_cue(length: int, window: int, what: str = "characters") -> str:
+    """Which part of the text a figure first shows, e.g. "characters 85–100 of 100"."""
+    first = max(0, length - window) + 1
+    cue = f"{what} {first}–{length} of {length}"
+    return cue + (": drag the chart sideways for the rest" if first > 1 else "")
+
+
+def opening_words(bundle: str, lm: LanguageModel, built_in: str) -> str:
+    """What a page's text box starts with: ``built_in`` for the app's own models, and for a model
+    trained on one's own text the first two words it writes most surely (a jumpsuit is no opening for
+    Jane Austen's novels)."""
+    if not store.is_user_bundle(bundle):
+        return built_in
+    written = "".join(lm.generate("", 60, temperature=0.05, seed=0, stop_at="\n"))
+    return " ".join(written.split()[:2]) or built_in
+
+
 @st.cache_resource(max_entries=24, show_spinner=False)
 def gate_trace(bundle: str, text: str) -> gates.GateTrace:
     return gates.trace_text(ui.language_model(bundle), text)

@@ -182,12 +182,19 @@ def show_save_problem() -> None:
 
 # ---------------------------------------------------------------- rendering
 
+SENTENCE_SIZE = "1.75rem"  # Streamlit's subheader (h3) size
+# at that size the shared text style's tall lines (for colour highlights) would push the answers off a phone
+SENTENCE_CSS = "<style>.quiz-sentence .atelier-text{line-height:1.35 !important}</style>"
+
+
 def sentence_card(text: str, label: str = "") -> None:
     """A sentence as escaped text in a bordered box (no markdown: it is shown exactly as written)."""
     with st.container(border=True):
         if label:
             st.caption(label)
-        st.markdown(pieces_html([Piece(text, "transparent")]), unsafe_allow_html=True)
+        # the sentence is what the game is about: as large as a heading (SENTENCE_SIZE), on a phone too
+        st.markdown(f'{SENTENCE_CSS}<div class="quiz-sentence" style="font-size:{SENTENCE_SIZE}">'
+                    f'{pieces_html([Piece(text, "transparent")])}</div>', unsafe_allow_html=True)
 
 
 SURPRISE_TIPS = {
@@ -221,8 +228,11 @@ def show_model_view(bundle: str, sentences: list[quiz.Sentence], by: str) -> Non
             st.caption(SURPRISE_TIPS[delta < 0])
     st.markdown(rank_legend_html(), unsafe_allow_html=True)
     st.caption("Colour = how highly the LSTM ranked what was actually written (GLTR). Text sampled cautiously is "
-               "mostly green: the model writes what it expects. The decks here are sampled at temperature 1 and "
-               "chosen so their colours and surprise match people's: on the hard deck they cannot give it away.")
+               "mostly green: the model writes what it expects. " + (
+                   "The decks here are sampled at temperature 1 and chosen so their colours and surprise match "
+                   "people's: on the hard deck they cannot give it away." if game_supply.stored else
+                   "This model's fakes are sampled live at temperature 1 and not chosen to match people's: "
+                   "their colours and surprise may give them away."))
 
 
 
@@ -236,10 +246,11 @@ def difficulty_note(bundle: str, difficulty: str) -> str:
     note = f"**{difficulty}**: {setting.description}."
     machine = machine_figures(bundle, difficulty)
     if machine:
-        note += (f" Measured: the strongest of five detectors ({machine['detector']}) tells its fakes from real "
+        note += (f" Measured: the strongest of the detectors ({machine['detector']}) tells its fakes from real "
                  f"sentences {machine['machine accuracy']:.0%} of the time (50% is chance).")
     elif not supply(bundle).stored:
-        note += " This model has no stored deck: its fakes are written live, unmatched, at any difficulty."
+        note += (" This model has no stored decks: its fakes are written live as you play and not matched to "
+                 "real sentences, so every difficulty deals the same kind of fake.")
     return note
 
 
@@ -253,7 +264,7 @@ FOOLED_COLUMNS = {
     "fooled": st.column_config.ProgressColumn("fooled", format="percent", min_value=0, max_value=1),
     "machine fooled": st.column_config.ProgressColumn(
         "machine fooled", format="percent", min_value=0, max_value=1,
-        help="fakes the strongest of five detectors took for real (5-fold cross-validation on this deck)"),
+        help="fakes the strongest detector took for real (5-fold cross-validation on this deck)"),
     "machine accuracy": st.column_config.NumberColumn(
         "machine accuracy", format="percent", help="the strongest detector's accuracy: 50% is chance"),
 }
@@ -291,13 +302,48 @@ def fooled_rows(rows: list[FooledRow], bundle: str | None = None) -> list[dict]:
     return table
 
 
-def machine_figures(bundle: str, difficulty: str) -> dict:
+def machine_figures(bundle: str, difficulty: str, writer: str = decks.CHAR_LSTM) -> dict:
     """The strongest detector on a stored deck and its accuracy (5-fold CV against real test
     sentences, measured at training time); empty for a deck without stored figures."""
-    stored = supply(bundle).stored.get(decks.CHAR_LSTM)
+    stored = supply(bundle).stored.get(writer)
     figures = (stored.metrics if stored else {}).get(difficulty) or {}
     accuracy, fooled = figures.get("detectors"), figures.get("detectors_fooled") or {}
     if not accuracy:
         return {}
     name = max(accuracy, key=accuracy.get)
     return {"machine fooled": fooled.get(name), "machine accuracy": accuracy[name], "detector": name}
+
+
+def reader_figures(bundle: str, difficulty: str, writer: str = decks.CHAR_LSTM) -> dict | None:
+    """Careful blind readers on a stored deck (bench/blind_read.py), as its card holds them (or, for a deck
+    read after it was stored, as decks.READER_BENCHMARKS does): {"accuracy", "readers", "sentences"}, or
+    None where none were measured."""
+    stored = supply(bundle).stored.get(writer)
+    carded = ((stored.metrics if stored else {}).get(difficulty) or {}).get("readers")
+    return carded or decks.READER_BENCHMARKS.get((bundle, writer, difficulty))
+
+
+def people_against_machines(bundle: str, difficulty: str, writer: str = decks.CHAR_LSTM,
+                            fooled: list[FooledRow] | None = None) -> str:
+    """After a reveal: "this room fooled 58% · careful readers right 71% · best machine right 57%"
+    for the deck just played (figures the deck does not have are left out)."""
+    parts = []
+    room = next((r for r in fooled or [] if r.difficulty == difficulty and r.fakes_judged), None)
+    if room is not None:
+        parts.append(f"this room fooled {room.rate:.0%} of the time ({room.fakes_judged} fakes judged)")
+    readers = reader_figures(bundle, difficulty, writer)
+    if readers:
+        parts.append(f"careful readers right {readers['accuracy']:.0%} ({readers['readers']} reader"
+                     f"{'s' * (readers['readers'] != 1)}, {readers['sentences']} sentences)")
+    machine = machine_figures(bundle, difficulty, writer)
+    if machine:
+        parts.append(f"best machine right {machine['machine accuracy']:.0%} ({machine['detector']})")
+    return f"**{difficulty}** deck: " + " · ".join(parts) + " (50% is chance)" if parts else ""
+
+
+def room_fooled(bundle: str) -> list[FooledRow]:
+    """The room's fooled rates, or none when the board cannot be read (the reveal shows without them)."""
+    try:
+        return standings(bundle, quiz.DEFAULT_DIFFICULTY)[1]
+    except LeaderboardUnavailable:
+        return []

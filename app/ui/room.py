@@ -124,6 +124,19 @@ def big_text(text: str, rem: float = 2.0, label: str = "") -> None:
                 unsafe_allow_html=True)
 
 
+def truth_headline(sentences: list[quiz.Sentence]) -> str:
+    """The reveal's headline: "It was written by the LSTM." or "Sentence B was the real one." """
+    if len(sentences) == 1:
+        return f"It was written by {'a person' if sentences[0].real else 'the LSTM'}."
+    return f"Sentence {'AB'[[s.real for s in sentences].index(True)]} was the real one."
+
+
+def stakes() -> str:
+    """What each confidence scores, for the ballot ("sure" risks more than it wins)."""
+    return " · ".join(f"**{name}**: {right:+d} if right, {wrong:+d} if wrong"
+                      for name, (right, wrong) in quiz.POINTS.items())
+
+
 def show_sentences(sentences: list[quiz.Sentence], rem: float) -> None:
     for index, sentence in enumerate(sentences):
         with st.container(border=True):
@@ -248,15 +261,20 @@ def points(count: int) -> str:
 # Styled through the st-key-<key> class Streamlit gives a keyed widget (the documented hook). The main
 # column's top padding has none: its selector is Streamlit's own markup, kept in app/serving/streamlit_seam.py.
 PHONE_CSS = f"""<style>
-{streamlit_seam.MAIN_BLOCK_SELECTOR} {{padding-top: 1.5rem;}}
+{streamlit_seam.MAIN_BLOCK_SELECTOR} {{padding-top: 4.5rem;}}
 {streamlit_seam.MAIN_BLOCK_SELECTOR} h1 {{font-size: 1.6rem; padding: 0;}}
 .st-key-room_human button, .st-key-room_lstm button, .st-key-room_a button, .st-key-room_b button
-    {{min-height: 4.5rem; font-size: 1.5rem;}}
+    {{min-height: 4.5rem; color: #000; border: none;}}
+.st-key-room_human button p, .st-key-room_lstm button p, .st-key-room_a button p, .st-key-room_b button p
+    {{font-size: 1.6rem; font-weight: 700;}}
+.st-key-room_human button, .st-key-room_a button {{background: #56B4E9;}}
+.st-key-room_lstm button, .st-key-room_b button {{background: #E69F00;}}
 </style>"""
 
 
 def phone_layout() -> None:
-    """Less space above the title, and vote buttons a thumb cannot miss."""
+    """The title clear of Streamlit's 60 px header (4.5rem), and vote buttons a thumb cannot miss, told
+    apart by colour (Okabe-Ito blue and orange, black text: contrast over 7:1) and by their words."""
     st.html(PHONE_CSS)
 
 
@@ -314,11 +332,12 @@ _watcher = st.components.v2.component("room_watch", html='<div class="room-clock
                                       css=WATCH_CSS, js=WATCH_JS)
 
 
-def watch_room(status: PhoneStatus, now: float) -> None:
-    """The countdown, and the rerun of the calling fragment when the room moves on (see WATCH_JS)."""
+def watch_room(status: PhoneStatus, now: float, talk_key: str = "") -> None:
+    """The countdown, and the rerun of the calling fragment when the room moves on (see WATCH_JS);
+    talk_key: where the room's talk is (app/game/talk_room.py), which the room feed adds too."""
     counting = status.phase == ROUND and status.plays_this_round and not status.paused(now)
     _watcher(key="room_watch", on_changed_change=lambda: None,
-             data={"feed": FEED_PATH.format(code=status.code), "drawn_for": status.drawn_for(now),
+             data={"feed": FEED_PATH.format(code=status.code), "drawn_for": status.drawn_for(now) + (f"/{talk_key}" if talk_key else ""),
                    "seconds_left": round(status.seconds_left(now), 2) if counting else None,
                    "drawn_at": now})  # drawn_at: every run restarts the watcher
 
@@ -337,11 +356,7 @@ def vote_buttons(rooms: RoomStore, status: PhoneStatus, token: str, shown) -> No
 def show_result(rooms: RoomStore, status: PhoneStatus) -> None:
     """After a reveal: right or wrong, the points, the truth; and the player's rank in the room."""
     if status.phase == REVEAL:
-        shown = rooms.round(status.code, status.current)
-        if len(shown.sentences) == 1:
-            truth = f"It was written by {'a person' if shown.sentences[0].real else 'the LSTM'}."
-        else:
-            truth = f"Sentence {'AB'[[s.real for s in shown.sentences].index(True)]} was the real one."
+        truth = truth_headline(rooms.round(status.code, status.current).sentences)
         if status.vote is None:
             st.info(f"You did not vote on this one. {truth}")
         else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
 from app import ui
@@ -42,9 +43,10 @@ def corpus_sources() -> list[str]:
         user_bundles.saved_corpora(session_owner())
 
 
-@st.cache_resource(max_entries=4, show_spinner="Reading the file…")
+@st.cache_resource(max_entries=2, ttl=15 * 60, show_spinner="Reading the file…")
 def upload_preview(name: str, data: bytes, text_column: str | None) -> Preview:
-    """The upload parsed and counted once per (file, column); refusals are cached too."""
+    """The upload parsed and counted once per (file, column); refusals are cached too. Two at most,
+    for a quarter of an hour: a server keeps no one's corpus for good (a job holds its own)."""
     try:
         corpus = uploads.read_upload(name, data, text_column)
     except CorpusError as e:
@@ -130,6 +132,19 @@ def start_embeddings(corpus: Corpus, name: str, settings: user_jobs.EmbeddingSet
         bundle=bundle, on_success=lambda job: forget_cached_models(job.result), kind="word2vec")
 
 
+def start_bundle(corpus: Corpus, name: str, embedding: user_jobs.EmbeddingSettings | None,
+                 lm: user_jobs.LMSettings | None) -> jobs.Job:
+    """Queue the one Train job: word vectors, then the char-LSTM (what every page needs); either
+    None when the corpus cannot train it. JobRefused if it cannot start."""
+    bundle, owner = user_jobs.user_bundle(name), session_owner()
+    what = " + ".join(w for w, settings in (("word2vec", embedding), ("char-LSTM", lm)) if settings is not None)
+    return job_registry().submit(
+        owner, f"{what} → {bundle}",
+        lambda job: user_jobs.train_user_bundle(corpus, name, embedding, lm, _reporter(job, curve=True),
+                                                lambda: job.stop_requested, owner=owner),
+        bundle=bundle, on_success=lambda job: forget_cached_models(job.result), kind="lm" if lm is not None else "word2vec")
+
+
 def start_lm(corpus: Corpus, name: str, settings: user_jobs.LMSettings) -> jobs.Job:
     """Queue the char-LSTM for settings.minutes (resuming its checkpoint); JobRefused if busy."""
     bundle, owner = user_jobs.user_bundle(name), session_owner()
@@ -179,10 +194,44 @@ def job_panel(job: jobs.Job | None) -> None:
             job.cancel()
     elif job.status == jobs.DONE:
         st.success(f"Saved as `{job.result}`. It is now in the model menus of the other pages.", icon="✅")
+        trained_summary(job.result)
     elif job.status == jobs.CANCELLED:
         st.warning(job.message, icon="🛑")
     elif job.status == jobs.FAILED:
         st.error(f"Training failed: {job.error}", icon="⚠️")
+
+
+NATS_PER_CHAR = ("**What nats/char means:** how surprised the model is by each next character of text it never "
+                 "saw, on average; lower is better. 0 would be certain every time; {uniform:.1f} is guessing "
+                 "blindly among the text's {symbols} characters.")
+SAMPLES = 3
+
+
+def trained_summary(bundle: str) -> None:
+    """What a newcomer needs after training: the LSTM's score beside a yardstick (the same corpus's
+    character n-gram, counted not learnt), what the unit means, and a few samples of its writing."""
+    try:
+        card = store.read_manifest(bundle)["artifacts"].get("lm")
+    except store.StoreError:
+        return
+    if not card:
+        return
+    metrics, symbols = card.get("metrics", {}), card.get("params", {}).get("model", {}).get("vocab_size", 0)
+    lstm, baseline = metrics.get("validation_nats_per_char"), metrics.get("ngram_baseline", {})
+    left, right = st.columns(2)
+    if lstm is not None:
+        left.metric("Your LSTM", f"{lstm:.3f} nats/char", help="On the validation split: text it never trained on.")
+    if baseline.get("validation_nats_per_char") is not None:
+        right.metric(f"Yardstick: a {baseline['order']}-gram", f"{baseline['validation_nats_per_char']:.3f} nats/char",
+                     delta=None if lstm is None else f"{lstm - baseline['validation_nats_per_char']:+.3f} for the LSTM",
+                     delta_color="inverse",
+                     help="A Kneser-Ney character n-gram counted on the same corpus (app/lm/ngram.py): what "
+                          "counting the last few characters reaches, with nothing learnt.")
+    st.markdown(NATS_PER_CHAR.format(uniform=float(np.log(max(2, symbols))), symbols=max(2, symbols)))
+    lm = ui.language_model(bundle)
+    st.markdown("**What it writes** (temperature 0.8):")
+    for seed in range(SAMPLES):
+        st.text("".join(lm.generate(length=160, temperature=0.8, seed=seed)).strip() or "(nothing)")
 
 
 def user_model_rows() -> list[dict]:

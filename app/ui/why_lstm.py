@@ -6,6 +6,7 @@ at a meetup most people keep the default context and the default T, and get it i
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from app import ui
@@ -16,6 +17,20 @@ from app.lessons.memory import RecallConfig, RecallCurves, RecallResult
 @st.cache_data(max_entries=512, show_spinner="The LSTM is guessing…")
 def compare_contexts(bundle: str, context: str, keep: int) -> reach.ContextComparison:
     return reach.compare_contexts(ui.language_model(bundle), context, keep)
+
+
+PHONE_CHART_HEIGHT = 300  # a chart and the controls that move it share one phone screen
+
+
+def show_chart(figure: go.Figure, key: str) -> None:
+    """A Plotly chart; on a phone one that a vertical swipe scrolls past (no drag to zoom or pan:
+    dragmode off and fixed axes), shorter, and without the toolbar (ui.plot_config)."""
+    if ui.on_phone():
+        figure = go.Figure(figure)  # a copy: cached figures are every visitor's
+        figure.update_layout(dragmode=False, height=min(figure.layout.height or PHONE_CHART_HEIGHT, PHONE_CHART_HEIGHT))
+        figure.update_xaxes(fixedrange=True)
+        figure.update_yaxes(fixedrange=True)
+    st.plotly_chart(figure, key=key, config=ui.plot_config(scrollZoom=False))
 
 
 # Figures are cached as objects (cache_resource, not copied): building a plotly figure costs more

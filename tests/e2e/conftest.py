@@ -12,6 +12,8 @@ Fixtures
   (390 × 844, touch, a phone's User-Agent). After the test it saves a full-page screenshot
   to ``artifacts/e2e/<page>--<test>.png`` and fails on any browser console error or page error and on any
   Streamlit exception box.
+- ``no_offsite_requests`` (automatic, in every test that uses the browser): fails the test on any request
+  from any of its browser contexts to a host other than the app's (APP_HOSTS).
 - ``open_app(path)``: go to a page by its url_path ("" is home) and wait for its script run.
 
 Adding a page: create ``tests/e2e/test_<page>.py`` with ``pytestmark = needs_page("pages/<page>.py")``
@@ -38,9 +40,18 @@ from tests.e2e.harness import (
 
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 SLOW_MACHINE_MS = 30_000  # charts draw after the run ends; a busy 2-core machine needs more than 5 s
-# Opened by a deep link (/why-lstm), Streamlit's frontend first probes /why-lstm/_stcore/... for the
-# server, gets 404 and falls back to /: expected noise, not an app error.
+# Opened by a deep link (/why-lstm), Streamlit's frontend cannot tell the page's path from a base path
+# the server may be mounted at (server.baseUrlPath, or a proxy's prefix): it tries the address's full path
+# first, GET /why-lstm/_stcore/health and /host-config, gets 404 (which Chromium logs as a console error),
+# then its parent, /, which answers. The bundle (static/js/index.*.js, the function that lists the
+# candidate base URLs) skips the guess only when window.__streamlit.BACKEND_BASE_URL is set before it
+# loads, which a page that embeds Streamlit can do but Streamlit's own index.html has no option for; so
+# those two 404s, one path segment deep and nothing else, are expected and tolerated.
 BASE_PATH_PROBE = re.compile(r"/[\w-]+/_stcore/(health|host-config)$")
+# The hosts a visitor's browser may talk to: the app's server, on loopback (AppServer). Anything else
+# (usage statistics, fonts, a CDN) is a call the meetup's Wi-Fi and the visitors' privacy pay for.
+APP_HOSTS = {"127.0.0.1", "localhost"}
+LOCAL_SCHEMES = {"data", "blob", "about"}
 # A visitor who leaves the home page before its pictures have loaded: Streamlit releases the media
 # of the page left behind, and the browser's late request for one gets 404. Nothing is missing from
 # the page being shown.
@@ -52,6 +63,32 @@ def needs_page(page_file: str):
     """Mark a module's tests e2e, and skip them until the page is in pages/ and in the navigation."""
     return [pytest.mark.e2e,
             pytest.mark.skipif(not page_registered(page_file), reason=f"{page_file} is not in streamlit_app.py yet")]
+
+
+def offsite(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme not in LOCAL_SCHEMES and parts.hostname not in APP_HOSTS
+
+
+@pytest.fixture(autouse=True)
+def no_offsite_requests(request, monkeypatch):
+    """Every browser context a test opens (``page``, ``phone_page``, or ``browser.new_context``)
+    records the requests it makes; the test fails on any to a host other than the app's."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    browser = request.getfixturevalue("browser")
+    calls: list[str] = []
+    open_context = browser.new_context
+
+    def new_context(*args, **kwargs):
+        context = open_context(*args, **kwargs)
+        context.on("request", lambda r: calls.append(f"{r.method} {r.url}") if offsite(r.url) else None)
+        return context
+
+    monkeypatch.setattr(browser, "new_context", new_context)
+    yield
+    assert not calls, "requests to hosts other than the app's:\n" + "\n".join(calls)
 
 
 @pytest.fixture(scope="session")

@@ -84,7 +84,7 @@ class AppServer:
                "PYTHONUNBUFFERED": "1", **self.extra_env}
         command = [sys.executable, "-m", "app.serving.launch", "run", self.script,  # streamlit run, as scripts/app.sh
                    "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(self.port),
-                   "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+                   "--server.fileWatcherType", "none"]  # the rest from .streamlit/config.toml, as users get it
         self.log_path = self.log_path or self.workdir / "server.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)

@@ -92,13 +92,16 @@ def test_on_a_phone_a_tap_on_a_point_names_it_and_looks_it_up(open_on_phone):
     page.wait_for_timeout(1_000)  # the camera's flight to the word
     target = bare_mark(page)
     rerun_after(page, lambda: page.touchscreen.tap(target["x"], target["y"]))
-    expect(page.get_by_text(f"Nearest to “{target['word']}”")).to_be_visible()
+    expect(page.get_by_text(f"Nearest to “{target['word']}”", exact=True)).to_be_visible()  # the table's title
     tip = page.locator('[data-testid="stBidiComponentIsolated"] .tip').first
     assert target["word"] in tip.inner_text()  # the tap showed what hover shows
 
 
 def choose_projection(page, name: str) -> None:
     box = page.get_by_label("Projection")
+    if not box.is_visible():  # a phone keeps it in the options, under the word box
+        page.get_by_text("Model, projection and plot options").click()
+        expect(box).to_be_visible()
     box.scroll_into_view_if_needed()
     box.click()
     rerun_after(page, lambda: page.get_by_role("option", name=name).click())
@@ -127,7 +130,7 @@ def test_clicking_a_point_or_a_label_looks_its_word_up(open_app, projection):
     page.wait_for_timeout(1_000)  # the camera's flight to the word
     target = bare_mark(page)
     rerun_after(page, lambda: page.mouse.click(target["x"], target["y"]))
-    expect(page.get_by_text(f"Nearest to “{target['word']}”")).to_be_visible()
+    expect(page.get_by_text(f"Nearest to “{target['word']}”", exact=True)).to_be_visible()  # the table's title
     assert f"word={target['word']}" in page.url
     page.wait_for_timeout(1_000)
     label = page.locator('[data-testid="stBidiComponentIsolated"] .label:not(.large):not([hidden])').first

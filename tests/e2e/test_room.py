@@ -22,11 +22,13 @@ COUNTDOWN = 25  # seconds: room for five phones to vote on a busy 2-core machine
 DEAL_TIMEOUT = 180_000  # the first room of a fresh server waits for the deck and the LSTM's fakes
 
 
-def votes_in(database_url: str) -> dict[int, int]:
-    """Votes per round number, straight from the database."""
+def votes_in(database_url: str, code: str) -> dict[int, int]:
+    """Votes per round number of room ``code``, straight from the database (the server's other tests
+    play rooms of their own in it)."""
     with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
         rows = db.execute("SELECT r.number, count(*) FROM room_votes v JOIN room_rounds r ON r.id = v.round_id "
-                          "GROUP BY r.number").fetchall()
+                          "JOIN rooms ON rooms.id = r.room_id WHERE rooms.code = ? GROUP BY r.number",
+                          (code,)).fetchall()
     return dict(rows)
 
 
@@ -130,7 +132,7 @@ def test_a_room_plays_three_rounds_from_five_phones(open_app, browser, app_serve
         expect(phones[4].get_by_text("Too late: the countdown had ended")).to_be_visible()
         phones[4].reload()  # back online: the watcher runs again
         wait_for_app(phones[4])
-        assert votes_in(app_server.database_url) == {1: 5, 2: 5, 3: 4}
+        assert votes_in(app_server.database_url, code) == {1: 5, 2: 5, 3: 4}
 
         rerun_after(presenter, presenter.get_by_role("button", name="Reveal").click)
         expect(presenter.get_by_text(re.compile(r"LSTM: 4 votes \(100%\)"))).to_be_visible()

@@ -1,0 +1,312 @@
+"""Talk mode's state in SQL: which beat a room's talk is on, the phones' answers to each beat, their points.
+
+A talk runs in a room of app/game/room.py: the room gives the code, the presenter's secret, the players
+(with their tokens, so a phone that rejoins keeps its score) and the Fake-or-real rounds of the talk's
+``fake_or_real`` beats. This module adds two tables in the same database, so a talk works across the
+server processes of ``scripts/serve.sh`` and a presenter who reloads comes back to the same beat:
+
+* ``talk_progress``: per room, the talk file, the beat on screen (1-based), whether it is asking or
+  revealed, what the stage shows (the beat, the QR code, or nothing), and the model's answers once revealed;
+* ``talk_answers``: one answer per player per beat (a unique constraint), with its points once revealed
+  and whether the speaker hid it from the stage.
+
+Only the presenter's secret (checked by ``RoomStore.presenter_room``) moves a talk; anyone with the room's
+code may read it (the stage reads it by the public code alone).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from app.game.database import DATABASE_ENV
+from app.game.nicknames import distinct_names
+from app.game.room import (
+    RoomError,
+    RoomStore,
+    RoomUnavailable,
+    VoteRefused,
+    room_players,
+)
+from app.game.talk import CHOICE, FAKE_OR_REAL, Beat, Talk, check_answer, score_answers
+
+ASK, REVEALED = "ask", "revealed"
+BEAT, QR, BLANK = "beat", "qr", "blank"  # what the stage shows
+
+metadata = MetaData()
+
+talk_progress = Table(
+    "talk_progress", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("room_id", Integer, nullable=False, unique=True),  # rooms.id (app/game/room.py)
+    Column("talk", String(200), nullable=False),  # the talk file's name in talks/
+    Column("beat", Integer, nullable=False),
+    Column("phase", String(10), nullable=False),
+    Column("screen", String(10), nullable=False),
+    Column("model_answers", Text),  # JSON {beat: {"words": [...], "note": "..."}} of the word guesses revealed
+    Column("moved_at", Float, nullable=False),
+)
+
+talk_answers = Table(
+    "talk_answers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("room_id", Integer, nullable=False, index=True),
+    Column("beat", Integer, nullable=False),
+    Column("player_id", Integer, nullable=False),  # room_players.id
+    Column("answer", String(80), nullable=False),
+    Column("points", Integer),  # None until the beat is revealed
+    Column("hidden", Boolean, nullable=False, default=False),
+    Column("answered_at", Float, nullable=False),
+    UniqueConstraint("room_id", "beat", "player_id", name="one_answer_per_player_per_beat"),
+)
+
+
+@dataclass(frozen=True)
+class Progress:
+    talk: str
+    beat: int
+    phase: str
+    screen: str
+    revealed_answers: dict  # beat number (as text) -> what the model said, for the word guesses revealed
+    moved_at: float
+
+    @property
+    def model_answers(self) -> dict | None:
+        """What the model said to the beat on screen, once it is revealed."""
+        return self.revealed_answers.get(str(self.beat))
+
+    @property
+    def key(self) -> str:
+        """What a phone's page is drawn for, on top of the room's own (the room feed compares it)."""
+        return f"talk{self.beat}/{self.phase}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    id: int
+    player_id: int
+    name: str
+    answer: str
+    points: int | None
+    hidden: bool
+
+
+def first_round(talk: Talk, beat: Beat) -> int:
+    """The room round a fake_or_real beat starts at: its rounds follow those of the beats before it."""
+    return 1 + sum(b.settings["rounds"] for b in talk.beats[:beat.number - 1] if b.kind == FAKE_OR_REAL)
+
+
+def rounds_needed(talk: Talk) -> int:
+    return sum(b.settings["rounds"] for b in talk.beats if b.kind == FAKE_OR_REAL)
+
+
+class TalkStore(RoomStore):
+    """Rooms (RoomStore) plus their talks, in one database."""
+
+    what = "The talks' database"
+    fallback = f"The talk cannot run until the host fixes it or points {DATABASE_ENV} elsewhere."
+
+    def __init__(self, url: str | None = None, busy_timeout: float = 30.0):
+        super().__init__(url, busy_timeout)  # the rooms' tables
+        try:
+            metadata.create_all(self.engine)
+        except SQLAlchemyError as e:
+            raise RoomUnavailable(self._explain(e)) from e
+
+    # ------------------------------------------------------------ the presenter
+
+    def start_talk(self, code: str, secret: str, talk: str, now: float | None = None) -> None:
+        """Put the room's talk on its first beat (again, if it had one)."""
+        now = time.time() if now is None else now
+        room = self.presenter_room(code, secret, now)
+
+        def start(connection):
+            connection.execute(talk_progress.delete().where(talk_progress.c.room_id == room.id))
+            connection.execute(insert(talk_progress).values(room_id=room.id, talk=talk, beat=1, phase=ASK,
+                                                            screen=BEAT, moved_at=now))
+        self._write(start)
+
+    def go_to(self, code: str, secret: str, talk: Talk, number: int, now: float | None = None) -> int:
+        """Show beat `number` (clamped to the talk), asking again unless it was revealed; returns the beat shown."""
+        now = time.time() if now is None else now
+        room = self.presenter_room(code, secret, now)
+        number = max(1, min(len(talk.beats), number))
+        revealed = self._read(select(func.count()).select_from(talk_answers)
+                              .where(talk_answers.c.room_id == room.id, talk_answers.c.beat == number,
+                                     talk_answers.c.points.is_not(None)))[0][0]
+        self._write(lambda connection: connection.execute(
+            update(talk_progress).where(talk_progress.c.room_id == room.id)
+            .values(beat=number, phase=REVEALED if revealed else ASK, screen=BEAT, moved_at=now)))
+        return number
+
+    def show(self, code: str, secret: str, screen: str, now: float | None = None) -> None:
+        """What the stage shows: the beat, the QR code or nothing (B); the same key again goes back to the beat."""
+        if screen not in (BEAT, QR, BLANK):
+            raise RoomError("The stage shows the beat, the QR code or nothing.")
+        room = self.presenter_room(code, secret, now)
+        current = self.progress(code).screen
+        self._write(lambda connection: connection.execute(
+            update(talk_progress).where(talk_progress.c.room_id == room.id)
+            .values(screen=BEAT if current == screen else screen)))
+
+    def reveal_beat(self, code: str, secret: str, beat: Beat, model_answers: dict | None = None,
+                    now: float | None = None) -> dict[int, int]:
+        """Close the beat's answers, score them (model_answers: {"words": ranked, "note": why}) and show the
+        answer. Revealing again scores again with the same rule: points never count twice."""
+        now = time.time() if now is None else now
+        room = self.presenter_room(code, secret, now)
+        progress = self.progress(code)
+        if progress.beat != beat.number:
+            raise RoomError("The talk moved on in another window; look again.")
+        said = {**progress.revealed_answers, **({str(beat.number): model_answers} if model_answers else {})}
+        rows = self._read(select(talk_answers.c.player_id, talk_answers.c.answer)
+                          .where(talk_answers.c.room_id == room.id, talk_answers.c.beat == beat.number))
+        points = score_answers(beat, {r.player_id: r.answer for r in rows}, (model_answers or {}).get("words"))
+
+        def reveal(connection):
+            for player, earned in points.items():
+                connection.execute(update(talk_answers).where(
+                    talk_answers.c.room_id == room.id, talk_answers.c.beat == beat.number,
+                    talk_answers.c.player_id == player).values(points=earned))
+            connection.execute(update(talk_progress).where(talk_progress.c.room_id == room.id)
+                               .values(phase=REVEALED, screen=BEAT, moved_at=now,
+                                       model_answers=json.dumps(said)))
+        self._write(reveal)
+        return points
+
+    def hide_answer(self, code: str, secret: str, answer_id: int, hidden: bool = True) -> None:
+        """Take one answer off the stage (or put it back): one click in the speaker view."""
+        room = self.presenter_room(code, secret)
+        self._write(lambda connection: connection.execute(
+            update(talk_answers).where(talk_answers.c.room_id == room.id, talk_answers.c.id == answer_id)
+            .values(hidden=hidden)))
+
+    # ------------------------------------------------------------ phones
+
+    def answer(self, code: str, token: str, beat: Beat, raw: str, now: float | None = None) -> str:
+        """Record this phone's answer to the beat on screen; returns it as stored. VoteRefused says why not."""
+        now = time.time() if now is None else now
+        status = self.phone_status(code, token, now)
+        if not status.joined:
+            raise VoteRefused("This phone is not in the room: join with a nickname first.")
+        progress = self.progress(code)
+        if progress is None or progress.beat != beat.number or progress.phase != ASK:
+            raise VoteRefused("Too late: the answers to that question are closed.")
+        try:
+            stored = check_answer(beat, raw)
+        except ValueError as e:
+            raise VoteRefused(str(e)) from e
+        room_id = self._room(code).id
+        try:
+            self._write(lambda connection: connection.execute(insert(talk_answers).values(
+                room_id=room_id, beat=beat.number, player_id=status.player_id, answer=stored, hidden=False,
+                answered_at=now)))
+        except RoomUnavailable as e:
+            if isinstance(e.__cause__, IntegrityError):
+                raise VoteRefused("You have already answered this one.") from e
+            raise
+        return stored
+
+    # ------------------------------------------------------------ what the screens read
+
+    def progress(self, code: str) -> Progress | None:
+        """The room's talk, by the public code: None for a room without a talk."""
+        room = self._room(code)
+        rows = self._read(select(talk_progress).where(talk_progress.c.room_id == room.id))
+        if not rows:
+            return None
+        r = rows[0]
+        return Progress(r.talk, r.beat, r.phase, r.screen, json.loads(r.model_answers) if r.model_answers else {},
+                        r.moved_at)
+
+    def answers(self, code: str, beat: int) -> list[Answer]:
+        """Every answer to a beat, first come first."""
+        room = self._room(code)
+        names = self._names(room.id)
+        rows = self._read(select(talk_answers).where(talk_answers.c.room_id == room.id, talk_answers.c.beat == beat)
+                          .order_by(talk_answers.c.id))
+        return [Answer(r.id, r.player_id, names.get(r.player_id, "?"), r.answer, r.points, bool(r.hidden)) for r in rows]
+
+    def player_answer(self, code: str, token: str, beat: int) -> Answer | None:
+        status = self.phone_status(code, token)
+        return next((a for a in self.answers(code, beat) if a.player_id == status.player_id), None)
+
+    def counts(self, code: str, beat: int) -> list[tuple[str, int]]:
+        """The answers the stage may show (not hidden), most frequent first: (answer, how many)."""
+        shown = [a.answer for a in self.answers(code, beat) if not a.hidden]
+        totals: dict[str, int] = {}
+        for answer in shown:
+            totals[answer] = totals.get(answer, 0) + 1
+        return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+
+    def talk_points(self, code: str) -> dict[int, int]:
+        """Points per player from the talk's beats (Fake-or-real rounds count in RoomStore.standings)."""
+        room = self._room(code)
+        rows = self._read(select(talk_answers.c.player_id, func.coalesce(func.sum(talk_answers.c.points), 0))
+                          .where(talk_answers.c.room_id == room.id).group_by(talk_answers.c.player_id))
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    def talk_standings(self, code: str) -> list[tuple[int, str, int]]:
+        """(rank, name, points) for every player: the talk's beats and its Fake-or-real rounds together."""
+        extra = self.talk_points(code)
+        totals = [(s.name, s.points + extra.get(s.player_id, 0), s.player_id) for s in self.standings(code)]
+        totals.sort(key=lambda t: (-t[1], t[2]))
+        ranked, previous = [], None
+        for place, (name, total, _) in enumerate(totals, 1):
+            rank = ranked[-1][0] if previous == total else place
+            ranked.append((rank, name, total))
+            previous = total
+        return ranked
+
+    def place(self, code: str, token: str) -> tuple[int, int, int] | None:
+        """(rank, players, points) of this phone, or None if it is not in the room."""
+        name = self.player_name(code, token)
+        standings = self.talk_standings(code)
+        mine = next((s for s in standings if s[1] == name), None)
+        return None if mine is None else (mine[0], len(standings), mine[2])
+
+    def answers_csv(self, code: str, talk: Talk) -> str:
+        """Every answer of the talk, beat by beat: what the speaker shares after the talk."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["beat", "kind", "question", "player", "answer", "points", "hidden"])
+        for beat in talk.beats:
+            if not beat.asks:
+                continue
+            for a in self.answers(code, beat.number):
+                shown = beat.settings["options"][int(a.answer)] if beat.kind == CHOICE else a.answer
+                writer.writerow([beat.number, beat.kind, beat.title or beat.text[:80], a.name, shown,
+                                 "" if a.points is None else a.points, "yes" if a.hidden else ""])
+        return out.getvalue()
+
+    def answered(self, code: str, beat: int) -> tuple[int, int]:
+        """(answers to the beat, players in the room)."""
+        room = self._room(code)
+        count = self._read(select(func.count()).select_from(talk_answers)
+                           .where(talk_answers.c.room_id == room.id, talk_answers.c.beat == beat))[0][0]
+        return int(count), self.player_count(code)
+
+    def _names(self, room_id: int) -> dict[int, str]:
+        rows = self._read(select(room_players.c.id, room_players.c.nickname).where(room_players.c.room_id == room_id)
+                          .order_by(room_players.c.id))
+        return distinct_names((r.id, r.nickname) for r in rows)

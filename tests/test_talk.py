@@ -1,0 +1,366 @@
+"""Talk mode: the talk file (broken ones explained by line), each beat kind's points, the SQL state, and the
+stage, speaker and phone pages in AppTest for every beat kind of the default talk."""
+
+import csv
+import io
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.catalog import models
+from app.game import quiz
+from app.game.room import NotPresenter, VoteRefused
+from app.game.room_feed import RoomFeed
+from app.game.talk import (
+    CBOW_NOTE,
+    CHOICE,
+    DEFAULT_TALK,
+    DEMO,
+    ESTIMATE,
+    FAKE_OR_REAL,
+    KINDS,
+    SLIDE,
+    WORD_GUESS,
+    TalkError,
+    check_answer,
+    load_talk,
+    model_answer,
+    normalise_answer,
+    parse_talk,
+    score_answers,
+)
+from app.game.talk_room import ASK, BLANK, QR, REVEALED, TalkStore
+from tests.conftest import ROOT
+
+GOOD = '''title = "A test talk"
+
+[[beats]]
+kind = "slide"
+text = "Hello $x^2$"
+
+[[beats]]
+kind = "choice"
+text = "Pick"
+options = ["a", "b", "c"]
+answer = 2
+'''
+
+
+# ---------------------------------------------------------------- the file
+
+def test_the_default_talk_reads_and_has_every_beat_kind():
+    talk = load_talk(DEFAULT_TALK)
+    assert talk.title == "Recurrent Neural Networks for NLP"
+    assert {beat.kind for beat in talk.beats} == set(KINDS)
+    assert [beat.number for beat in talk.beats] == list(range(1, len(talk.beats) + 1))
+
+
+def test_a_good_file_gives_beats_with_their_lines_and_settings():
+    talk = parse_talk(GOOD)
+    assert [(b.kind, b.line) for b in talk.beats] == [(SLIDE, 3), (CHOICE, 7)]
+    assert talk.beats[1].settings["answer"] == 1  # 1-based in the file, an index here
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ('title = "x"\n\n[[beats]]\nkind = "slide"\ntext = "unclosed\n', "line 5: not valid TOML"),
+    ('[[beats]]\nkind = "slide"\ntext = "ok"\n\n[[beats]]\nkind = "poem"\ntext = "x"\n',
+     "line 5: beat 2: unknown kind 'poem'"),
+    ('[[beats]]\nkind = "slide"\n', "line 1: beat 1: it has no text"),
+    ('[[beats]]\nkind = "choice"\ntext = "x"\noptions = ["only one"]\n', "options must list 2 to 4"),
+    ('[[beats]]\nkind = "choice"\ntext = "x"\noptions = ["a", "b"]\nanswer = 3\n', "answer must be the number"),
+    ('[[beats]]\nkind = "estimate"\ntext = "x"\nmin = 10\nmax = 1\nanswer = 5\n', "min (10) must be below max (1)"),
+    ('[[beats]]\nkind = "estimate"\ntext = "x"\nmin = 0\nmax = 1\n', "answer must be a number and is missing"),
+    ('[[beats]]\nkind = "word_guess"\ntext = "x"\ntask = "neighbours"\nword = "a"\n', "models must list"),
+    ('[[beats]]\nkind = "word_guess"\ntext = "x"\ntask = "guess"\n', "unknown task 'guess'"),
+    ('[[beats]]\nkind = "demo"\ntext = "x"\nview = "tv"\n', "unknown view 'tv'"),
+    ('[[beats]]\nkind = "slide"\ntext = 3\n', "text must be text in quotes"),
+    ('title = "nothing"\n', "no beats"),
+    ('[[beats]]\nkind = "fake_or_real"\ntext = "x"\nrounds = 6\n\n[[beats]]\nkind = "fake_or_real"\ntext = "y"\n'
+     'rounds = 6\n', "line 6: beat 2: the talk's Fake-or-real beats hold 10 rounds in all"),
+])
+def test_a_broken_file_names_the_line_and_the_problem(text, says):
+    with pytest.raises(TalkError) as error:
+        parse_talk(text, "broken.toml")
+    assert str(error.value).startswith("broken.toml")
+    assert says in str(error.value)
+
+
+def test_an_unreadable_file_is_a_talk_error(tmp_path):
+    (tmp_path / "bad.toml").write_bytes(b"\xff\xfe")
+    with pytest.raises(TalkError, match="cannot be read"):
+        load_talk(tmp_path / "bad.toml")
+
+
+# ---------------------------------------------------------------- answers and points
+
+def word_beat(top_k=5, answers=("blahnik", "saiz")):
+    return parse_talk('[[beats]]\nkind = "word_guess"\ntext = "x"\ntask = "fixed"\n'
+                      f'top_k = {top_k}\nanswers = {list(answers)!r}\n'.replace("'", '"')).beats[0]
+
+
+def test_typed_words_are_normalised_like_nicknames():
+    assert normalise_answer("  ＢＬＡＨＮＩＫ! ") == "blahnik"  # NFKC full-width letters, case, punctuation
+    assert normalise_answer("bla\u200bhnik") == "blahnik"  # no invisible characters
+    assert check_answer(word_beat(), "Blahnik") == "blahnik"
+    with pytest.raises(ValueError, match="at most 40"):
+        check_answer(word_beat(), "x" * 41)
+    with pytest.raises(ValueError, match="Type a word"):
+        check_answer(word_beat(), "  ")
+
+
+def test_word_guess_points_go_to_the_models_top_k_by_rank():
+    beat = word_beat(top_k=2)
+    assert score_answers(beat, {1: "blahnik", 2: "saiz", 3: "shoes"}) == {1: 3, 2: 2, 3: 0}
+    # the model's own ranking wins over the file's
+    assert score_answers(beat, {1: "blahnik", 2: "saiz"}, ["saiz", "x", "blahnik"]) == {1: 0, 2: 3}
+
+
+def test_choice_points_go_to_the_right_tile_and_a_poll_scores_nothing():
+    beat = parse_talk(GOOD).beats[1]
+    assert score_answers(beat, {1: "1", 2: "0"}) == {1: 2, 2: 0}
+    poll = parse_talk('[[beats]]\nkind = "choice"\ntext = "x"\noptions = ["a", "b"]\n').beats[0]
+    assert score_answers(poll, {1: "1", 2: "0"}) == {1: 0, 2: 0}
+    with pytest.raises(ValueError, match="not one of the tiles"):
+        check_answer(beat, "3")
+
+
+def test_the_closest_estimates_win():
+    beat = parse_talk('[[beats]]\nkind = "estimate"\ntext = "x"\nmin = 0\nmax = 100\nanswer = 10\n').beats[0]
+    assert score_answers(beat, {1: "12", 2: "8", 3: "30", 4: "50"}) == {1: 3, 2: 3, 3: 1, 4: 0}
+    with pytest.raises(ValueError, match="from 0 to 100"):
+        check_answer(beat, "101")
+
+
+def test_slides_demos_and_rounds_score_nothing_here():
+    talk = load_talk()
+    for beat in talk.beats:
+        if beat.kind in (SLIDE, DEMO, FAKE_OR_REAL):
+            assert score_answers(beat, {1: "x"}) == {1: 0}
+            with pytest.raises(ValueError):
+                check_answer(beat, "x")
+
+
+def available():
+    return [m.key for m in models.embedding_models()] + models.language_model_bundles()
+
+
+def test_the_models_answer_from_stored_vectors():
+    talk = load_talk()
+    manolo = next(b for b in talk.beats if b.settings.get("word") == "manolo")
+    said = model_answer(manolo, models.load_embeddings, models.load_language_model, available())
+    assert said["model"] == "glove" and "blahnik" in said["words"]
+    cbow = next(b for b in talk.beats if b.settings.get("task") == "cbow")
+    said = model_answer(cbow, models.load_embeddings, models.load_language_model, available())
+    assert len(said["words"]) == 5 and CBOW_NOTE in said["note"] and "talk" not in said["words"]
+    # a model the server lacks: the next one; none at all: the file's answers, said so
+    missing = word_beat()
+    missing.settings.update(task="neighbours", word="dress", models=["no-such/cbow"])
+    said = model_answer(missing, models.load_embeddings, models.load_language_model, available())
+    assert said["words"] == ["blahnik", "saiz"] and "the talk file's answers" in said["note"]
+
+
+# ---------------------------------------------------------------- SQL state
+
+@pytest.fixture
+def talks(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'talks.db'}"
+    monkeypatch.setenv("ATELIER_DATABASE_URL", url)
+    store = TalkStore(url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def talk_room(talks):
+    dealt = [("normal", [quiz.Sentence(f"a sentence for round {n}", n % 2 == 0)]) for n in range(3)]
+    code, secret = talks.create_room("wiki-sample", "single", "mixed", dealt, countdown=60)
+    talks.start_talk(code, secret, DEFAULT_TALK.name)
+    return code, secret
+
+
+def beat_of(kind, **settings):
+    return next(b for b in load_talk().beats if b.kind == kind and all(b.settings.get(k) == v for k, v in settings.items()))
+
+
+def test_answers_once_per_beat_scored_at_the_reveal_and_kept_on_rejoin(talks, talk_room):
+    code, secret = talk_room
+    talk, choice = load_talk(), beat_of(CHOICE)
+    alice, bob = talks.join(code, "Alice"), talks.join(code, "Bob")
+    with pytest.raises(VoteRefused, match="closed"):
+        talks.answer(code, alice, choice, "0")  # the talk is on beat 1
+    talks.go_to(code, secret, talk, choice.number)
+    assert talks.answer(code, alice, choice, "0") == "0"
+    talks.answer(code, bob, choice, "2")
+    with pytest.raises(VoteRefused, match="already answered"):
+        talks.answer(code, alice, choice, "1")
+    with pytest.raises(NotPresenter):
+        talks.reveal_beat(code, alice, choice)
+    assert talks.reveal_beat(code, secret, choice) == {1: 2, 2: 0}
+    with pytest.raises(VoteRefused, match="closed"):
+        talks.answer(code, talks.join(code, "Late"), choice, "0")
+    assert talks.progress(code).phase == REVEALED
+    assert talks.talk_standings(code)[0] == (1, "Alice", 2)
+    assert talks.place(code, alice) == (1, 3, 2)  # the same token after a reload: the same score
+    # back and forth keeps it revealed; a reveal again never counts twice
+    talks.go_to(code, secret, talk, choice.number - 1)
+    assert talks.go_to(code, secret, talk, choice.number) == choice.number
+    assert talks.progress(code).phase == REVEALED
+    talks.reveal_beat(code, secret, choice)
+    assert talks.talk_points(code)[1] == 2
+
+
+def test_the_speaker_hides_an_answer_from_the_stage_and_the_csv_has_every_answer(talks, talk_room):
+    code, secret = talk_room
+    guess = beat_of(WORD_GUESS, task="neighbours", word="manolo")
+    talks.go_to(code, secret, load_talk(), guess.number)
+    for name, word in (("Alice", "Blahnik"), ("Bob", "<script>x</script>"), ("Cy", "blahnik")):
+        talks.answer(code, talks.join(code, name), guess, word)
+    assert talks.counts(code, guess.number)[0] == ("blahnik", 2)
+    rude = next(a for a in talks.answers(code, guess.number) if a.name == "Bob")
+    talks.hide_answer(code, secret, rude.id)
+    assert [answer for answer, _ in talks.counts(code, guess.number)] == ["blahnik"]
+    talks.reveal_beat(code, secret, guess, {"words": ["saiz", "blahnik"], "note": ""})
+    talks.go_to(code, secret, load_talk(), 1)
+    talks.go_to(code, secret, load_talk(), guess.number)  # back on it later: the model's answer is still there
+    assert talks.progress(code).model_answers == {"words": ["saiz", "blahnik"], "note": ""}
+    rows = list(csv.DictReader(io.StringIO(talks.answers_csv(code, load_talk()))))
+    assert [(r["player"], r["answer"], r["points"], r["hidden"]) for r in rows] == [
+        ("Alice", "blahnik", "2", ""), ("Bob", "<script>x</script>", "0", "yes"), ("Cy", "blahnik", "2", "")]
+
+
+def test_the_stage_screen_toggles_and_the_talk_resumes_after_a_reload(talks, talk_room):
+    code, secret = talk_room
+    talks.go_to(code, secret, load_talk(), 3)
+    talks.show(code, secret, QR)
+    assert talks.progress(code).screen == QR
+    talks.show(code, secret, QR)  # Q again: back to the beat
+    talks.show(code, secret, BLANK)
+    assert talks.progress(code).screen == BLANK
+    again = TalkStore(talks.url)  # another process of serve.sh, or a reloaded page
+    assert (again.progress(code).beat, again.progress(code).phase) == (3, ASK)
+
+
+def test_the_room_feed_tells_phones_when_the_talk_moves_on(talks, talk_room):
+    code, secret = talk_room
+    feed = RoomFeed(talks.url)
+    assert feed.state(code, 1.0)["drawn_for"].endswith("/talk1/ask")
+    talks.go_to(code, secret, load_talk(), 2)
+    assert feed.state(code, 2.0)["drawn_for"].endswith("/talk2/ask")  # read again after FRESH_SECONDS
+
+
+# ---------------------------------------------------------------- pages
+
+def open_page(page: str, query: dict) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=120)
+    at.query_params.update(query)
+    return at.run()
+
+
+def page_text(at: AppTest) -> str:
+    parts = [m.value for m in [*at.markdown, *at.subheader]] + [h.value for h in at.get("html")]
+    parts += [e.value for e in [*at.info, *at.success, *at.warning, *at.error, *at.caption]]
+    return "\n".join(parts)
+
+
+def speaker_press(at: AppTest, action: str) -> AppTest:
+    return at.button(key=f"talk_{action}").click().run()
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_beat_kind_on_the_stage_the_speaker_view_and_a_phone(talks, talk_room, kind):
+    code, secret = talk_room
+    talk = load_talk()
+    beat = next(b for b in talk.beats if b.kind == kind)
+    player = talks.join(code, "<b>Alice</b>")
+    talks.go_to(code, secret, talk, beat.number)
+
+    speaker = open_page("speaker.py", {"room": code, "key": secret})
+    assert not speaker.exception, speaker.exception
+    assert beat.notes in page_text(speaker)
+    assert all(heading.proto.hide_anchor for heading in [*speaker.title, *speaker.subheader])  # the key stays put
+    phone = open_page("play.py", {"room": code, "player": player})
+    assert not phone.exception, phone.exception
+
+    if kind == WORD_GUESS:
+        phone.text_input(key=f"talk_word_{beat.number}").input("Apprehensiv").run()
+        phone.button(key="talk_send").click().run()
+        said = page_text(phone)
+        assert "not in the model's vocabulary" in said and "apprehensive" in said  # a suggestion, nothing stored
+        phone.text_input(key=f"talk_word_{beat.number}").input("Apprehensive").run()
+        phone.button(key="talk_send").click().run()
+        assert "Your answer: apprehensive" in page_text(phone)
+    elif kind == CHOICE:
+        assert [b.label for b in phone.button if b.key.startswith("talk_tile_")][0] == "▲ queen"
+        phone.button(key="talk_tile_0").click().run()
+    elif kind == ESTIMATE:
+        phone.slider(key=f"talk_estimate_{beat.number}").set_value(3.0).run()
+        phone.button(key="talk_estimate_send").click().run()
+        assert "Your answer: 3" in page_text(phone)
+    elif kind in (SLIDE, DEMO):
+        assert "Look at the big screen" in page_text(phone)
+
+    stage = open_page("stage.py", {"room": code})
+    assert not stage.exception, stage.exception
+    shown = page_text(stage)
+    assert secret not in shown and "key=" not in shown and not stage.button  # no controls, no key
+    assert (beat.title or KINDS[kind]) in shown
+    if beat.asks:
+        assert "1 of 1 answered" in shown
+        speaker = speaker_press(speaker, "reveal")
+        assert not speaker.exception, speaker.exception
+        stage = open_page("stage.py", {"room": code})
+        shown = page_text(stage)
+        assert {"word_guess": "The model said", "choice": "queen · 1 ✓", "estimate": "Closest: &lt;b&gt;Alice&lt;/b&gt;"
+                }[kind] in shown
+        assert "<b>Alice</b>" not in shown  # a player's name is text, never HTML
+        phone.run()
+        assert "Your place in the room" in page_text(phone) and "1st of 1" in page_text(phone)
+    if kind == FAKE_OR_REAL:
+        speaker = speaker_press(speaker, "next")  # → deals the first round
+        stage = open_page("stage.py", {"room": code})
+        assert "a sentence for round 0" in page_text(stage) and "+2 / −3" in page_text(stage)
+        phone.run()
+        phone.button(key="room_human").click().run()
+        speaker_press(speaker, "next")  # → reveals it
+        assert "Written by a person." in page_text(open_page("stage.py", {"room": code}))
+
+
+def test_each_live_demo_draws_on_the_stage(talks, talk_room):
+    code, secret = talk_room
+    talk = load_talk()
+    drawn = {}
+    for beat in (b for b in talk.beats if b.kind == DEMO):
+        talks.go_to(code, secret, talk, beat.number)
+        stage = open_page("stage.py", {"room": code})
+        assert not stage.exception, stage.exception
+        drawn[beat.settings["view"]] = (page_text(stage), len(stage.get("plotly_chart")))
+    assert "Nearest to <b>dress</b> in fashion-reviews/skipgram" in drawn["explorer"][0]
+    assert drawn["gradients"][1] == 1
+    assert all(f"{name} (unit" in drawn["gates"][0] for name in ("input gate", "forget gate", "output gate"))
+
+
+def test_the_speakers_keys_and_buttons_walk_the_talk(talks, talk_room):
+    code, secret = talk_room
+    speaker = open_page("speaker.py", {"room": code, "key": secret})
+    speaker_press(speaker, "next")
+    assert talks.progress(code).beat == 2
+    speaker_press(speaker, "back")
+    speaker_press(speaker, "back")  # not before the first beat
+    assert talks.progress(code).beat == 1
+    speaker_press(speaker, "qr")
+    stage = open_page("stage.py", {"room": code})
+    assert "Join on your phone" in page_text(stage) and f"play?room={code}" in page_text(stage)
+    assert secret not in page_text(stage)
+    speaker_press(speaker, "blank")
+    assert talks.progress(code).screen == BLANK
+
+
+def test_only_the_speakers_key_runs_the_talk_and_a_room_without_one_is_said(talks, talk_room):
+    code, secret = talk_room
+    at = open_page("speaker.py", {"room": code, "key": secret[:-1]})
+    assert "Only the screen that created this room can run it." in page_text(at)
+    assert not [b for b in at.button if b.key.startswith("talk_")]
+    at = open_page("stage.py", {"room": "ZZZZ"})
+    assert "There is no room ZZZZ" in page_text(at)
+    at = open_page("speaker.py", {})
+    assert at.selectbox(key="talk_file").value == DEFAULT_TALK.name
