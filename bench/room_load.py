@@ -82,11 +82,9 @@ def has_ballot(visitor: Visitor) -> bool:
     return visitor.last.widget_id("room_human") is not None
 
 
-def run(base_url: str, database_url: str, phones: int) -> dict:
-    rooms = RoomStore(database_url)
-    made_up = [("normal", [quiz.Sentence("a sentence for the load test, written by the bench", True)])]
-    code, secret = rooms.create_room("wiki-sample", "single", "normal", made_up, countdown=60)
-    crowd = [Phone(rooms.join(code, f"phone {n}")) for n in range(phones)]
+def open_phones(base_url: str, code: str, crowd: list[Phone]) -> None:
+    """Every phone opens the room's page at once, each from a thread of its own (as a hall's phones do);
+    a phone that cannot connect keeps the reason in ``phone.error``."""
 
     def connect(phone: Phone) -> None:
         try:
@@ -100,6 +98,14 @@ def run(base_url: str, database_url: str, phones: int) -> dict:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def run(base_url: str, database_url: str, phones: int) -> dict:
+    rooms = RoomStore(database_url)
+    made_up = [("normal", [quiz.Sentence("a sentence for the load test, written by the bench", True)])]
+    code, secret = rooms.create_room("wiki-sample", "single", "normal", made_up, countdown=60)
+    crowd = [Phone(rooms.join(code, f"phone {n}")) for n in range(phones)]
+    open_phones(base_url, code, crowd)
     presenter = Visitor(base_url, timeout=30)
     presenter.open("present", query=f"room={code}&key={secret}")
 

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from app.game import quiz  # noqa: E402
 from app.game.talk import CHOICE, WORD_GUESS, load_talk  # noqa: E402
 from app.game.talk_room import TalkStore  # noqa: E402
-from bench.room_load import Phone, wait_for  # noqa: E402
+from bench.room_load import Phone, open_phones, wait_for  # noqa: E402
 from bench.visitor import Visitor  # noqa: E402
 from tests.e2e.harness import AppServer  # noqa: E402
 
@@ -112,19 +112,7 @@ def run(base_url: str, database_url: str, phones: int) -> dict:
                                      [("normal", [quiz.Sentence("a sentence for the load test", True)])], countdown=60)
     talks.start_talk(code, secret, "rnns-for-nlp.toml")
     crowd = [Phone(talks.join(code, f"phone {n}")) for n in range(phones)]
-
-    def connect(phone: Phone) -> None:
-        try:
-            phone.visitor = Visitor(base_url, timeout=30)
-            phone.visitor.open("play", query=f"room={code}&player={phone.token}")
-        except Exception as error:  # noqa: BLE001 - counted and reported
-            phone.error = f"open: {error}"
-
-    threads = [threading.Thread(target=connect, args=(phone,)) for phone in crowd]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    open_phones(base_url, code, crowd)
     stage = Visitor(base_url, timeout=30)
     stage.open("stage", query=f"room={code}")
 
