@@ -31,6 +31,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,6 +101,30 @@ def open_phones(base_url: str, code: str, crowd: list[Phone]) -> None:
         thread.join()
 
 
+def answer_together(phone: Phone, shown, everyone_ready: threading.Barrier, started: Callable[[], float],
+                    send: Callable[[Visitor], Visitor], confirmed: str) -> None:
+    """One phone's turn in a load round: wait until ``shown(visitor)`` (its delay after ``started()``, the
+    speaker's click), wait for the whole crowd at ``everyone_ready``, then ``send`` its answer, timed, and
+    check that the page it draws says ``confirmed``. What goes wrong is kept in ``phone.error``."""
+    try:
+        if phone.error:
+            raise RuntimeError(phone.error)
+        phone.seen_round_after = wait_for(phone.visitor, shown, 60, phone.reruns) - started()
+    except Exception as error:  # noqa: BLE001 - counted and reported
+        phone.error = phone.error or f"waiting: {error}"
+    everyone_ready.wait()
+    if phone.error:
+        return
+    try:
+        phone.sent_at = time.monotonic()
+        drawn = send(phone.visitor)
+        phone.answered_at = time.monotonic()
+        if not any(confirmed in alert for alert in drawn.alerts()):
+            phone.error = f"answer not confirmed: {drawn.alerts()}"
+    except Exception as error:  # noqa: BLE001 - counted and reported
+        phone.error = f"answer: {error}"
+
+
 def run(base_url: str, database_url: str, phones: int) -> dict:
     rooms = RoomStore(database_url)
     made_up = [("normal", [quiz.Sentence("a sentence for the load test, written by the bench", True)])]
@@ -113,23 +138,8 @@ def run(base_url: str, database_url: str, phones: int) -> dict:
     started = time.monotonic()
 
     def play(phone: Phone) -> None:
-        try:
-            if phone.error:
-                raise RuntimeError(phone.error)
-            phone.seen_round_after = wait_for(phone.visitor, has_ballot, 60, phone.reruns) - started
-        except Exception as error:  # noqa: BLE001
-            phone.error = phone.error or f"waiting: {error}"
-        everyone_ready.wait()
-        if phone.error:
-            return
-        try:
-            phone.sent_at = time.monotonic()
-            ballot = phone.visitor.click("room_human")
-            phone.answered_at = time.monotonic()
-            if not any("Your vote" in alert for alert in ballot.alerts()):
-                phone.error = f"vote not confirmed: {ballot.alerts()}"
-        except Exception as error:  # noqa: BLE001
-            phone.error = f"vote: {error}"
+        answer_together(phone, has_ballot, everyone_ready, lambda: started,
+                        lambda visitor: visitor.click("room_human"), "Your vote")
 
     def tally_full(visitor: Visitor) -> bool:
         found = TALLY.search(page_text(visitor))

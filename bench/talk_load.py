@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from app.game import quiz  # noqa: E402
 from app.game.talk import CHOICE, WORD_GUESS, load_talk  # noqa: E402
 from app.game.talk_room import TalkStore  # noqa: E402
-from bench.room_load import Phone, open_phones, wait_for  # noqa: E402
+from bench.room_load import Phone, answer_together, open_phones, wait_for  # noqa: E402
 from bench.visitor import Visitor  # noqa: E402
 from tests.e2e.harness import AppServer  # noqa: E402
 
@@ -63,25 +63,10 @@ def measure_beat(talks: TalkStore, talk, code: str, secret: str, crowd: list[Pho
     clock = {"started": time.monotonic()}
 
     def answer(phone: Phone) -> None:
-        try:
-            if phone.error:
-                raise RuntimeError(phone.error)
-            phone.seen_round_after = wait_for(phone.visitor, lambda v: v.last.widget_id(field) is not None,
-                                              60, phone.reruns) - clock["started"]
-        except Exception as error:  # noqa: BLE001
-            phone.error = phone.error or f"waiting: {error}"
-        everyone_ready.wait()
-        if phone.error:
-            return
-        try:
-            phone.sent_at = time.monotonic()
-            drawn = (phone.visitor.type(field, "talking", then_click=button) if kind == WORD_GUESS
-                     else phone.visitor.click(button))
-            phone.answered_at = time.monotonic()
-            if not any("Your answer" in alert for alert in drawn.alerts()):
-                phone.error = f"answer not confirmed: {drawn.alerts()}"
-        except Exception as error:  # noqa: BLE001
-            phone.error = f"answer: {error}"
+        answer_together(phone, lambda v: v.last.widget_id(field) is not None, everyone_ready,
+                        lambda: clock["started"],
+                        lambda v: v.type(field, "talking", then_click=button) if kind == WORD_GUESS else v.click(button),
+                        "Your answer")
 
     threads = [threading.Thread(target=answer, args=(phone,)) for phone in crowd]
     for thread in threads:
