@@ -21,13 +21,16 @@ if not bundle_names:
 
 with st.expander("Game settings"):  # collapsed: on a phone the round comes first
     bundle = st.selectbox("Model", bundle_names, key="quiz_bundle")
-    difficulty = st.radio("Difficulty", list(quiz.DIFFICULTIES), index=list(quiz.DIFFICULTIES).index(
-        quiz.DEFAULT_DIFFICULTY), horizontal=True, key="quiz_difficulty")
+    if ui_quiz.writes_live(bundle):  # no stored decks: a difficulty would mean nothing
+        difficulty = quiz.DEFAULT_DIFFICULTY
+    else:
+        difficulty = st.radio("Difficulty", list(quiz.DIFFICULTIES), index=list(quiz.DIFFICULTIES).index(
+            quiz.DEFAULT_DIFFICULTY), horizontal=True, key="quiz_difficulty")
     mode = st.radio("Mode", list(quiz.MODES), format_func=quiz.MODES.get, horizontal=True, key="quiz_mode")
     writers = ui_quiz.supply(bundle).writers
     writer = st.radio("Fakes written by", writers, format_func=ui_quiz.writer_name, horizontal=True,
                       key="quiz_writer") if len(writers) > 1 else writers[0]
-    st.caption(ui_quiz.difficulty_note(bundle, difficulty))
+    st.caption(ui_quiz.LIVE_FAKES_NOTE if ui_quiz.writes_live(bundle) else ui_quiz.difficulty_note(bundle, difficulty))
     st.caption("Points: think so +1 / −1, sure +2 / −3: say *sure* only when you are right more than 2 times in 3.")
 ui_quiz.supply(bundle).warm()  # reads the real sentences in the background while you read this
 
@@ -41,7 +44,8 @@ def play():
         st.button("New game", type="primary", width="stretch", **deal)
     ui_quiz.show_problem()
     if game is None:
-        st.caption(f"10 rounds · {bundle} · {difficulty} · {quiz.MODES[mode]} (change in Game settings)")
+        st.caption(f"10 rounds · {bundle} · {ui_quiz.deck_name(bundle, difficulty)} · {quiz.MODES[mode]} "
+                   f"(change in Game settings)")
     elif ui_quiz.revealing():
         answered = game.answered[-1]
         ui_quiz.show_verdict(answered)
@@ -70,7 +74,7 @@ def play():
         st.divider()  # a thumb aiming at an answer must not start a new game
         st.button("New game", type="tertiary", **deal)
     else:
-        st.subheader("Game over")
+        ui_quiz.section_heading("Game over")
         score_column, accuracy_column = st.columns(2)
         score_column.metric("Score", game.score)
         accuracy_column.metric("Accuracy", f"{game.accuracy:.0%}", help=f"{game.correct} of {len(game.answered)} right")
@@ -94,7 +98,7 @@ play()
 @st.fragment(run_every="5s")
 def room_leaderboard():
     """The room's board: refreshes itself every few seconds without rerunning the page."""
-    st.subheader(f"The room · {bundle} · {difficulty}")
+    ui_quiz.section_heading(f"The room · {bundle} · {ui_quiz.deck_name(bundle, difficulty)}")
     _, problem = ui_quiz.leaderboard()
     if problem:
         st.warning(problem)
@@ -105,14 +109,17 @@ def room_leaderboard():
         st.warning(str(e))
         return
     if not standings.top:
-        st.caption(f"No {difficulty} games yet: be the first on the board.")
+        st.caption("No games on this board yet: be the first on it.")
         return
     st.dataframe(ui_quiz.player_rows(standings.top), hide_index=True, key="quiz_top_players")
     st.caption(ui_quiz.board_caption(standings))
     st.markdown("**People against machines**: how often the room was fooled (fakes taken for human), next to the "
                 "strongest of the detectors on the same deck")
-    st.dataframe(ui_quiz.fooled_rows(fooled, bundle), hide_index=True, key="quiz_fooled",
-                 column_config=ui_quiz.FOOLED_COLUMNS)
+    if fooled:
+        st.dataframe(ui_quiz.fooled_rows(fooled, bundle), hide_index=True, key="quiz_fooled",
+                     column_config=ui_quiz.FOOLED_COLUMNS)
+    else:
+        st.caption("No one has judged a fake yet, so the room has no fooled rate.")
 
 
 room_leaderboard()

@@ -10,10 +10,13 @@ from app.storage import store
 CARDS_PER_ROW = 3
 
 st.title("🧵 RNN Atelier")
+# The tagline is a lead paragraph, not a heading (an h4 under the h1 skips two levels): an h4's size and weight.
 st.markdown(
-    "#### Word embeddings and recurrent networks, tried on 23,000 real reviews of women's clothing\n"
+    '<p style="font-size:1.25rem;font-weight:600">Word embeddings and recurrent networks, tried on 23,000 real '
+    "reviews of women's clothing</p>\n\n"
     "**Pick a page below**: see words as points in space, guess whether a sentence was written by a person or "
-    "by an LSTM, and watch the LSTM's gates open and close as you type."
+    "by an LSTM, and watch the LSTM's gates open and close as you type.",
+    unsafe_allow_html=True,
 )
 
 JOIN = next(page for page in PAGES if page.url_path == "play")  # what a phone in a talk's audience came for

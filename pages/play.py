@@ -9,6 +9,7 @@ from app.game.nicknames import NICKNAME_MAX
 from app.game.room import LOBBY, OVER, REVEAL, ROUND
 from app.game.talk import FAKE_OR_REAL
 from app.ui import room as ui_room
+from app.ui import serve as ui_serve
 from app.ui import stage as ui_stage
 
 ui_room.phone_layout()
@@ -25,6 +26,10 @@ if status is None:  # no code yet, or one that does not work (the reason is show
             ui_room.go_to_room(typed)
     st.stop()
 
+if not status.joined and status.phase == OVER:  # no nickname to ask for: the results, at once
+    ui_room.finished_room(rooms, status)
+    st.stop()
+
 if not status.joined:
     st.markdown(f"Room **{status.code}**: pick a nickname for the room's board.")
     ui_room.show_message()
@@ -35,6 +40,7 @@ if not status.joined:
     st.stop()
 
 name = ui_room.player_name(rooms, status.code, token)
+ui_serve.set_cookie(*ui_room.player_cookie(status.code, token))  # its own score, should it come back after the game
 READ_THIS_RUN = "room_status_read"  # room_view's reading, handed to the ballot it draws in the same run
 
 
@@ -54,8 +60,7 @@ def room_view():
             ui_room.watch_room(mine, now, progress.key)
             ui_stage.phone_beat(rooms, talk, mine.code, token, progress)
             return
-    where = f"round {mine.current} of {mine.rounds}" if mine.current else "lobby"
-    ui_room.big_text(f"{name} · room {mine.code} · {where}", 0.9)
+    ui_room.big_text(f"{name} · room {mine.code} · {mine.where()}", 0.9)
     ui_room.watch_room(mine, now, progress.key if progress else "")
     if mine.phase != ROUND:
         ui_room.show_message()
@@ -72,7 +77,8 @@ def room_view():
         if mine.phase == REVEAL:
             st.info("Waiting for the next sentence…")
         else:
-            st.subheader("Game over: thanks for playing!")
+            ui_room.big_text(ui_room.game_over(mine), 1.4)
+            ui_room.results(rooms, mine.code)
 
 
 @st.fragment

@@ -71,7 +71,7 @@ if room.phase == LOBBY:
 
 elif room.phase == ROUND:
     shown = rooms.round(code, room.current)
-    st.subheader(f"Round {room.current} of {room.rounds} · {shown.difficulty}", anchor=False)
+    st.header(f"Round {room.current} of {room.rounds} · {shown.difficulty}", anchor=False)
     sentence_column, count_column = st.columns([3, 1])
     with sentence_column:
         ui_room.show_sentences(shown.sentences, 2.0)
@@ -81,7 +81,7 @@ elif room.phase == ROUND:
 
 elif room.phase == REVEAL:
     shown = rooms.round(code, room.current)
-    st.subheader(f"Round {room.current} of {room.rounds}: the reveal", anchor=False)
+    st.header(f"Round {room.current} of {room.rounds}: the reveal", anchor=False)
     ui_room.big_text(ui_room.truth_headline(shown.sentences), 2.4)
     last = room.current >= room.rounds  # the next step first: it stays on a 1080 px screen
     st.button("Show the podium" if last else f"Start round {room.current + 1}", type="primary",
@@ -92,14 +92,13 @@ elif room.phase == REVEAL:
     ui_quiz.show_model_view(room.bundle, shown.sentences, by)
 
 elif room.phase == OVER:
-    standings = rooms.standings(code)
-    st.subheader("The podium", anchor=False)
-    ui_room.podium(standings)
-    st.markdown(f"**The whole room** ({len(standings)} players)")
-    st.dataframe(ui_room.standing_rows(standings), hide_index=True, key="room_board")
-    st.markdown("**How often the room was fooled** (votes that took a fake for human)")
-    st.dataframe(ui_quiz.fooled_rows(rooms.fooled_rate(code)), hide_index=True, key="room_fooled",
-                 column_config=ui_quiz.FOOLED_COLUMNS)
+    st.header("The podium", anchor=False)
+    if 0 < room.current < room.rounds:
+        st.caption(f"Ended after round {room.current} of {room.rounds}.")
+    ui_room.results(rooms, code)
+    st.markdown("**The room against the machines**: how often the room took a fake for human, beside careful "
+                "readers and the strongest detector on the same deck")
+    ui_room.against_machines(rooms, code, room.bundle)
     st.button("Create a new room", on_click=ui_room.leave_room, key="room_new")
 
 if room.phase in (ROUND, REVEAL):

@@ -2,6 +2,7 @@
 points, the reveal and full games in AppTest. Real data: wiki-sample (always there) and the fashion
 corpus when present."""
 
+import json
 import random
 import re
 import sqlite3
@@ -15,6 +16,7 @@ from app.catalog import models
 from app.data.corpus import FASHION, WIKI, load_corpus, normalise, tokenize
 from app.game import decks, detectors, fakes, quiz
 from app.lessons.highlight import RANK_BUCKETS, pieces_html
+from app.ui import quiz as ui_quiz
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages/fake_or_real.py")
@@ -290,6 +292,11 @@ def table_with(at: AppTest, column: str):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
+def headings(at: AppTest) -> list[str]:
+    """The page's section headings (h2, drawn by ui_quiz.section_heading)."""
+    return [re.sub(r"<[^>]+>", "", m.value) for m in at.markdown if m.value.startswith("<h2")]
+
+
 def play_to_the_end(at: AppTest) -> int:
     """Answer every round (alternating guesses and confidence); returns the expected score."""
     expected = 0
@@ -318,7 +325,7 @@ def test_a_full_game_scores_and_writes_the_leaderboard(room):
     at.button(key="quiz_new_game").click().run()
     expected = play_to_the_end(at)
 
-    assert at.subheader[0].value == "Game over"
+    assert "Game over" in headings(at)
     assert at.metric[0].value == str(expected)
     at.text_input(key="quiz_nickname").input("bad\u202enick")
     at.button(key="quiz_save").click().run()
@@ -353,7 +360,14 @@ def test_pair_mode_and_several_players_in_one_room(room):
         assert db.execute("SELECT count(*) FROM answers").fetchone() == (30,)
         assert {m for (m,) in db.execute("SELECT mode FROM games")} == {"pair", "single"}
     sessions[0].run()
-    assert set(table_with(sessions[0], "fooled")["difficulty"]) == {"easy", "normal", "hard"}
+    fooled = table_with(sessions[0], "fooled")
+    assert set(fooled["difficulty"]) == {"easy", "normal", "hard"}
+    # rates in whole percents (57%, never 57.14%): whole numbers, shown with a "%" and no decimals
+    for column in ("fooled", "machine fooled", "machine accuracy"):
+        assert all(float(value).is_integer() and 0 <= value <= 100 for value in fooled[column]), fooled[column]
+    shown_as = json.loads(next(d for d in sessions[0].dataframe if "fooled" in d.value.columns).proto.columns)
+    assert {name: config["type_config"]["format"] for name, config in shown_as.items() if "type_config" in config} == {
+        "fooled": "%d%%", "machine fooled": "%d%%", "machine accuracy": "%d%%"}
 
 
 def test_a_corrupt_database_is_reported_and_the_game_goes_on(room):
@@ -363,7 +377,7 @@ def test_a_corrupt_database_is_reported_and_the_game_goes_on(room):
     assert any("damaged" in w.value for w in at.warning)
     at.button(key="quiz_new_game").click().run()
     play_to_the_end(at)
-    assert at.subheader[0].value == "Game over"
+    assert "Game over" in headings(at)
     assert any("game goes on" in w.value for w in at.warning)
 
 
@@ -373,3 +387,17 @@ def test_meetup_mode_shows_a_qr_code_of_the_public_address(room):
     assert not at.exception, at.exception
     images = at.get("image")
     assert images and re.search(r"10\.0\.0\.7:8501", str(images[0].proto))
+
+
+def test_a_model_without_stored_decks_offers_no_difficulty_and_says_what_its_fakes_are(room, lm, monkeypatch):
+    live = quiz.GameSupply(WIKI, lm, WIKI)  # what a model trained in the app is: no stored decks
+    monkeypatch.setattr(live, "warm", lambda: None)  # the page's settings alone: no fakes written here
+    monkeypatch.setattr(ui_quiz, "supply", lambda bundle: live)
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    assert not at.exception, at.exception
+    assert "quiz_difficulty" not in [radio.key for radio in at.radio]
+    assert ui_quiz.LIVE_FAKES_NOTE in [caption.value for caption in at.caption]
+    assert "written live as you play" in ui_quiz.LIVE_FAKES_NOTE
+    assert f"10 rounds · {WIKI} · live fakes · " in " ".join(caption.value for caption in at.caption)
+    assert f"The room · {WIKI} · live fakes" in headings(at)
+    assert not any(word in " ".join(c.value for c in at.caption) for word in ("easy", "hard"))

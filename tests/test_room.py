@@ -132,9 +132,12 @@ def test_late_joiners_play_from_the_next_round(store, room):
         store.vote(code, late, 1, 0, True, "sure", now=T0 + 16)
     assert store.tally(code, 1) == (0, 1)  # the late joiner is not counted as a missing vote either
     store.reveal(code, secret, now=T0 + 20)
+    assert not store.phone_status(code, late, now=T0 + 21).plays_this_round  # the reveal: "you joined after…"
+    after_the_reveal = store.join(code, "later", now=T0 + 22)
+    assert not store.phone_status(code, after_the_reveal, now=T0 + 23).plays_this_round
     store.start_round(code, secret, now=T0 + 25)
     store.vote(code, late, 2, 0, False, "think so", now=T0 + 26)
-    assert store.tally(code, 2) == (1, 2)
+    assert store.tally(code, 2) == (1, 3)
 
 
 def test_a_reconnecting_phone_is_the_same_player_and_cannot_vote_twice(store, room):
@@ -236,6 +239,33 @@ def test_a_whole_mixed_game_ends_with_the_fooled_rate_per_difficulty(store):
     assert {f.difficulty: (f.fakes_judged, f.fooled) for f in store.fooled_rate(code)} == {
         "easy": (1, 1), "normal": (1, 1), "hard": (1, 1)}
     assert store.standings(code)[0].points == 3 - 3 and store.standings(code)[0].correct == 3
+
+
+def test_a_game_ended_early_says_after_which_round_and_which_decks_were_played(store):
+    code, secret = store.create_room("wiki-sample", "single", MIXED, dealt(6, difficulty=MIXED), now=T0)
+    token = store.join(code, "ada", now=T0)
+    assert store.phone_status(code, token, now=T0).where() == "lobby"
+    assert store.decks_played(code) == []
+    for number in (1, 2, 3):  # easy, easy, normal
+        store.start_round(code, secret, now=T0 + 100 * number)
+        assert store.phone_status(code, token, now=T0 + 100 * number).where() == f"round {number} of 6"
+        store.reveal(code, secret, now=T0 + 100 * number + 5)
+    store.finish(code, secret, now=T0 + 400)  # with rounds 4 to 6 (normal, hard, hard) never shown
+    status = store.phone_status(code, token, now=T0 + 401)
+    assert status.ended_early and status.where() == "ended after round 3 of 6"
+    assert store.decks_played(code) == ["easy", "normal"]
+
+
+def test_a_game_played_to_its_last_round_or_never_started_is_described_as_such(store, room):
+    code, secret = room
+    store.finish(code, secret, now=T0 + 1)  # from the lobby
+    status = store.phone_status(code, None, now=T0 + 2)
+    assert status.ended_early and status.where() == "ended before its first round"
+    other, other_secret = store.create_room("wiki-sample", "single", "normal", dealt(1), now=T0)
+    store.start_round(other, other_secret, now=T0 + 10)
+    store.finish(other, other_secret, now=T0 + 20)  # reveals the last round, then the podium
+    finished = store.phone_status(other, None, now=T0 + 21)
+    assert not finished.ended_early and finished.where() == "game over"
 
 
 def test_a_phone_learns_the_state_in_one_query(store, room):

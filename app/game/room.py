@@ -225,6 +225,22 @@ class PhoneStatus:
         return (self.player_joined_at is not None and self.round_started_at is not None
                 and self.player_joined_at <= self.round_started_at)
 
+    @property
+    def ended_early(self) -> bool:
+        """The presenter ended the game before its last round."""
+        return self.phase == OVER and self.current < self.rounds
+
+    @property
+    def ended_when(self) -> str:
+        """When a finished game ended: "after round 3 of 5", "before its first round"."""
+        return f"after round {self.current} of {self.rounds}" if self.current else "before its first round"
+
+    def where(self) -> str:
+        """Where the game is, in a phone's words: "lobby", "round 2 of 5", "ended after round 3 of 5"."""
+        if self.phase == OVER:
+            return f"ended {self.ended_when}" if self.ended_early else "game over"
+        return f"round {self.current} of {self.rounds}" if self.current else "lobby"
+
     def drawn_for(self, now: float) -> str:
         """What a phone's page is drawn for: when this changes (a new round, the end of its voting, a pause,
         the reveal, the end), the phone redraws. The room's alone, so one reading serves every phone."""
@@ -562,6 +578,14 @@ class RoomStore(SqlStore):
                           .where(room_rounds.c.room_id == room.id, room_votes.c.truth == quiz.LSTM)
                           .group_by(room_rounds.c.difficulty))
         return [FooledRow(r.difficulty, int(r.judged), int(r.fooled or 0)) for r in rows]
+
+    def decks_played(self, code: str) -> list[str]:
+        """The difficulties of the rounds that were started, easiest first: the decks the room played."""
+        room = self._room(code)
+        played = {r.difficulty for r in self._read(select(room_rounds.c.difficulty)
+                                                   .where(room_rounds.c.room_id == room.id,
+                                                          room_rounds.c.started_at.is_not(None)))}
+        return [level for level in quiz.DIFFICULTIES if level in played]
 
     def room(self, code: str) -> Room:
         return self._room(code)

@@ -7,6 +7,7 @@ them to Streamlit (process-wide caches, session state, rendering).
 
 from __future__ import annotations
 
+import html
 import os
 import random
 import secrets
@@ -183,6 +184,12 @@ def show_save_problem() -> None:
 # ---------------------------------------------------------------- rendering
 
 SENTENCE_SIZE = "1.75rem"  # Streamlit's subheader (h3) size
+
+
+def section_heading(text: str) -> None:
+    """A section's heading under the page's title: an h2 (a screen reader's outline skips no level), drawn
+    at the sentence's size so that the sentence stays the largest text after the title (on a phone too)."""
+    st.markdown(f'<h2 style="font-size:{SENTENCE_SIZE}">{html.escape(text)}</h2>', unsafe_allow_html=True)
 # at that size the shared text style's tall lines (for colour highlights) would push the answers off a phone
 SENTENCE_CSS = "<style>.quiz-sentence .atelier-text{line-height:1.35 !important}</style>"
 
@@ -248,10 +255,25 @@ def difficulty_note(bundle: str, difficulty: str) -> str:
     if machine:
         note += (f" Measured: the strongest of the detectors ({machine['detector']}) tells its fakes from real "
                  f"sentences {machine['machine accuracy']:.0%} of the time (50% is chance).")
-    elif not supply(bundle).stored:
-        note += (" This model has no stored decks: its fakes are written live as you play and not matched to "
-                 "real sentences, so every difficulty deals the same kind of fake.")
     return note
+
+
+LIVE_FAKES = "live fakes"  # what a model without stored decks deals, in place of a difficulty's name
+LIVE_FAKES_NOTE = (
+    "This model has no stored decks, so there is no difficulty to pick: its fakes are written live as you play, "
+    "sampled from its LSTM at temperature 1 and kept when they end like a sentence, are 8 to 30 words long, use "
+    "only words of its training text and copy no run of 8 words from it. They are not matched to real sentences, so their "
+    "length, words or the model's surprise may give them away.")
+
+
+def writes_live(bundle: str) -> bool:
+    """A model trained in the app: no stored decks, its fakes are written as people play (a FakePool)."""
+    return not supply(bundle).stored
+
+
+def deck_name(bundle: str, difficulty: str) -> str:
+    """What a game of this bundle and difficulty deals from, as the page names it."""
+    return LIVE_FAKES if writes_live(bundle) else difficulty
 
 
 def saved() -> bool:
@@ -260,13 +282,19 @@ def saved() -> bool:
 
 # ---------------------------------------------------------------- leaderboard tables
 
+def whole_percent(rate: float | None) -> int | None:
+    """A rate as whole percents, for tables (a table's "percent" format would show 57.14%)."""
+    return None if rate is None else round(100 * rate)
+
+
+WHOLE_PERCENT = "%d%%"  # how tables show whole_percent's numbers: 57%
 FOOLED_COLUMNS = {
-    "fooled": st.column_config.ProgressColumn("fooled", format="percent", min_value=0, max_value=1),
+    "fooled": st.column_config.ProgressColumn("fooled", format=WHOLE_PERCENT, min_value=0, max_value=100),
     "machine fooled": st.column_config.ProgressColumn(
-        "machine fooled", format="percent", min_value=0, max_value=1,
+        "machine fooled", format=WHOLE_PERCENT, min_value=0, max_value=100,
         help="fakes the strongest detector took for real (5-fold cross-validation on this deck)"),
     "machine accuracy": st.column_config.NumberColumn(
-        "machine accuracy", format="percent", help="the strongest detector's accuracy: 50% is chance"),
+        "machine accuracy", format=WHOLE_PERCENT, help="the strongest detector's accuracy: 50% is chance"),
 }
 
 
@@ -295,10 +323,13 @@ def fooled_rows(rows: list[FooledRow], bundle: str | None = None) -> list[dict]:
     its stored decks: people against machines."""
     order = list(quiz.DIFFICULTIES)
     rows = sorted(rows, key=lambda r: order.index(r.difficulty) if r.difficulty in order else len(order))
-    table = [{"difficulty": r.difficulty, "fakes judged": r.fakes_judged, "fooled": r.rate} for r in rows]
+    table = [{"difficulty": r.difficulty, "fakes judged": r.fakes_judged, "fooled": whole_percent(r.rate)}
+             for r in rows]
     if bundle is not None:
         for row in table:
-            row |= machine_figures(bundle, row["difficulty"])
+            machine = machine_figures(bundle, row["difficulty"])
+            row["difficulty"] = deck_name(bundle, row["difficulty"])
+            row |= {name: whole_percent(value) if name != "detector" else value for name, value in machine.items()}
     return table
 
 
@@ -338,7 +369,8 @@ def people_against_machines(bundle: str, difficulty: str, writer: str = decks.CH
     machine = machine_figures(bundle, difficulty, writer)
     if machine:
         parts.append(f"best machine right {machine['machine accuracy']:.0%} ({machine['detector']})")
-    return f"**{difficulty}** deck: " + " · ".join(parts) + " (50% is chance)" if parts else ""
+    played = f"**{LIVE_FAKES}**" if writes_live(bundle) else f"**{difficulty}** deck"
+    return f"{played}: " + " · ".join(parts) + " (50% is chance)" if parts else ""
 
 
 def room_fooled(bundle: str) -> list[FooledRow]:

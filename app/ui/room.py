@@ -10,6 +10,7 @@ A phone's page is one fragment watched by its browser (``watch_room``): it rerun
 from __future__ import annotations
 
 import random
+import re
 
 import streamlit as st
 
@@ -167,6 +168,28 @@ def podium(standings: list[Standing]) -> None:
         with column.container(border=True):
             big_text(f"{medals.get(standing.rank, '')} {standing.name}", 1.8)
             st.caption(f"{ordinal(standing.rank)} · {points(standing.points)} · {standing.correct} right")
+
+
+def results(rooms: RoomStore, code: str) -> None:
+    """A finished room's results: the podium and the whole board (the presenter's screen and the phones)."""
+    standings = rooms.standings(code)
+    if not standings:
+        st.markdown("Nobody joined this room.")
+        return
+    podium(standings)
+    st.markdown(f"**The whole room** ({len(standings)} player{'s' * (len(standings) != 1)})")
+    st.dataframe(standing_rows(standings), hide_index=True, key="room_board")
+
+
+def against_machines(rooms: RoomStore, code: str, bundle: str) -> None:
+    """Per deck the room played: how often the room was fooled, beside careful readers and the strongest
+    detector on that deck ("this room fooled 58% · careful readers right 71% · best machine right 57%")."""
+    fooled = rooms.fooled_rate(code)
+    if not any(row.fakes_judged for row in fooled):
+        st.markdown("No one voted on a fake sentence, so there is no rate of how often the room was fooled.")
+    for difficulty in rooms.decks_played(code):
+        if line := ui_quiz.people_against_machines(bundle, difficulty, fooled=fooled):
+            st.markdown(line)
 
 
 def show_message() -> None:
@@ -357,10 +380,50 @@ def show_result(rooms: RoomStore, status: PhoneStatus) -> None:
     """After a reveal: right or wrong, the points, the truth; and the player's rank in the room."""
     if status.phase == REVEAL:
         truth = truth_headline(rooms.round(status.code, status.current).sentences)
-        if status.vote is None:
+        if not status.plays_this_round:
+            st.info(f"You joined after this round began: you play from the next one. {truth}")
+        elif status.vote is None:
             st.info(f"You did not vote on this one. {truth}")
         else:
             verdict = f"{'Right' if status.vote['correct'] else 'Wrong'}! {status.vote['points']:+d} " \
                       f"point{'s' * (abs(status.vote['points']) != 1)}"
             (st.success if status.vote["correct"] else st.error)(f"{verdict}. {truth}")
     big_text(player_line(rooms.standings(status.code), status.player_id), 1.6, "Your place in the room")
+
+
+# ---------------------------------------------------------------- a finished room
+
+ROOM_COOKIE = "atelier_room_{code}"  # the player this browser is in a room: its token
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # what secrets.token_urlsafe gives (app/game/room.py)
+
+
+def player_cookie(code: str, token: str) -> tuple[str, str]:
+    """The cookie (name, value) that tells a browser which player it is in this room: opened again at the
+    room's bare address after the game (its QR code scanned anew), it is shown its own place."""
+    return ROOM_COOKIE.format(code=code), token
+
+
+def remembered_player(code: str) -> str | None:
+    token = (st.context.cookies or {}).get(ROOM_COOKIE.format(code=code), "")
+    return token if TOKEN.fullmatch(token) else None
+
+
+def game_over(status: PhoneStatus) -> str:
+    """What a phone says when the game is over, and when the presenter ended it early, after which round."""
+    if status.ended_early:
+        return f"Game over: the presenter ended it {status.ended_when}. Thanks for playing!"
+    return "Game over: thanks for playing!"
+
+
+def finished_room(rooms: RoomStore, status: PhoneStatus) -> None:
+    """A phone at a finished room's address, not (or no longer) in it by its address: the game is over,
+    at once, with its results, and this browser's own place when it played here."""
+    ended = f": the presenter ended it {status.ended_when}" if status.ended_early else ""
+    st.info(f"Room {status.code}'s game is over{ended}. Here is how it went; meanwhile, play "
+            f"[Fake or real?](fake-or-real) on your own.")
+    token = remembered_player(status.code)
+    mine = rooms.phone_status(status.code, token) if token else None
+    if mine is not None and mine.joined:
+        big_text(f"{player_name(rooms, status.code, token)}: "
+                 f"{player_line(rooms.standings(status.code), mine.player_id)}", 1.6, "Your place in the room")
+    results(rooms, status.code)

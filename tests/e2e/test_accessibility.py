@@ -1,5 +1,6 @@
 """Accessibility in the browser: axe-core finds no serious or critical violation on any page, on a
-desktop and on a phone, nor in any state of a room (the presenter's screen and a phone's).
+desktop and on a phone, nor in any state of a room (the presenter's screen and a phone's); on the home
+page and Fake or real? the headings also go in order (axe's moderate heading-order).
 
 axe-core comes from npm, pinned (AXE_VERSION), into the git-ignored node_modules/ of the checkout: the
 first run installs it there with npm (a clean CI clone does too). Without npm (or without the registry)
@@ -28,6 +29,8 @@ pytestmark = pytest.mark.e2e
 AXE_VERSION = "4.10.3"
 AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")  # axe's two highest impacts; "moderate" and "minor" are reported, not failed
+# Pages whose headings must also go in order (axe's moderate "heading-order": no h4 straight under the h1)
+HEADINGS_IN_ORDER = {HOME.url_path, "fake-or-real"}
 ALL_PAGES = [info for info in [HOME, *PAGES] if page_registered(info.file)]
 DEAL_TIMEOUT = 180_000  # the first room of a fresh server waits for the deck and the LSTM's fakes
 
@@ -60,15 +63,16 @@ def axe_script() -> str:
     return AXE_SCRIPT.read_text()
 
 
-def blocking_violations(page, axe_source: str) -> list[str]:
-    """axe's serious and critical violations on what the page shows now, one line per rule and element."""
+def blocking_violations(page, axe_source: str, also: tuple[str, ...] = ()) -> list[str]:
+    """axe's serious and critical violations on what the page shows now, and those of the rules named in
+    also whatever their impact, one line per rule and element."""
     wait_for_app(page)
     page.wait_for_load_state("networkidle")  # pictures and charts drawn
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.add_script_tag(content=axe_source)
     violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
     return [f"{v['id']} ({v['impact']}): {v['help']} at {node['target']}: {node['failureSummary'][:300]}"
-            for v in violations if v["impact"] in BLOCKING for node in v["nodes"]]
+            for v in violations if v["impact"] in BLOCKING or v["id"] in also for node in v["nodes"]]
 
 
 def open_by_address(page, server_url: str, url_path: str):
@@ -97,7 +101,7 @@ def warmed_up(app_server, browser):
 @pytest.mark.parametrize("info", ALL_PAGES, ids=[info.url_path or "home" for info in ALL_PAGES])
 def test_axe_finds_no_serious_violation_on_the_page(info, device, request, warmed_up, axe_script):
     page = open_by_address(request.getfixturevalue(device), warmed_up.url, info.url_path)
-    problems = blocking_violations(page, axe_script)
+    problems = blocking_violations(page, axe_script, ("heading-order",) if info.url_path in HEADINGS_IN_ORDER else ())
     assert not problems, "\n".join(problems)
     expect(page.get_by_role("button", name="Deploy")).to_have_count(0)  # client.toolbarMode = "viewer"
 
@@ -124,7 +128,7 @@ def test_axe_finds_no_serious_violation_in_any_room_state(page, phone_page, warm
     code = parse_qs(urlsplit(presenter.url).query)["room"][0]
     phone = open_by_address(phone_page, warmed_up.url, f"play?room={code}")
     audit("phone: nickname form", phone)
-    phone.get_by_label("Nickname").fill("Ada")
+    phone.get_by_label("Nickname", exact=True).fill("Ada")
     rerun_after(phone, phone.get_by_role("button", name="Join").click)
     expect(phone.get_by_text("Waiting for the first sentence")).to_be_visible()
     audit("phone: lobby", phone)

@@ -118,7 +118,7 @@ def test_quiz_sentence_as_large_as_the_headings_and_new_game_away_from_the_answe
 
 def test_home_leads_with_join_a_room_and_folds_the_metrics(open_on_phone):
     page = open_on_phone("")
-    on_first_screen("what the app is", in_main(page, "h4").filter(has_text="Word embeddings and recurrent networks"))
+    on_first_screen("what the app is", in_main(page, "p").filter(has_text="Word embeddings and recurrent networks"))
     join = in_main(page, '[data-testid="stPageLink"]').filter(has_text="Join a room")
     on_first_screen("Join a room", join)
     first_link = in_main(page, '[data-testid="stPageLink"]').first

@@ -1,8 +1,9 @@
 """Room mode in the browser: a presenter's screen and five phones play three rounds together.
 
 Each vote is counted exactly (on the presenter's tally and in the database), the reveal and the podium
-appear, a phone cannot run the room, a double vote and a vote after the countdown are refused, and a
-reloaded phone is still the same player. A phone whose timers are stopped (its room watcher among them)
+appear (with the room against the machines), a phone cannot run the room, a double vote and a vote after
+the countdown are refused, a reloaded phone is still the same player, and the room's address opened again
+after the game shows its results and that phone's place. A phone whose timers are stopped (its room watcher among them)
 keeps showing its vote buttons while the server moves on: that is how a slow phone votes late or twice.
 """
 
@@ -35,7 +36,7 @@ def votes_in(database_url: str, code: str) -> dict[int, int]:
 def join(phone, url: str, nickname: str) -> None:
     phone.goto(url)
     wait_for_app(phone)
-    phone.get_by_label("Nickname").fill(nickname)
+    phone.get_by_label("Nickname", exact=True).fill(nickname)
     rerun_after(phone, phone.get_by_role("button", name="Join").click)
     expect(phone.get_by_text("Waiting for the first sentence")).to_be_visible()
 
@@ -144,6 +145,16 @@ def test_a_room_plays_three_rounds_from_five_phones(open_app, browser, app_serve
         for phone in phones:
             expect(phone.get_by_text("Game over: thanks for playing!")).to_be_visible()
         phones[0].screenshot(path=str(app_server.log_path.parent / "room--phone.png"))
+        # the room against the machines, per deck played, in whole percents
+        expect(presenter.get_by_text(re.compile(r"best machine right \d+% \("))).to_be_visible()
+        expect(presenter.get_by_text(re.compile(r"this room fooled \d+% of the time|No one voted on a fake"))).to_be_visible()
+
+        # The room's address scanned again after the game: over at once, with the results and this browser's place
+        phones[0].goto(play_url)
+        wait_for_app(phones[0])
+        expect(phones[0].get_by_text(f"Room {code}'s game is over")).to_be_visible()
+        expect(phones[0].get_by_label("Nickname", exact=True)).to_have_count(0)
+        expect(phones[0].get_by_text(re.compile(r"^Alice: \d(st|nd|rd|th) of 5 · -?\d+ points?$"))).to_be_visible()
     finally:
         for context in contexts:
             context.close()
