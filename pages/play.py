@@ -37,6 +37,7 @@ if not status.joined:
     st.text_input("Nickname", placeholder=f"up to {NICKNAME_MAX} characters", key="room_nickname")
     st.button("Join", type="primary", on_click=ui_room.join, args=(rooms, status.code), key="room_join",
               width="stretch")
+    ui_stage.rejoin_form(rooms, status.code)  # a player whose phone lost its token: nickname and rejoin code
     st.stop()
 
 name = ui_room.player_name(rooms, status.code, token)
@@ -107,3 +108,4 @@ def ballot():
 
 
 room_view()
+ui_stage.rejoin_note(token)  # on this phone only: with the nickname, it brings the player back elsewhere

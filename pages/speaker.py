@@ -82,11 +82,21 @@ for column, (label, action) in zip(buttons, [("← Back", "back"), ("Next →", 
                   type="primary" if action == "next" else "secondary", width="stretch")
 
 if beat.asks:
-    st.markdown("**Answers** (hide one from the stage with a click)")
-    ui_stage.speaker_answers(talks, code, secret, beat)
+    st.markdown("**Answers** (hide one from the stage with a click" + (
+        "; put a sentence through the gates with *On stage*)" if beat.takes_sentence else ")"))
 
-with st.expander("After the talk: results"):
-    st.dataframe([{"rank": rank, "player": name, "points": total}
-                  for rank, name, total in talks.talk_standings(code)], hide_index=True, key="talk_results")
-    st.download_button("Answers per beat (CSV)", talks.answers_csv(code, talk), file_name=f"talk-{code}.csv",
-                       mime="text/csv", key="talk_csv")
+    @st.fragment(run_every=ui_room.POLL)
+    def answers():
+        """Every second: the answers as they come, each with its buttons."""
+        try:
+            ui_stage.speaker_answers(talks, code, secret, beat, talks.progress(code))
+        except (RoomError, RoomUnavailable) as e:
+            st.warning(str(e))
+
+    answers()
+
+results = ui_stage.results_address(code)
+st.markdown(f"After the talk: the **[results page]({results})** (podium, every revealed beat's answers, their "
+            f"CSV; it holds no key, share it).")
+st.download_button("Every answer, hidden ones too (CSV)", talks.answers_csv(code, talk),
+                   file_name=f"talk-{code}-all.csv", mime="text/csv", key="talk_csv")

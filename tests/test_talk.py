@@ -1,15 +1,17 @@
 """Talk mode: the talk file (broken ones explained by line), each beat kind's points, the SQL state, and the
-stage, speaker and phone pages in AppTest for every beat kind of the default talk."""
+stage, speaker, phone and results pages in AppTest for every beat kind of the default talk: the room's words in
+the 3D cloud, a phone's sentence through the gates, the results page, and a phone rejoining by its code."""
 
 import csv
 import io
+import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.catalog import models
 from app.game import quiz
-from app.game.room import NotPresenter, VoteRefused
+from app.game.room import NotPresenter, RoomError, VoteRefused
 from app.game.room_feed import RoomFeed
 from app.game.talk import (
     CBOW_NOTE,
@@ -18,7 +20,9 @@ from app.game.talk import (
     DEMO,
     ESTIMATE,
     FAKE_OR_REAL,
+    FED_VIEWS,
     KINDS,
+    SENTENCE_MAX,
     SLIDE,
     WORD_GUESS,
     TalkError,
@@ -29,7 +33,9 @@ from app.game.talk import (
     parse_talk,
     score_answers,
 )
-from app.game.talk_room import ASK, BLANK, QR, REVEALED, TalkStore
+from app.game.talk_room import ASK, BLANK, QR, REVEALED, TalkStore, rejoin_code
+from app.ui.stage import CLOUD_WORDS
+from app.vectors.embeddings import Embeddings
 from tests.conftest import ROOT
 
 GOOD = '''title = "A test talk"
@@ -73,6 +79,9 @@ def test_a_good_file_gives_beats_with_their_lines_and_settings():
     ('[[beats]]\nkind = "word_guess"\ntext = "x"\ntask = "neighbours"\nword = "a"\n', "models must list"),
     ('[[beats]]\nkind = "word_guess"\ntext = "x"\ntask = "guess"\n', "unknown task 'guess'"),
     ('[[beats]]\nkind = "demo"\ntext = "x"\nview = "tv"\n', "unknown view 'tv'"),
+    ('[[beats]]\nkind = "demo"\ntext = "x"\nview = "explorer"\nmodels = "glove"\n', "models must list"),
+    ('[[beats]]\nkind = "demo"\ntext = "x"\nview = "gates"\nsentence = "' + "a" * 81 + '"\n',
+     "its sentence has 81 characters; the limit is 80"),
     ('[[beats]]\nkind = "slide"\ntext = 3\n', "text must be text in quotes"),
     ('title = "nothing"\n', "no beats"),
     ('[[beats]]\nkind = "fake_or_real"\ntext = "x"\nrounds = 6\n\n[[beats]]\nkind = "fake_or_real"\ntext = "y"\n'
@@ -115,6 +124,21 @@ def test_word_guess_points_go_to_the_models_top_k_by_rank():
     assert score_answers(beat, {1: "blahnik", 2: "saiz"}, ["saiz", "x", "blahnik"]) == {1: 0, 2: 3}
 
 
+def test_a_phones_sentence_for_the_gates_is_plain_text_and_short():
+    gates = next(b for b in load_talk().beats if b.settings.get("view") == "gates")
+    assert gates.asks and gates.takes_sentence and not gates.takes_words and not gates.scores
+    # NFKC, invisible and control characters out, spaces as one; case and HTML kept (the stage escapes it)
+    assert check_answer(gates, " ＴＨＥ  fit\u200b is\n<b>great</b> ") == "THE fit is <b>great</b>"
+    assert check_answer(gates, "x" * SENTENCE_MAX) == "x" * SENTENCE_MAX
+    with pytest.raises(ValueError, match=f"at most {SENTENCE_MAX} characters"):
+        check_answer(gates, "x" * (SENTENCE_MAX + 1))
+    with pytest.raises(ValueError, match="Type a sentence"):
+        check_answer(gates, "\u200b \t")
+    cloud = next(b for b in load_talk().beats if b.settings.get("view") == "explorer")
+    assert cloud.asks and cloud.takes_words and check_answer(cloud, " Silk! ") == "silk"
+    assert score_answers(cloud, {1: "silk"}) == {1: 0} and "No points" in cloud.stakes
+
+
 def test_choice_points_go_to_the_right_tile_and_a_poll_scores_nothing():
     beat = parse_talk(GOOD).beats[1]
     assert score_answers(beat, {1: "1", 2: "0"}) == {1: 2, 2: 0}
@@ -134,7 +158,7 @@ def test_the_closest_estimates_win():
 def test_slides_demos_and_rounds_score_nothing_here():
     talk = load_talk()
     for beat in talk.beats:
-        if beat.kind in (SLIDE, DEMO, FAKE_OR_REAL):
+        if beat.kind in (SLIDE, DEMO, FAKE_OR_REAL) and not beat.asks:
             assert score_answers(beat, {1: "x"}) == {1: 0}
             with pytest.raises(ValueError):
                 check_answer(beat, "x")
@@ -270,7 +294,8 @@ def speaker_press(at: AppTest, action: str) -> AppTest:
 def test_every_beat_kind_on_the_stage_the_speaker_view_and_a_phone(talks, talk_room, kind):
     code, secret = talk_room
     talk = load_talk()
-    beat = next(b for b in talk.beats if b.kind == kind)
+    # the demos the room feeds (the cloud, the gates) have tests of their own below
+    beat = next(b for b in talk.beats if b.kind == kind and b.settings.get("view") not in FED_VIEWS)
     player = talks.join(code, "<b>Alice</b>")
     talks.go_to(code, secret, talk, beat.number)
 
@@ -325,6 +350,12 @@ def test_every_beat_kind_on_the_stage_the_speaker_view_and_a_phone(talks, talk_r
         assert "Written by a person." in page_text(open_page("stage.py", {"room": code}))
 
 
+def stage_cloud(at: AppTest) -> dict | None:
+    """The scene the stage sent to its point-cloud plot (app/ui/point_cloud.js)."""
+    found = [e for e in at.get("bidi_component") if e.proto.id.endswith("stage_cloud")]
+    return json.loads(found[0].proto.json) if found else None
+
+
 def test_each_live_demo_draws_on_the_stage(talks, talk_room):
     code, secret = talk_room
     talk = load_talk()
@@ -333,10 +364,99 @@ def test_each_live_demo_draws_on_the_stage(talks, talk_room):
         talks.go_to(code, secret, talk, beat.number)
         stage = open_page("stage.py", {"room": code})
         assert not stage.exception, stage.exception
-        drawn[beat.settings["view"]] = (page_text(stage), len(stage.get("plotly_chart")))
-    assert "Nearest to <b>dress</b> in fashion-reviews/skipgram" in drawn["explorer"][0]
+        drawn[beat.settings["view"]] = (page_text(stage), len(stage.get("plotly_chart")), stage_cloud(stage))
+    cloud = drawn["explorer"][2]
+    assert cloud["dims"] == 3 and cloud["cloud"]["id"] == "fashion-reviews/skipgram/tsne3"  # the explorer's own
+    assert len(cloud["cloud"]["words"]) == 4000 and [m["word"] for m in cloud["marks"]] == ["dress"]
+    assert "0 of 0 placed a word · the 3D t-SNE of fashion-reviews/skipgram" in drawn["explorer"][0]
     assert drawn["gradients"][1] == 1
     assert all(f"{name} (unit" in drawn["gates"][0] for name in ("input gate", "forget gate", "output gate"))
+    assert "The talk's sentence" in drawn["gates"][0]  # before any phone sends one
+
+
+def outside_the_projection(key: str) -> str:
+    """A word the model knows that its stored t-SNE did not project: the stage places it among its neighbours."""
+    projected = set(models.load_projections(key)["words"].tolist())
+    vectors: Embeddings = models.load_embeddings(key)
+    return next(w for w in vectors.words[4000:] if w not in projected and w.isalpha())
+
+
+def test_the_rooms_words_land_live_in_the_3d_cloud(talks, talk_room):
+    code, secret = talk_room
+    talk = load_talk()
+    beat = next(b for b in talk.beats if b.settings.get("view") == "explorer")
+    talks.go_to(code, secret, talk, beat.number)
+    rare = outside_the_projection("fashion-reviews/skipgram")
+    phones = {name: open_page("play.py", {"room": code, "player": talks.join(code, name)})
+              for name in ("Alice", "Bob", "Cy", "Dee")}
+    phone = phones["Alice"]
+    assert "your word joins the cloud" in page_text(phone)
+    phone.text_input(key=f"talk_word_{beat.number}").input("Silkk").run()
+    phone.button(key="talk_send").click().run()
+    assert "not in the model's vocabulary" in page_text(phone) and "silk" in page_text(phone)  # nothing stored
+    assert talks.answered(code, beat.number)[0] == 0
+    for name, word in (("Alice", "Silk"), ("Bob", " SILK "), ("Cy", rare), ("Dee", "dress")):
+        phones[name].text_input(key=f"talk_word_{beat.number}").input(word).run()
+        phones[name].button(key="talk_send").click().run()
+        assert "Look at the big screen" in page_text(phones[name])
+
+    stage = open_page("stage.py", {"room": code})
+    assert not stage.exception, stage.exception
+    marks = {m["word"]: m for m in stage_cloud(stage)["marks"]}
+    assert list(marks) == ["silk · 2", *sorted(["dress · 1", f"{rare} · 1"])]  # most typed first, ties by name
+    assert all(m["label"] == "large" and not m["pick"] for m in marks.values())
+    assert marks[f"{rare} · 1"]["shape"] == "diamond" and marks["silk · 2"]["shape"] == "circle"  # placed, projected
+    assert stage_cloud(stage)["height"] == "62vh"  # within 1080 px under the headline
+    assert "4 of 4 placed a word" in page_text(stage)
+    assert "--cloud-label-size: 1.5vw" in page_text(stage)  # labels at projector size: 29 px at 1920
+    # the speaker hides a word: it leaves the cloud
+    speaker = open_page("speaker.py", {"room": code, "key": secret})
+    dee = next(a for a in talks.answers(code, beat.number) if a.name == "Dee")
+    speaker.button(key=f"talk_hide_{dee.id}").click().run()
+    marks = [m["word"] for m in stage_cloud(open_page("stage.py", {"room": code}))["marks"]]
+    assert marks == ["silk · 2", f"{rare} · 1", "dress"]  # still the talk's word, without the room's count
+    # → closes the phones; the cloud stays
+    speaker_press(speaker, "next")
+    assert talks.progress(code).phase == REVEALED
+    phones["Alice"].run()
+    assert "Yours: silk" in page_text(phones["Alice"]) and "Your place in the room" in page_text(phones["Alice"])
+    assert stage_cloud(open_page("stage.py", {"room": code}))["marks"][0]["word"] == "silk · 2"
+    assert CLOUD_WORDS >= 3
+
+
+def test_a_phones_sentence_goes_through_the_gates_on_the_stage(talks, talk_room):
+    code, secret = talk_room
+    talk = load_talk()
+    beat = next(b for b in talk.beats if b.settings.get("view") == "gates")
+    talks.go_to(code, secret, talk, beat.number)
+    alice, bob = talks.join(code, "Alice"), talks.join(code, "<i>Bob</i>")
+    phone = open_page("play.py", {"room": code, "player": alice})
+    phone.text_input(key=f"talk_sentence_{beat.number}").input("x" * (SENTENCE_MAX + 5)).run()
+    phone.button(key="talk_send").click().run()
+    assert f"at most {SENTENCE_MAX} characters" in page_text(phone)
+    phone.text_input(key=f"talk_sentence_{beat.number}").input("the  <b>silk</b>\u200b dress").run()
+    phone.button(key="talk_send").click().run()
+    assert not phone.exception, phone.exception
+    assert "Look at the big screen" in page_text(phone)
+
+    stage = open_page("stage.py", {"room": code})
+    shown = page_text(stage)
+    assert "Alice's sentence · 1 of 2 sent one" in shown
+    assert ">&lt;</span>" in shown and "<b>silk" not in shown  # the phone's text, escaped, character by character
+    talks.answer(code, bob, beat, "a sentence from bob")
+    shown = page_text(open_page("stage.py", {"room": code}))
+    assert "&lt;i&gt;Bob&lt;/i&gt;'s sentence · 2 of 2 sent one" in shown  # the latest, until one is chosen
+    # the speaker puts Alice's on the stage, then hides it: back to the latest shown
+    speaker = open_page("speaker.py", {"room": code, "key": secret})
+    first = talks.answers(code, beat.number)[0]
+    speaker.button(key=f"talk_choose_{first.id}").click().run()
+    assert not speaker.exception, speaker.exception
+    assert "Alice's sentence" in page_text(open_page("stage.py", {"room": code}))
+    assert "on the stage" in page_text(speaker) and speaker.button(key=f"talk_choose_{first.id}").disabled
+    speaker.button(key=f"talk_hide_{first.id}").click().run()
+    assert "Bob&lt;/i&gt;'s sentence" in page_text(open_page("stage.py", {"room": code}))
+    with pytest.raises(NotPresenter):
+        talks.choose_answer(code, alice, beat.number, first.id)
 
 
 def test_the_speakers_keys_and_buttons_walk_the_talk(talks, talk_room):
@@ -364,3 +484,69 @@ def test_only_the_speakers_key_runs_the_talk_and_a_room_without_one_is_said(talk
     assert "There is no room ZZZZ" in page_text(at)
     at = open_page("speaker.py", {})
     assert at.selectbox(key="talk_file").value == DEFAULT_TALK.name
+
+
+# ---------------------------------------------------------------- after the talk, and rejoining
+
+def test_the_results_page_shows_the_podium_the_revealed_beats_and_a_public_csv(talks, talk_room):
+    code, secret = talk_room
+    talk = load_talk()
+    choice, guess = beat_of(CHOICE), beat_of(WORD_GUESS, task="neighbours", word="manolo")
+    alice, bob, cy = (talks.join(code, name) for name in ("Alice", "<b>Bob</b>", "Cy"))
+    talks.go_to(code, secret, talk, guess.number)
+    talks.answer(code, alice, guess, "blahnik")
+    talks.answer(code, bob, guess, "rude")
+    talks.hide_answer(code, secret, talks.answers(code, guess.number)[1].id)
+    talks.reveal_beat(code, secret, guess, {"words": ["blahnik", "jimmy"], "note": ""})
+    talks.go_to(code, secret, talk, choice.number)
+    talks.answer(code, cy, choice, "0")  # asked, never revealed: not public yet
+    speaker = open_page("speaker.py", {"room": code, "key": secret})
+    assert f"(results?room={code})" in page_text(speaker)  # the speaker view links to it, by the code alone
+
+    at = open_page("results.py", {"room": code})
+    assert not at.exception, at.exception
+    shown = page_text(at)
+    assert secret not in shown and "key=" not in shown
+    assert "🥇 Alice" in shown and "&lt;b&gt;Bob&lt;/b&gt;" in shown and "<b>Bob" not in shown
+    assert "Closest word to Manolo?" in shown and "The model: blahnik, jimmy" in shown
+    assert "The room: blahnik (1)" in shown and "rude" not in shown  # the hidden answer stays hidden
+    assert "An analogy" not in shown  # not revealed yet
+    rows = list(csv.DictReader(io.StringIO(talks.answers_csv(code, talk, public=True))))  # what the page offers
+    assert [(r["player"], r["answer"], r["points"]) for r in rows] == [("Alice", "blahnik", "3")]
+    assert len(list(csv.DictReader(io.StringIO(talks.answers_csv(code, talk))))) == 3  # the speaker's: all
+    assert [b.proto.label for b in at.get("download_button")] == ["The answers per beat (CSV)"]
+    assert "There is no room ZZZZ" in page_text(open_page("results.py", {"room": "ZZZZ"}))
+    assert not open_page("results.py", {}).exception
+
+
+def test_a_player_rejoins_by_nickname_and_rejoin_code_and_keeps_the_score(talks, talk_room):
+    code, secret = talk_room
+    talk, choice = load_talk(), beat_of(CHOICE)
+    first, second = talks.join(code, "Alice"), talks.join(code, "Alice")  # namesakes: "Alice", "Alice #2"
+    talks.go_to(code, secret, talk, choice.number)
+    talks.answer(code, second, choice, "0")
+    talks.reveal_beat(code, secret, choice)
+    assert rejoin_code(first) != rejoin_code(second) and len(rejoin_code(first)) == 6
+    assert talks.rejoin(code, " alice ", rejoin_code(first)) == first  # nickname as typed, any case
+    assert talks.rejoin(code, "Alice #2", rejoin_code(second).lower()) == second  # or as the board shows it
+    assert talks.rejoin(code, "ALICE", f"{rejoin_code(second)[:3]}-{rejoin_code(second)[3:]}") == second
+    for name, typed in (("Alice", "AAAAAA"), ("Bob", rejoin_code(first)), ("", "")):
+        with pytest.raises(RoomError, match="Nobody in room"):
+            talks.rejoin(code, name, typed)
+
+    phone = open_page("play.py", {"room": code, "player": second})
+    assert f"Your rejoin code: **{rejoin_code(second)}**" in page_text(phone)
+    stage = open_page("stage.py", {"room": code})
+    assert rejoin_code(second) not in page_text(stage)  # never on the stage
+    # another browser: no token; the nickname and the code bring back the player and the points
+    other = open_page("play.py", {"room": code})
+    other.text_input(key="talk_rejoin_name").input("Alice #2").run()
+    other.text_input(key="talk_rejoin_code").input("WRONG1").run()
+    other.button(key="talk_rejoin").click().run()
+    assert "Nobody in room" in page_text(other) and "player" not in other.query_params
+    other.text_input(key="talk_rejoin_code").input(rejoin_code(second)).run()
+    other.button(key="talk_rejoin").click().run()
+    assert not other.exception, other.exception
+    assert other.query_params["player"] == second
+    assert "1st of 2 · 2 points" in page_text(other)
+    assert talks.player_count(code) == 2  # the same player, not a new one

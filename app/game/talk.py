@@ -20,6 +20,7 @@ syntax errors included), never a traceback. Scoring is here too (``score_answers
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 import unicodedata
@@ -47,9 +48,15 @@ KINDS = {
 ASKING = {WORD_GUESS, CHOICE, ESTIMATE}  # the kinds whose phones answer through talk_room
 WORD_TASKS = ("neighbours", "cbow", "analogy", "next_word", "fixed")
 DEMO_VIEWS = ("explorer", "gates", "gradients")
+# Live demos the room feeds from their phones: a word placed in the explorer's 3D cloud, a sentence read
+# through the LSTM's gates. Nothing scores; the stage shows what the room typed.
+FED_VIEWS = ("explorer", "gates")
+DEMO_MODELS = {"explorer": ["fashion-reviews/skipgram", "wiki-sample/skipgram", "glove"],
+               "gates": ["fashion-reviews", "wiki-sample"]}
 MAX_CHOICES = 4
 MAX_ROUNDS = ROUNDS_PER_GAME  # Fake-or-real rounds in a whole talk (a room's limit)
 ANSWER_MAX = 40  # characters of a typed answer
+SENTENCE_MAX = 80  # characters of a sentence for the gates (what talk_answers.answer holds)
 TEXT_MAX = 2000  # characters of a beat's text
 # Points: a word in the model's top k scores by its rank; a right tile; the closest estimates.
 WORD_POINTS = (3, 2, 2, 1, 1)  # rank 1, 2, 3…; 1 point below that while still in the top k
@@ -73,12 +80,31 @@ class Beat:
 
     @property
     def asks(self) -> bool:
-        """Whether phones answer this beat (word guess, choice poll, estimate)."""
-        return self.kind in ASKING
+        """Whether phones answer this beat (word guess, choice poll, estimate, a demo the room feeds)."""
+        return self.kind in ASKING or (self.kind == DEMO and self.settings["view"] in FED_VIEWS)
+
+    @property
+    def takes_words(self) -> bool:
+        """Whether a phone types one word that the model must know (a word guess, the explorer's cloud)."""
+        return self.kind == WORD_GUESS or (self.kind == DEMO and self.settings["view"] == "explorer")
+
+    @property
+    def takes_sentence(self) -> bool:
+        return self.kind == DEMO and self.settings["view"] == "gates"
+
+    @property
+    def scores(self) -> bool:
+        """Whether an answer can win points (a poll with no right tile and the demos cannot)."""
+        return self.kind in (WORD_GUESS, ESTIMATE) or (self.kind == CHOICE and self.settings["answer"] is not None)
 
     @property
     def stakes(self) -> str:
         """What an answer can win, spelled out for the phones."""
+        if self.takes_words and self.kind == DEMO:
+            return "No points here: your word joins the cloud on the big screen."
+        if self.takes_sentence:
+            return (f"No points here: one sentence of the room (at most {SENTENCE_MAX} characters) goes through "
+                    f"the LSTM's gates on the big screen.")
         if self.kind == WORD_GUESS:
             k = self.settings["top_k"]
             return (f"The model's top answer wins {WORD_POINTS[0]} points; any word in its top {k} wins at least 1. "
@@ -255,7 +281,18 @@ def _settings(kind: str, raw: dict) -> dict:
         view = raw.get("view")
         if view not in DEMO_VIEWS:
             raise ValueError(f"unknown view {view!r}; a live demo shows one of {', '.join(DEMO_VIEWS)}.")
-        return {"view": view}
+        settings = {"view": view}
+        if view in DEMO_MODELS:
+            models = raw.get("models", DEMO_MODELS[view])
+            if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
+                raise ValueError(f"models must list the models to show, first choice first, like "
+                                 f"models = {json.dumps(DEMO_MODELS[view])}.")
+            settings["models"] = models
+        if view == "explorer" and "word" in raw:
+            settings["word"] = _words(raw, "word", 1)[0]
+        if view == "gates":
+            settings["sentence"] = _text(raw, "sentence", limit=SENTENCE_MAX)
+        return settings
     if kind == FAKE_OR_REAL:
         rounds = raw.get("rounds", 3)
         if isinstance(rounds, bool) or not isinstance(rounds, int) or not 1 <= rounds <= MAX_ROUNDS:
@@ -266,11 +303,16 @@ def _settings(kind: str, raw: dict) -> dict:
 
 # ---------------------------------------------------------------- answers and points
 
+def clean_text(raw: str) -> str:
+    """Free text as a phone typed it, made plain: NFKC (as nicknames are), no control or invisible
+    characters, spaces and line breaks as single spaces."""
+    text = unicodedata.normalize("NFKC", raw or "")
+    return " ".join("".join(ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C").split())
+
+
 def normalise_answer(raw: str) -> str:
-    """A typed word as it is compared: NFKC, lower case, no outer spaces or punctuation, inner spaces one."""
-    text = unicodedata.normalize("NFKC", raw or "").casefold()
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")  # no control or invisible characters
-    return " ".join(text.split()).strip(".,;:!?\"'()[]")[:ANSWER_MAX]
+    """A typed word as it is compared: clean_text, lower case, no outer punctuation."""
+    return clean_text(raw).casefold().strip(".,;:!?\"'()[]")[:ANSWER_MAX]
 
 
 def score_answers(beat: Beat, answers: dict[int, str], model_answers: list[str] | None = None) -> dict[int, int]:
@@ -301,7 +343,15 @@ def score_answers(beat: Beat, answers: dict[int, str], model_answers: list[str] 
 def check_answer(beat: Beat, raw: str) -> str:
     """A phone's answer as stored, or ValueError saying why it cannot be taken (the vocabulary is checked
     by the page, which has the model)."""
-    if beat.kind == WORD_GUESS:
+    if beat.takes_sentence:
+        sentence = clean_text(raw)
+        if not sentence:
+            raise ValueError("Type a sentence.")
+        if len(sentence) > SENTENCE_MAX:
+            raise ValueError(f"A short sentence, please: at most {SENTENCE_MAX} characters (this one has "
+                             f"{len(sentence)}).")
+        return sentence
+    if beat.takes_words:
         word = normalise_answer(raw)
         if not word:
             raise ValueError("Type a word.")
@@ -347,6 +397,12 @@ def answering_model(beat: Beat, embeddings_for: Callable[[str], Embeddings], ava
         elif all(word in vectors for word in needed):
             return key
     return None
+
+
+def demo_model(beat: Beat, available: list[str]) -> str | None:
+    """The first of a live demo's models that this server has (available: for the explorer, the models
+    with a stored projection)."""
+    return next((key for key in beat.settings.get("models", []) if key in available), None)
 
 
 def model_answer(beat: Beat, embeddings_for: Callable[[str], Embeddings],

@@ -6,20 +6,31 @@ A talk runs in a room of app/game/room.py: the room gives the code, the presente
 server processes of ``scripts/serve.sh`` and a presenter who reloads comes back to the same beat:
 
 * ``talk_progress``: per room, the talk file, the beat on screen (1-based), whether it is asking or
-  revealed, what the stage shows (the beat, the QR code, or nothing), and the model's answers once revealed;
+  revealed, what the stage shows (the beat, the QR code, or nothing), and per beat what the stage keeps
+  (the model's answers to a word guess once revealed, the room's sentence the speaker put through the gates);
 * ``talk_answers``: one answer per player per beat (a unique constraint), with its points once revealed
   and whether the speaker hid it from the stage.
 
 Only the presenter's secret (checked by ``RoomStore.presenter_room``) moves a talk; anyone with the room's
-code may read it (the stage reads it by the public code alone).
+code may read it (the stage and the results page read it by the public code alone; the results hold only
+the beats revealed and no hidden answer).
+
+A phone that lost its token (another browser, cleared data) rejoins as the same player with its nickname and
+its personal rejoin code (``rejoin_code``: derived from the token, so nothing more is stored), which only
+that phone shows.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import json
+import re
 import time
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -52,6 +63,8 @@ from app.game.talk import CHOICE, FAKE_OR_REAL, Beat, Talk, check_answer, score_
 
 ASK, REVEALED = "ask", "revealed"
 BEAT, QR, BLANK = "beat", "qr", "blank"  # what the stage shows
+# Rejoin codes: no 0/O, 1/I/L to misread; 31^6 ≈ 890 million codes per nickname.
+REJOIN_ALPHABET, REJOIN_LENGTH = "ABCDEFGHJKMNPQRSTUVWXYZ23456789", 6
 
 metadata = MetaData()
 
@@ -63,7 +76,8 @@ talk_progress = Table(
     Column("beat", Integer, nullable=False),
     Column("phase", String(10), nullable=False),
     Column("screen", String(10), nullable=False),
-    Column("model_answers", Text),  # JSON {beat: {"words": [...], "note": "..."}} of the word guesses revealed
+    # JSON {beat: ...}: a revealed word guess's {"words": [...], "note": "..."}, a gates demo's {"chosen": answer id}
+    Column("model_answers", Text),
     Column("moved_at", Float, nullable=False),
 )
 
@@ -87,13 +101,18 @@ class Progress:
     beat: int
     phase: str
     screen: str
-    revealed_answers: dict  # beat number (as text) -> what the model said, for the word guesses revealed
+    revealed_answers: dict  # beat number (as text) -> what the stage keeps of it (see talk_progress)
     moved_at: float
 
     @property
     def model_answers(self) -> dict | None:
         """What the model said to the beat on screen, once it is revealed."""
         return self.revealed_answers.get(str(self.beat))
+
+    @property
+    def chosen(self) -> int | None:
+        """The answer the speaker put on the stage for the beat on screen (a gates demo's sentence)."""
+        return (self.model_answers or {}).get("chosen")
 
     @property
     def key(self) -> str:
@@ -111,6 +130,22 @@ class Answer:
     hidden: bool
 
 
+@dataclass(frozen=True)
+class BeatResult:
+    """One revealed beat for the results page: its answers shown (not hidden), most frequent first."""
+    beat: Beat
+    answered: int
+    counts: list[tuple[str, int]]
+    said: dict  # what the stage kept of it (the model's words of a word guess)
+
+
+def rejoin_code(token: str) -> str:
+    """A player's personal rejoin code, derived from their token: the same on every reload, different for
+    every player, and telling nothing of the token."""
+    digest = hashlib.sha256(f"atelier-rejoin:{token}".encode()).digest()
+    return "".join(REJOIN_ALPHABET[byte % len(REJOIN_ALPHABET)] for byte in digest[:REJOIN_LENGTH])
+
+
 def first_round(talk: Talk, beat: Beat) -> int:
     """The room round a fake_or_real beat starts at: its rounds follow those of the beats before it."""
     return 1 + sum(b.settings["rounds"] for b in talk.beats[:beat.number - 1] if b.kind == FAKE_OR_REAL)
@@ -118,6 +153,16 @@ def first_round(talk: Talk, beat: Beat) -> int:
 
 def rounds_needed(talk: Talk) -> int:
     return sum(b.settings["rounds"] for b in talk.beats if b.kind == FAKE_OR_REAL)
+
+
+def tally(answers: list[str]) -> list[tuple[str, int]]:
+    """(answer, how many), most frequent first, then alphabetical."""
+    return sorted(Counter(answers).items(), key=lambda item: (-item[1], item[0]))
+
+
+def shown_answer(beat: Beat, stored: str) -> str:
+    """An answer as people read it: a tile's text rather than its index."""
+    return beat.settings["options"][int(stored)] if beat.kind == CHOICE else stored
 
 
 class TalkStore(RoomStore):
@@ -194,6 +239,15 @@ class TalkStore(RoomStore):
         self._write(reveal)
         return points
 
+    def choose_answer(self, code: str, secret: str, beat: int, answer_id: int) -> None:
+        """Put one answer on the stage (the sentence the gates demo reads), in place of the latest one."""
+        room = self.presenter_room(code, secret)
+        if not any(a.id == answer_id for a in self.answers(code, beat)):
+            raise RoomError("That answer is not one of this beat's.")
+        kept = {**self.progress(code).revealed_answers, str(beat): {"chosen": answer_id}}
+        self._write(lambda connection: connection.execute(
+            update(talk_progress).where(talk_progress.c.room_id == room.id).values(model_answers=json.dumps(kept))))
+
     def hide_answer(self, code: str, secret: str, answer_id: int, hidden: bool = True) -> None:
         """Take one answer off the stage (or put it back): one click in the speaker view."""
         room = self.presenter_room(code, secret)
@@ -227,6 +281,22 @@ class TalkStore(RoomStore):
             raise
         return stored
 
+    def rejoin(self, code: str, nickname: str, typed_code: str) -> str:
+        """The token of the player with this nickname (as typed, or as the board shows it: "Alice #2") and
+        this rejoin code, so a phone that lost its own comes back as that player; RoomError if none."""
+        room = self._room(code)
+        wanted = unicodedata.normalize("NFKC", nickname or "").strip().casefold()
+        typed = re.sub(r"[^A-Z0-9]", "", unicodedata.normalize("NFKC", typed_code or "").upper())
+        rows = self._read(select(room_players.c.id, room_players.c.nickname, room_players.c.token)
+                          .where(room_players.c.room_id == room.id).order_by(room_players.c.id))
+        shown = distinct_names((r.id, r.nickname) for r in rows)
+        for r in rows:
+            if (wanted in (r.nickname.casefold(), shown[r.id].casefold())
+                    and hmac.compare_digest(rejoin_code(r.token), typed)):
+                return r.token
+        raise RoomError(f"Nobody in room {room.code} has that nickname and rejoin code: both are on the phone "
+                        f"you joined with.")
+
     # ------------------------------------------------------------ what the screens read
 
     def progress(self, code: str) -> Progress | None:
@@ -247,17 +317,19 @@ class TalkStore(RoomStore):
                           .order_by(talk_answers.c.id))
         return [Answer(r.id, r.player_id, names.get(r.player_id, "?"), r.answer, r.points, bool(r.hidden)) for r in rows]
 
+    def featured_answer(self, code: str, beat: int, chosen: int | None) -> Answer | None:
+        """The answer the stage shows of a gates demo: the one the speaker chose, else the latest (never a
+        hidden one); None before any."""
+        shown = [a for a in self.answers(code, beat) if not a.hidden]
+        return next((a for a in shown if a.id == chosen), shown[-1] if shown else None)
+
     def player_answer(self, code: str, token: str, beat: int) -> Answer | None:
         status = self.phone_status(code, token)
         return next((a for a in self.answers(code, beat) if a.player_id == status.player_id), None)
 
     def counts(self, code: str, beat: int) -> list[tuple[str, int]]:
         """The answers the stage may show (not hidden), most frequent first: (answer, how many)."""
-        shown = [a.answer for a in self.answers(code, beat) if not a.hidden]
-        totals: dict[str, int] = {}
-        for answer in shown:
-            totals[answer] = totals.get(answer, 0) + 1
-        return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+        return tally([a.answer for a in self.answers(code, beat) if not a.hidden])
 
     def talk_points(self, code: str) -> dict[int, int]:
         """Points per player from the talk's beats (Fake-or-real rounds count in RoomStore.standings)."""
@@ -285,8 +357,9 @@ class TalkStore(RoomStore):
         mine = next((s for s in standings if s[1] == name), None)
         return None if mine is None else (mine[0], len(standings), mine[2])
 
-    def answers_csv(self, code: str, talk: Talk) -> str:
-        """Every answer of the talk, beat by beat: what the speaker shares after the talk."""
+    def answers_csv(self, code: str, talk: Talk, public: bool = False) -> str:
+        """Every answer of the talk, beat by beat, for the speaker; public: the results page's, only the
+        beats revealed and no hidden answer."""
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["beat", "kind", "question", "player", "answer", "points", "hidden"])
@@ -294,10 +367,24 @@ class TalkStore(RoomStore):
             if not beat.asks:
                 continue
             for a in self.answers(code, beat.number):
-                shown = beat.settings["options"][int(a.answer)] if beat.kind == CHOICE else a.answer
+                if public and (a.hidden or a.points is None):
+                    continue
+                shown = shown_answer(beat, a.answer)
                 writer.writerow([beat.number, beat.kind, beat.title or beat.text[:80], a.name, shown,
                                  "" if a.points is None else a.points, "yes" if a.hidden else ""])
         return out.getvalue()
+
+    def results(self, code: str, talk: Talk) -> list[BeatResult]:
+        """The results page's summary: each revealed beat's answers (hidden ones left out) and the model's."""
+        said = self.progress(code).revealed_answers
+        found = []
+        for beat in (b for b in talk.beats if b.asks):
+            answers = self.answers(code, beat.number)
+            if not any(a.points is not None for a in answers):
+                continue  # not revealed: nothing of it is public
+            counts = tally([shown_answer(beat, a.answer) for a in answers if not a.hidden])
+            found.append(BeatResult(beat, len(answers), counts, said.get(str(beat.number)) or {}))
+        return found
 
     def answered(self, code: str, beat: int) -> tuple[int, int]:
         """(answers to the beat, players in the room)."""

@@ -40,6 +40,8 @@ PAGES = [
              "for the speaker: the whole talk from the app, a stage for the projector and the room answering every beat"),
     PageInfo("pages/stage.py", "Stage", "🖥️", "stage",
              "the talk's projector view (opened from the speaker view, by the room's code)"),
+    PageInfo("pages/results.py", "Talk results", "🏆", "results",
+             "after a talk: the podium, the room's answers to every beat and their CSV, by the room's code"),
     PageInfo("pages/lstm_gates.py", "LSTM gates, live", "🔬", "lstm-gates",
              "the input, forget and output gates, cell and hidden state of a character LSTM as you type"),
     PageInfo("pages/playground.py", "LM playground", "✍️", "playground",

@@ -87,7 +87,7 @@ class PointCloud {
     if (cloudChanged || scene.cloud?.colouring !== this.scene.cloud?.colouring) this.readCloud(scene);
     this.scene = scene;
     this.marks = scene.marks.map((mark) => ({ ...mark, at: [mark.at[0], mark.at[1], mark.at[2] ?? 0] }));
-    this.frame.style.height = `${scene.height}px`;
+    this.frame.style.height = typeof scene.height === "number" ? `${scene.height}px` : scene.height;  // or CSS: "58vh"
     this.canvas.style.touchAction = scene.touch ? "none" : "pan-y pinch-zoom";
     this.canvas.setAttribute("aria-label", scene.description);
     this.axes.textContent = scene.axes.join(" · ");

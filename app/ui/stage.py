@@ -1,11 +1,12 @@
 """Streamlit helpers of talk mode: the stage (pages/stage.py, the projector), the speaker view
-(pages/speaker.py, the laptop) and a talk's beats on the phones (pages/play.py).
+(pages/speaker.py, the laptop), a talk's beats on the phones (pages/play.py) and the results page
+(pages/results.py, public by the room's code).
 
 State lives in SQL (app/game/talk_room.py), the talk in a TOML file (app/game/talk.py). The address holds
 who is who, as in room mode: ``?room=CODE`` for everyone, ``&key=SECRET`` on the speaker view only (never
 on the stage, its links or its QR code), ``&player=TOKEN`` on a phone. The stage has no buttons: the
 speaker view moves the talk (its buttons, or the keyboard: → / space next, ← back, R reveal, Q the QR
-code, B blank), and the stage follows by asking the database once a second. A stage opened in the speaker's
+code, B blank), and the stage follows by asking the database twice a second. A stage opened in the speaker's
 own browser answers the same keys (the key travels in a cookie, never in an address: see
 ``let_this_browser_drive_the_stage``); in any other browser it only follows.
 
@@ -24,6 +25,7 @@ import numpy as np
 import streamlit as st
 
 from app.catalog import models
+from app.explorer import scenes
 from app.game import quiz
 from app.game.leaderboard import ordinal
 from app.game.room import LOBBY, REVEAL, ROOM_LIFETIME, ROUND, RoomError, RoomUnavailable
@@ -33,32 +35,49 @@ from app.game.talk import (
     ESTIMATE,
     FAKE_OR_REAL,
     KINDS,
+    SENTENCE_MAX,
     TALKS,
     WORD_GUESS,
     Beat,
     Talk,
     TalkError,
     answering_model,
+    demo_model,
     load_talk,
     model_answer,
     normalise_answer,
 )
-from app.game.talk_room import ASK, BLANK, QR, REVEALED, Progress, TalkStore, first_round, rounds_needed
+from app.game.talk_room import (
+    ASK,
+    BLANK,
+    QR,
+    REVEALED,
+    BeatResult,
+    Progress,
+    TalkStore,
+    first_round,
+    rejoin_code,
+    rounds_needed,
+    shown_answer,
+)
 from app.lessons import gates, gradients
 from app.lessons.highlight import pieces_html
 from app.serving import network
 from app.ui import embeddings, language_model
+from app.ui import explorer as ui_explorer
 from app.ui import gates as ui_gates
 from app.ui import join as ui_join
 from app.ui import quiz as ui_quiz
 from app.ui import room as ui_room
 
-STAGE_PAGE, SPEAKER_PAGE = "stage", "speaker"  # url_paths (app/serving/site.py)
+STAGE_PAGE, SPEAKER_PAGE, RESULTS_PAGE = "stage", "speaker", "results"  # url_paths (app/serving/site.py)
+POLL = "0.5s"  # the stage redraws this often (one session): the room's last answer shows within a second
 MESSAGE_KEY = ui_room.MESSAGE_KEY
 SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")  # secrets.token_urlsafe: nothing a cookie line could break on
 # Tiles: Okabe-Ito colours (told apart with any colour vision) under black text (contrast >= 7:1), each
 # with its own shape too, the same on the stage and on the phones.
-TILES = [("▲", "#56B4E9"), ("◆", "#E69F00"), ("●", "#F0E442"), ("■", "#CC79A7")]
+# Okabe-Ito's reddish purple (#CC79A7, 6.9:1 under black) is lightened to #D98CB8 (8.4:1).
+TILES = [("▲", "#56B4E9"), ("◆", "#E69F00"), ("●", "#F0E442"), ("■", "#D98CB8")]
 INK, PAPER, MUTED = "#111111", "#ffffff", "#333333"  # 18.9:1 and 12.6:1 on white
 
 # The stage is its own container (st-key-stage) laid over the whole window: no sidebar, toolbar, header
@@ -80,11 +99,15 @@ STAGE_CSS = f"""<style>
 .stage-tile.right {{border-color: #000;}}
 .stage-big {{font-size: 6vw; font-weight: 800; line-height: 1.1;}}
 .stage-qr img {{height: 62vh; width: auto;}}
+.st-key-stage {{--cloud-label-size: 1.5vw; --cloud-label-large: 1.75vw;}}  /* the cloud's labels: 29 and 34 px */
 </style>"""
+CLOUD_HEIGHT = "62vh"  # the room's words in the 3D cloud: under the headline and a line of text, in 1080 px
+CLOUD_WORDS = 24  # the room's most frequent words marked in the cloud
 SPEAKER_CSS = "<style>" + "".join(
     f".st-key-talk_tile_{index} button {{background: {colour}; color: #000; min-height: 5rem; font-size: 1.6rem;"
     f" border: none;}}" for index, (_, colour) in enumerate(TILES)) + """
-.st-key-talk_send button, .st-key-talk_estimate_send button {min-height: 4rem; font-size: 1.4rem;}
+.st-key-talk_send button, .st-key-talk_estimate_send button, .st-key-talk_rejoin button
+    {min-height: 4rem; font-size: 1.4rem;}
 </style>"""
 
 
@@ -256,9 +279,9 @@ def bars(counts: list[tuple[str, int]], highlight: set[str] = frozenset(), limit
     most = max(count for _, count in shown)
     rows = "".join(
         f'<div class="stage-body">{"✓ " if answer in highlight else ""}{html.escape(answer)}</div>'
-        f'<div class="stage-bar{" model" if answer in highlight else ""}" style="width:{100 * count / most:.0f}%"></div>'
-        f'<div class="stage-body">{count}</div>' for answer, count in shown)
-    st.html(f'<div class="stage-bars" role="list">{rows}</div>')
+        f'<div class="stage-bar{" model" if answer in highlight else ""}" style="width:{100 * count / most:.0f}%" '
+        f'aria-hidden="true"></div><div class="stage-body">{count}</div>' for answer, count in shown)
+    st.html(f'<div class="stage-bars">{rows}</div>')  # the words and counts read in order; the bars only draw
 
 
 def tiles(options: list[str], counts: dict[int, int] | None = None, right: int | None = None) -> None:
@@ -306,10 +329,10 @@ def draw_stage(store: TalkStore, talk: Talk, code: str, progress: Progress) -> N
     beat = beat_on(talk, progress)
     heading(beat.title or KINDS[beat.kind])
     body(beat.text)
-    if beat.asks:
+    if beat.kind == DEMO:
+        stage_demo(store, code, beat, progress)
+    elif beat.asks:
         stage_question(store, code, beat, progress)
-    elif beat.kind == DEMO:
-        stage_demo(beat)
     elif beat.kind == FAKE_OR_REAL:
         stage_round(store, code)
     elif beat.settings.get("podium"):
@@ -354,45 +377,83 @@ def stage_question(store: TalkStore, code: str, beat: Beat, progress: Progress) 
 @st.cache_resource(show_spinner=False)
 def gradient_figure():
     """The gradient curves of the Why LSTM? page's default set-up: worked out once per process, as the stage
-    draws its beat every second."""
+    draws its beat twice a second."""
     setup = gradients.GradientSetup()
     return gradients.gradient_figure(gradients.rnn_gradient_norms(setup), gradients.lstm_gradient_norms(setup))
 
 
-def stage_demo(beat: Beat) -> None:
-    """The live view: the explorer's neighbours, the gradient curves, or the gates of a sentence."""
+def stage_demo(store: TalkStore, code: str, beat: Beat, progress: Progress) -> None:
+    """The live view: the room's words in the explorer's 3D cloud, the gradient curves, or a phone's
+    sentence through the gates."""
     view = beat.settings["view"]
     if view == "gradients":
         st.plotly_chart(gradient_figure(), key="stage_gradients", config={"displayModeBar": False})
     elif view == "explorer":
-        keys = [key for key in beat.settings.get("models", []) if key in available_models()]
-        word = beat.settings.get("word", "")
-        for key in keys:
-            vectors = embeddings(key)
-            if word in vectors:
-                st.html(f'<div class="stage-body">Nearest to <b>{html.escape(word)}</b> in {html.escape(key)}: '
-                        + html.escape(", ".join(w for w, _ in vectors.most_similar(word, 8))) + "</div>")
-                break
-        st.html('<div class="stage-note">The 3D cloud: the Embedding explorer page.</div>')
+        stage_cloud(store, code, beat)
     elif view == "gates":
-        stage_gates(beat)
+        stage_gates(store, code, beat, progress)
 
 
-def stage_gates(beat: Beat) -> None:
-    """The sentence read by the character LSTM, coloured by each gate of its most variable cell unit (the
-    LSTM gates page, in big type): where it lets input in, forgets, and shows its memory."""
-    bundles = models.language_model_bundles()
-    bundle = next((b for b in beat.settings.get("models", ["fashion-reviews", "wiki-sample"]) if b in bundles), None)
-    text = str(beat.settings.get("sentence", ""))[:120]
+def cloud_models() -> list[str]:
+    """The embedding models the room may use that have a stored projection (the explorer's cloud)."""
+    return [m.key for m in models.embedding_models() if ui_explorer.projected_space(m.key) is not None]
+
+
+def cloud_scene(key: str, counts: list[tuple[str, int]], word: str = "") -> dict:
+    """The model's stored 3D t-SNE cloud (the explorer's, coloured by fashion category) with the room's words
+    marked and labelled with how many typed each (a word outside the projected set is placed among its
+    nearest projected ones, as the explorer places it), and the talk's own word if it has one."""
+    emb, projected = embeddings(key), ui_explorer.projected_space(key)
+    counts = [(w, n) for w, n in counts if w in emb][:CLOUD_WORDS]
+    typed = {w for w, _ in counts}
+    words = [w for w, _ in counts] + ([word] if word in emb and word not in typed else [])
+    labels = [f"{w} · {n}" for w, n in counts] + [w for w in words[len(counts):]]
+    coords, placed = projected.positions(words, emb, "tsne3") if words else ([], [])
+    scene = scenes.explorer_scene(ui_explorer.cloud(key, "tsne3", "category", 0), projected.coordinates("tsne3"),
+                                  projected.axis_titles("tsne3"), height=CLOUD_HEIGHT, touch=False)
+    scene["marks"] = [{"word": label, "at": [round(float(c), 5) for c in at],
+                       "colour": scenes.NEIGHBOUR_COLOUR if i < len(counts) else scenes.QUERY_COLOUR,
+                       "size": 18 if i < len(counts) else 14, "shape": "diamond" if out else "circle",
+                       "label": "large" if i < len(counts) else "normal", "pick": False,
+                       "tip": "placed among its nearest projected words" if out else ""}
+                      for i, (label, at, out) in enumerate(zip(labels, coords, placed, strict=True))]
+    scene["faded"] = bool(counts)
+    scene["description"] += (f"; the room's words: {', '.join(labels[:len(counts)])}" if counts
+                             else "; no word from the room yet")
+    return scene
+
+
+def stage_cloud(store: TalkStore, code: str, beat: Beat) -> None:
+    key = demo_model(beat, cloud_models())
+    if key is None:
+        st.html('<div class="stage-note">None of this beat\'s models has a stored projection on this server.</div>')
+        return
+    answered, players = store.answered(code, beat.number)
+    ui_explorer.point_cloud(cloud_scene(key, store.counts(code, beat.number), beat.settings.get("word", "")),
+                            key="stage_cloud", on_pick=lambda word: None)
+    st.html(f'<div class="stage-note">{answered} of {players} placed a word · the 3D t-SNE of '
+            f'{html.escape(key)}</div>')
+
+
+def stage_gates(store: TalkStore, code: str, beat: Beat, progress: Progress) -> None:
+    """A sentence read by the character LSTM, coloured by each gate of its most variable cell unit (the
+    LSTM gates page, in big type): where it lets input in, forgets, and shows its memory. The sentence is
+    the room's one the speaker chose, else the latest sent, else the talk file's."""
+    bundle = demo_model(beat, models.language_model_bundles())
+    featured = store.featured_answer(code, beat.number, progress.chosen)
+    text = featured.answer if featured else beat.settings["sentence"]
     if bundle is None or not text:
-        st.html('<div class="stage-note">No language model or no sentence for this demo.</div>')
+        st.html('<div class="stage-note">No language model or no sentence for this demo: phones send one.</div>')
         return
     layer = ui_gates.gate_trace(bundle, text).layers[-1]
     unit = int(np.argmax(layer["cell"].std(axis=0)))
     rows = "".join(f'<div class="stage-body">{html.escape(gates.NAMES[gate])} (unit {unit})'
                    f'{pieces_html(gates.cell_pieces(text, gate, layer[gate][:, unit]))}</div>'
                    for gate in ("input", "forget", "output", "cell"))
-    st.html(rows + f'<div class="stage-note">The character LSTM of {html.escape(bundle)}: blue low, red high.</div>')
+    answered, players = store.answered(code, beat.number)
+    source = f"{html.escape(featured.name)}'s sentence" if featured else "The talk's sentence"
+    st.html(rows + f'<div class="stage-note">{source} · {answered} of {players} sent one · the character LSTM '
+                   f'of {html.escape(bundle)}: blue low, red high.</div>')
 
 
 def stage_round(store: TalkStore, code: str) -> None:
@@ -429,20 +490,26 @@ def stage_podium(store: TalkStore, code: str) -> None:
 
 # ---------------------------------------------------------------- the speaker view
 
-def speaker_answers(store: TalkStore, code: str, secret: str, beat: Beat) -> None:
-    """Every answer, each with a one-click hide (hidden answers leave the stage)."""
+def speaker_answers(store: TalkStore, code: str, secret: str, beat: Beat, progress: Progress) -> None:
+    """Every answer, each with a one-click hide (hidden answers leave the stage); a gates demo's sentences
+    each with "On stage" too (the stage reads the latest until one is chosen)."""
     answers = store.answers(code, beat.number)
     if not answers:
         st.caption("No answers yet.")
         return
+    featured = store.featured_answer(code, beat.number, progress.chosen) if beat.takes_sentence else None
     for answer in answers[-30:]:
-        shown = beat.settings["options"][int(answer.answer)] if beat.kind == CHOICE else answer.answer
-        left, right = st.columns([4, 1])
-        points = "" if answer.points is None else f" · {ui_room.points(answer.points)}"
+        shown = shown_answer(beat, answer.answer)
+        left, *right = st.columns([4, 1, 1] if beat.takes_sentence else [4, 1])
+        points = "" if answer.points is None or not beat.scores else f" · {ui_room.points(answer.points)}"
+        on_stage = " · **on the stage**" if featured and featured.id == answer.id else ""
         left.markdown(f"{'~~' if answer.hidden else ''}{escape_markdown(answer.name)}: "
-                      f"{escape_markdown(shown)}{'~~' if answer.hidden else ''}{points}")
-        right.button("Show" if answer.hidden else "Hide", key=f"talk_hide_{answer.id}",
-                     on_click=hide, args=(store, code, secret, answer.id, not answer.hidden))
+                      f"{escape_markdown(shown)}{'~~' if answer.hidden else ''}{points}{on_stage}")
+        right[-1].button("Show" if answer.hidden else "Hide", key=f"talk_hide_{answer.id}",
+                         on_click=hide, args=(store, code, secret, answer.id, not answer.hidden))
+        if beat.takes_sentence:
+            right[0].button("On stage", key=f"talk_choose_{answer.id}", disabled=answer.hidden or bool(on_stage),
+                            on_click=choose, args=(store, code, secret, beat.number, answer.id))
 
 
 def escape_markdown(text: str) -> str:
@@ -453,6 +520,13 @@ def escape_markdown(text: str) -> str:
 def hide(store: TalkStore, code: str, secret: str, answer_id: int, hidden: bool) -> None:
     try:
         store.hide_answer(code, secret, answer_id, hidden)
+    except (RoomError, RoomUnavailable) as e:
+        st.session_state[MESSAGE_KEY] = str(e)
+
+
+def choose(store: TalkStore, code: str, secret: str, beat: int, answer_id: int) -> None:
+    try:
+        store.choose_answer(code, secret, beat, answer_id)
     except (RoomError, RoomUnavailable) as e:
         st.session_state[MESSAGE_KEY] = str(e)
 
@@ -477,7 +551,7 @@ def phone_css() -> None:
 def send_answer(store: TalkStore, code: str, token: str, beat: Beat, raw: str) -> None:
     """Callback: this phone's answer; refusals (closed, twice, not a word the model knows) are shown."""
     try:
-        if beat.kind == WORD_GUESS:
+        if beat.takes_words:
             unknown = unknown_word(beat, raw)
             if unknown:
                 st.session_state[MESSAGE_KEY] = unknown
@@ -490,9 +564,12 @@ def send_answer(store: TalkStore, code: str, token: str, beat: Beat, raw: str) -
 def unknown_word(beat: Beat, raw: str) -> str:
     """Why a word cannot be taken (not in the answering model's vocabulary, with close ones), or ""."""
     word = normalise_answer(raw)
-    if beat.settings["task"] in ("next_word", "fixed") or not word:
+    if beat.settings.get("task") in ("next_word", "fixed") or not word:
         return ""
-    key = answering_model(beat, embeddings, available_models())
+    if beat.kind == DEMO:  # the explorer's cloud: the model it shows
+        key = demo_model(beat, cloud_models())
+    else:
+        key = answering_model(beat, embeddings, available_models())
     if key is None:
         return ""
     vectors = embeddings(key)
@@ -515,10 +592,16 @@ def phone_beat(store: TalkStore, talk: Talk, code: str, token: str, progress: Pr
         st.markdown(beat.text)
         st.caption(beat.stakes)
         ui_room.show_message()
-        if beat.kind == WORD_GUESS:
+        if beat.takes_words:
             st.text_input("Your word", max_chars=40, key=f"talk_word_{beat.number}")
             st.button("Send", type="primary", width="stretch", key="talk_send", on_click=lambda: send_answer(
                 store, code, token, beat, st.session_state.get(f"talk_word_{beat.number}", "")))
+        elif beat.takes_sentence:
+            # no max_chars: the browser would cut a longer paste without a word; Send says why it is refused
+            st.text_input("Your sentence", placeholder=f"up to {SENTENCE_MAX} characters",
+                          key=f"talk_sentence_{beat.number}")
+            st.button("Send", type="primary", width="stretch", key="talk_send", on_click=lambda: send_answer(
+                store, code, token, beat, st.session_state.get(f"talk_sentence_{beat.number}", "")))
         elif beat.kind == CHOICE:
             for index, option in enumerate(beat.settings["options"]):
                 st.button(tile_label(index, option), key=f"talk_tile_{index}", width="stretch",
@@ -531,12 +614,82 @@ def phone_beat(store: TalkStore, talk: Talk, code: str, token: str, progress: Pr
                 store, code, token, beat, str(st.session_state.get(f"talk_estimate_{beat.number}", ""))))
         return
     if mine is not None:
-        shown = beat.settings["options"][int(mine.answer)] if beat.kind == CHOICE else mine.answer
-        if mine.points is None:
+        shown = gates.markdown_literal(shown_answer(beat, mine.answer))
+        if beat.kind == DEMO:
+            st.success(f"Yours: {shown}. Look at the big screen.")
+        elif mine.points is None:
             st.success(f"Your answer: {shown}. Waiting for the reveal…")
+        elif not beat.scores:
+            st.info(f"Your answer: {shown}")
         else:
             (st.success if mine.points else st.info)(f"Your answer: {shown} · {ui_room.points(mine.points)}")
     else:
         st.info("The answers to this one are closed.")
     if progress.phase == REVEALED:
         ui_room.big_text(place_line(store, code, token), 1.6, "Your place in the room")
+
+
+def rejoin_note(token: str) -> None:
+    """This phone's rejoin code, on the phone only (never on the stage): with the nickname, it brings the
+    player back from another browser."""
+    st.caption(f"Your rejoin code: **{rejoin_code(token)}**. Lost this page (another browser, cleared data)? "
+               f"Open the room again and rejoin with your nickname and this code: your points stay yours. "
+               f"Keep it to yourself.")
+
+
+def rejoin_form(store: TalkStore, code: str) -> None:
+    """On the join screen: come back as a player of this room, by nickname and rejoin code."""
+    # Labels without "join" or "nickname": the join screen's own field and button keep their names alone
+    with st.expander("Been here before? Come back with your code"):
+        st.text_input("The name you joined with", key="talk_rejoin_name")
+        st.text_input("Your rejoin code (on your phone's room page)", max_chars=12, key="talk_rejoin_code")
+        st.button("Come back as this player", key="talk_rejoin", width="stretch", on_click=rejoin, args=(store, code))
+
+
+def rejoin(store: TalkStore, code: str) -> None:
+    """Button callback: the player's token goes into the address, as joining puts a new one there."""
+    try:
+        token = store.rejoin(code, st.session_state.get("talk_rejoin_name", ""),
+                             st.session_state.get("talk_rejoin_code", ""))
+    except (RoomError, RoomUnavailable) as e:
+        st.session_state[MESSAGE_KEY] = str(e)
+        return
+    st.query_params[ui_room.PLAYER_PARAM] = token
+
+
+# ---------------------------------------------------------------- after the talk: the results page
+
+def results_address(code: str) -> str:
+    """The results page of a room: its public code only, safe to share."""
+    return f"{RESULTS_PAGE}?{ui_room.ROOM_PARAM}={code}"
+
+
+def results_podium(standings: list[tuple[int, str, int]]) -> None:
+    medals = {1: "🥇", 2: "🥈", 3: "🥉"}  # by rank: two players tied first both get gold
+    if not standings:
+        st.info("Nobody played.")
+        return
+    for column, (rank, name, total) in zip(st.columns(3), standings[:3], strict=False):
+        with column.container(border=True):
+            ui_room.big_text(f"{medals.get(rank, '')} {name}", 1.8)
+            st.caption(f"{ordinal(rank)} · {ui_room.points(total)}")
+
+
+def beat_results(results: list[BeatResult]) -> None:
+    """Each revealed beat: the question, the right answer or the model's, and the room's top answers."""
+    if not results:
+        st.info("No question has been revealed yet.")
+    for result in results:
+        beat, said = result.beat, result.said
+        with st.container(border=True):
+            st.markdown(f"**{beat.number}. {escape_markdown(beat.title or KINDS[beat.kind])}** · "
+                        f"{KINDS[beat.kind]} · {result.answered} answer{'s' * (result.answered != 1)}")
+            st.markdown(beat.text)
+            if said.get("words"):
+                st.markdown(f"The model: {escape_markdown(', '.join(said['words']))}")
+            if beat.kind == CHOICE and beat.settings["answer"] is not None:
+                st.markdown(f"Right: {escape_markdown(beat.settings['options'][beat.settings['answer']])}")
+            if beat.kind == ESTIMATE:
+                st.markdown(f"Answer: {beat.settings['answer']:g}{escape_markdown(beat.settings['unit'])}")
+            room = " · ".join(f"{escape_markdown(answer)} ({count})" for answer, count in result.counts[:10])
+            st.markdown(f"The room: {room or 'every answer hidden'}")

@@ -1,11 +1,17 @@
 """Talk mode in the browser: the speaker view on the laptop, the stage at 1920 × 1080, and five phones go
-through the default talk, which has a beat of every kind, with the speaker's keyboard alone.
+through the default talk, which has a beat of every kind, with the speaker's keyboard alone; then the results
+page.
 
-Checked on the way: the phones follow the stage, answers are counted and scored, the speaker's key never
-reaches the stage or the phones, and the stage is a stage (no sidebar or toolbar showing, headline
->= 56 px and body >= 32 px in computed styles, each beat within 1080 px)."""
+Checked on the way: the phones follow the stage, answers are counted and scored, the room's words land in the
+3D cloud and a phone's sentence goes through the gates, the speaker's key never reaches the stage, the phones
+or the results, and the stage is a stage (no sidebar or toolbar showing, headline >= 56 px and body >= 32 px
+in computed styles, each beat within 1080 px), with no serious or critical axe violation and its text at a
+contrast of 7:1 or more, measured from computed styles, in every state the test passes through."""
 
+import csv
+import io
 import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
@@ -13,7 +19,8 @@ from playwright.sync_api import expect
 from app.game.talk import load_talk
 from app.serving.site import SCREENSHOTS
 from tests.e2e.conftest import PHONE, needs_page
-from tests.e2e.harness import rerun_after, wait_for_app
+from tests.e2e.harness import POINT_CLOUD, rerun_after, wait_for_app
+from tests.e2e.test_accessibility import axe_script, blocking_violations  # noqa: F401 (axe_script: a fixture)
 
 pytestmark = needs_page("pages/speaker.py")
 
@@ -48,10 +55,60 @@ def stage_is_a_stage(stage) -> None:
     assert found["fits"], "the beat is taller than the screen"
 
 
-def test_a_talk_of_every_beat_kind_with_five_phones(open_app, browser, app_server):
+# The contrast of every piece of text on the stage, from computed styles: the text's colour over the first
+# opaque background behind it (each colour read back through a canvas, so any CSS colour syntax works; a
+# translucent one is blended over what is behind it). The gates demo's letters are left out: each sits on
+# its cell's colour, in black or white by app/lessons/highlight.py's choice, and is measured on its own.
+CONTRAST_JS = """(skip) => {
+    const canvas = document.createElement('canvas'), g = canvas.getContext('2d', {willReadFrequently: true});
+    canvas.width = canvas.height = 1;
+    const rgba = (css) => { g.clearRect(0, 0, 1, 1); g.fillStyle = '#000'; g.fillStyle = css; g.fillRect(0, 0, 1, 1);
+                            const [r, gr, b, a] = g.getImageData(0, 0, 1, 1).data; return [r, gr, b, a / 255]; };
+    const over = (top, under) => top.slice(0, 3).map((c, i) => c * top[3] + under[i] * (1 - top[3]));
+    const backdrop = (element) => {
+        const layers = [];
+        for (let e = element; e; e = e.parentElement) {
+            const colour = rgba(getComputedStyle(e).backgroundColor);
+            if (colour[3] > 0) layers.push(colour);
+            if (colour[3] >= 1) break;
+        }
+        return layers.reverse().reduce((under, top) => over(top, under), [255, 255, 255]);
+    };
+    const luminance = (rgb) => rgb.map((c) => { c /= 255; return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; })
+                                  .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+    const stage = document.querySelector('.st-key-stage'), walker = document.createTreeWalker(stage, NodeFilter.SHOW_TEXT);
+    const found = [];
+    while (walker.nextNode()) {
+        const text = walker.currentNode.textContent.trim(), element = walker.currentNode.parentElement;
+        const box = element.getBoundingClientRect();
+        if (!text || !box.width || !box.height || getComputedStyle(element).visibility === 'hidden') continue;
+        if (element.closest('.katex-mathml') || (skip && element.closest(skip))) continue;  // MathML: for screen readers
+        const under = backdrop(element), ink = over(rgba(getComputedStyle(element).color), under);
+        const [light, dark] = [luminance(ink), luminance(under)].sort((a, b) => b - a);
+        found.push({text: text.slice(0, 40), ratio: Math.round((light + 0.05) / (dark + 0.05) * 100) / 100});
+    }
+    return found.sort((a, b) => a.ratio - b.ratio);
+}"""
+MIN_CONTRAST = 7.0  # the issue's figure (WCAG's AAA for normal text)
+contrasts: dict[str, float] = {}  # state -> the stage's lowest contrast, written into artifacts/e2e
+
+
+def stage_is_readable(stage, axe_source: str, state: str) -> None:
+    """axe finds no serious or critical violation on the stage, and every text has a contrast of 7:1 or more."""
+    problems = blocking_violations(stage, axe_source)
+    assert not problems, f"{state}: " + "\n".join(problems)
+    found = stage.evaluate(CONTRAST_JS, ".atelier-text")
+    assert found, f"{state}: no text measured"
+    contrasts[state] = found[0]["ratio"]
+    assert found[0]["ratio"] >= MIN_CONTRAST, f"{state}: {found[:5]}"
+
+
+def test_a_talk_of_every_beat_kind_with_five_phones(open_app, browser, app_server, axe_script):  # noqa: F811
     talk = load_talk()
     first = {kind: next(b.number for b in talk.beats if b.kind == kind)
              for kind in ("word_guess", "choice", "estimate", "fake_or_real")}
+    first.update({view: next(b.number for b in talk.beats if b.settings.get("view") == view)
+                  for view in ("explorer", "gates")})
     speaker = open_app("speaker")
     rerun_after(speaker, speaker.get_by_role("button", name="Start the talk").click, timeout=DEAL_TIMEOUT)
     on_beat(speaker, 1)
@@ -72,9 +129,11 @@ def test_a_talk_of_every_beat_kind_with_five_phones(open_app, browser, app_serve
             rerun_after(phone, phone.get_by_role("button", name="Join").click)
             expect(phone.get_by_text("Look at the big screen")).to_be_visible()
 
+        stage_is_readable(stage, axe_script, "a slide")
         press(speaker, "q")  # Q: the QR code on the stage, by the public address only
         expect(stage.get_by_text(f"Join on your phone · room {code}")).to_be_visible()
         stage_is_a_stage(stage)
+        stage_is_readable(stage, axe_script, "the QR code")
         press(speaker, "q")
         expect(stage.locator(".stage-title")).to_have_text(talk.beats[0].title)
 
@@ -114,6 +173,27 @@ def test_a_talk_of_every_beat_kind_with_five_phones(open_app, browser, app_serve
         stage.screenshot(path=str(SCREENSHOTS / "talk-stage.png"))  # the README's picture of the stage
         expect(phones[0].get_by_text(re.compile(r"Your answer: talking · \d points?"))).to_be_visible()
         expect(phones[0].get_by_text(re.compile(r"^1st of 5 · "))).to_be_visible()
+        stage_is_readable(stage, axe_script, "a word guess revealed")
+
+        # t-SNE: the room's words land in the model's 3D cloud as they are sent, labelled with their counts
+        while f"Now: {first['explorer']}." not in speaker.inner_text("body"):
+            press(speaker)
+        expect(stage.locator(POINT_CLOUD)).to_be_visible()
+        phones[2].get_by_label("Your word").fill("drress")
+        rerun_after(phones[2], phones[2].get_by_role("button", name="Send").click)
+        expect(phones[2].get_by_text(re.compile("not in the model's vocabulary. Did you mean .*dress"))).to_be_visible()
+        for phone, word in zip(phones, ["silk", "Silk", "dress", "DRESS", "linen"], strict=True):
+            phone.get_by_label("Your word").fill(word)
+            rerun_after(phone, phone.get_by_role("button", name="Send").click)
+            expect(phone.get_by_text("Look at the big screen")).to_be_visible()
+        expect(stage.get_by_text("5 of 5 placed a word")).to_be_visible()
+        for label in ("dress · 2", "silk · 2", "linen · 1"):
+            drawn = stage.locator(f'{POINT_CLOUD.split(" canvas")[0]} .label:text-is("{label}")')
+            expect(drawn).to_be_visible()  # placed, not left out for lack of room
+            assert drawn.evaluate("(e) => parseFloat(getComputedStyle(e).fontSize)") >= 28  # projector size
+        stage_is_a_stage(stage)
+        stage_is_readable(stage, axe_script, "the room's words in the 3D cloud")
+        stage.screenshot(path=str(SCREENSHOTS / "talk-stage-cloud.png"))
 
         while f"Now: {first['choice']}." not in speaker.inner_text("body"):
             press(speaker)
@@ -125,6 +205,7 @@ def test_a_talk_of_every_beat_kind_with_five_phones(open_app, browser, app_serve
         press(speaker, "r")
         expect(stage.get_by_text("▲ queen · 3 ✓")).to_be_visible()
         stage_is_a_stage(stage)
+        stage_is_readable(stage, axe_script, "a choice poll revealed")
         stage.screenshot(path=str(app_server.log_path.parent / "talk--stage-choice.png"))
         phones[0].screenshot(path=str(SCREENSHOTS / "talk-phone.png"))  # and of a phone answering
 
@@ -139,6 +220,24 @@ def test_a_talk_of_every_beat_kind_with_five_phones(open_app, browser, app_serve
         expect(speaker.get_by_text("5 of 5 answered")).to_be_visible()
         press(speaker)
         expect(stage.get_by_text("Closest: Dan")).to_be_visible()
+        stage_is_readable(stage, axe_script, "an estimate revealed")
+
+        # LSTM gates: a phone's sentence on the stage, the latest until the speaker puts another on it
+        while f"Now: {first['gates']}." not in speaker.inner_text("body"):
+            press(speaker)
+        for phone, sentence in ((phones[2], "the <b>silk</b> dress fits"), (phones[1], "i love this dress")):
+            phone.get_by_label("Your sentence").fill(sentence)
+            rerun_after(phone, phone.get_by_role("button", name="Send").click)
+            expect(phone.get_by_text("Look at the big screen")).to_be_visible()
+        expect(stage.get_by_text(re.compile("^Bob's sentence · 2 of 5 sent one"))).to_be_visible()
+        rerun_after(speaker, speaker.get_by_role("button", name="On stage").first.click)
+        expect(stage.get_by_text(re.compile("^<b>Carol</b>'s sentence"))).to_be_visible()
+        expect(stage.locator(".atelier-text").first).to_contain_text("the <b>silk</b> dress fits")  # text, never HTML
+        stage_is_a_stage(stage)
+        stage_is_readable(stage, axe_script, "a phone's sentence through the gates")
+        gate_letters = stage.evaluate(CONTRAST_JS.replace("(skip && element.closest(skip))",
+                                                          "(!element.closest('.atelier-text'))"), None)
+        contrasts["the gates' coloured letters (not held to 7:1)"] = gate_letters[0]["ratio"]
 
         while f"Now: {first['fake_or_real']}." not in speaker.inner_text("body"):
             press(speaker)
@@ -155,11 +254,28 @@ def test_a_talk_of_every_beat_kind_with_five_phones(open_app, browser, app_serve
             press(speaker)
         expect(stage.get_by_text(re.compile("^🥇 ")).first).to_be_visible()
         stage_is_a_stage(stage)
+        stage_is_readable(stage, axe_script, "the podium")
 
         for page in [stage, *phones]:
             assert secret not in page.content()  # the speaker's key never leaves the speaker view
         stage.screenshot(path=str(app_server.log_path.parent / "talk--stage.png"))
         phones[0].screenshot(path=str(app_server.log_path.parent / "talk--phone.png"))
+
+        # After the talk: the results page the speaker view links to, by the room's code alone
+        link = speaker.get_by_role("link", name="results page")
+        assert link.get_attribute("href").endswith(f"results?room={code}")
+        results = phones[3]
+        results.goto(f"{app_server.url}/results?room={code}")
+        wait_for_app(results)
+        expect(results.get_by_text("🥇", exact=False).first).to_be_visible()
+        expect(results.get_by_text("The model:").first).to_be_visible()
+        with results.expect_download() as download:
+            results.get_by_role("button", name="The answers per beat (CSV)").click()
+        rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+        assert {"talking", "queen", "silk", "the <b>silk</b> dress fits"} <= {r["answer"] for r in rows}
+        assert secret not in results.content() and secret not in results.url
     finally:
         for context in contexts:
             context.close()
+        (app_server.log_path.parent / "talk--contrast.txt").write_text(
+            "".join(f"{state}: lowest text contrast {ratio}:1\n" for state, ratio in contrasts.items()))
