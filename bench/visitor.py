@@ -113,6 +113,7 @@ class Visitor:
         self.auto_reruns: dict[str, float] = {}  # fragment id -> seconds between the reruns it asks for
         self.next_auto_rerun: dict[str, float] = {}
         self.auto_seconds: list[float] = []  # how long those runs took
+        self.room_moved_at = 0.0  # when the room feed last said the page is out of date (time.monotonic())
 
     @property
     def worker(self) -> str | None:
@@ -152,6 +153,7 @@ class Visitor:
             now = json.loads(body).get("drawn_for") if status == 200 else f"no feed ({status})"
             if now == data["drawn_for"]:
                 return None
+            self.room_moved_at = time.monotonic()
             events = WidgetState(id=f"{STREAMLIT_INTERNAL_KEY_PREFIX}_{element.bidi_component.id}__events",
                                  json_trigger_value=json.dumps([{"event": "changed", "value": now}]))
             return self.rerun(extra=[events], fragment_id=fragment_id)

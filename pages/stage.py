@@ -1,6 +1,6 @@
 """Talk mode, the stage: the projector's view of the talk, by the room's public code alone (no key, no buttons).
 
-The speaker view (pages/speaker.py) moves the talk; this page follows it once a second. Opened in the
+The speaker view (pages/speaker.py) moves the talk; this page follows it twice a second. Opened in the
 speaker's own browser, it answers the speaker's keys too (→ / space, ←, R, Q, B)."""
 
 import streamlit as st
@@ -32,9 +32,9 @@ with st.container(key="stage"):
     if speaker_key:
         ui_stage.keyboard(talks, talk, code, speaker_key)
 
-    @st.fragment(run_every=ui_room.POLL)
+    @st.fragment(run_every=ui_stage.POLL)
     def follow():
-        """The beat, drawn again every second: counts grow, and the speaker's moves show within a second."""
+        """The beat, drawn again twice a second: counts grow, and the speaker's moves show within half a second."""
         try:
             now = talks.progress(code)
             ui_stage.draw_stage(talks, talk, code, now)

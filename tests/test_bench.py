@@ -1,5 +1,6 @@
 """bench/: every module imports, no two import each other (directly or round a loop), one Visitor for
-all, and each table a script writes into docs/ has its markers there, under the columns the script writes."""
+all, and each table a script writes into docs/ has its markers there, under the columns the script writes.
+Also room_load's talk scenario, run for real with a few phones."""
 
 from __future__ import annotations
 
@@ -72,39 +73,43 @@ def test_docs_have_the_markers_of_each_bench_table(script, doc, name):
     begin, end = markers(name)
     assert text.count(begin) == 1 and text.count(end) == 1, f"{doc} needs {begin} … {end} around {script}'s table"
     assert text.index(begin) < text.index(end)
-    table = current_table(script).splitlines()
+    table = current_table(script, name).splitlines()
     assert len(table) >= 3 and all(line.startswith("|") for line in table), f"{doc}'s {name} markers hold no table"
     source = (ROOT / script).read_text(encoding="utf-8")
     assert f'add_write_docs_flag(parser, "{script}")' in source and f'write_docs("{script}"' in source
 
 
 def rendered_tables() -> dict[str, str]:
-    """Each script's markdown for its docs table, rendered from no rows (or one made-up run)."""
+    """Each docs table's markdown as its script writes it, rendered from no rows (or one made-up run), by name."""
     from bench import baselines, detectability, load, room_load, run, train_cpu
 
     room = {"phones": 10, "round_seen_p95_s": 0.2, "vote_window_s": 0.1, "votes_in_db": 10, "tally_after_s": 0.0}
+    talk = {"phones": 10, "beats": [{"kind": "word_guess", "answers_in_db": 10}, {"kind": "choice", "answers_in_db": 10}],
+            "seen_p95_s": 0.3, "answer_window_max_s": 0.2, "all_counted": True, "stage_after_p95_s": 0.4,
+            "server_cpu_per_phone_ms": 8.0, "load": (1.0, 2.0)}
     return {
-        "bench/run.py": run.markdown_table([]),
-        "bench/baselines.py": baselines.table([], []),
-        "bench/train_cpu.py": train_cpu.table([]),
-        "bench/detectability.py": detectability.table([]),
-        "bench/load.py": load.docs_table([], SimpleNamespace(peak=0, cpu_seconds=0.0), 0, 0, "server", 3, 30),
-        "bench/room_load.py": room_load.docs_table(room, "server"),
+        "benchmarks": run.markdown_table([]),
+        "baselines": baselines.table([], []),
+        "train-cpu": train_cpu.table([]),
+        "detectability": detectability.table([]),
+        "load": load.docs_table([], SimpleNamespace(peak=0, cpu_seconds=0.0), 0, 0, "server", 3, 30),
+        "room-load": room_load.docs_table(room, "server"),
+        "talk-load": room_load.talk_docs_table(talk, "server"),
     }
 
 
 @pytest.mark.parametrize(("script", "doc", "name"), DOC_TABLES)
 def test_each_script_writes_the_columns_its_docs_table_has(script, doc, name):
-    ours = rendered_tables()[script].splitlines()
-    theirs = current_table(script).splitlines()
+    ours = rendered_tables()[name].splitlines()
+    theirs = current_table(script, name).splitlines()
     assert ours[:2] == theirs[:2], f"{script} writes other columns than {doc}'s {name} table"
     assert all(row.count("|") == ours[0].count("|") for row in ours[2:])
 
 
 @pytest.mark.parametrize(("script", "doc", "name"), DOC_TABLES)
 def test_writing_the_current_table_back_changes_nothing(script, doc, name):
-    table = current_table(script)
-    assert merged(table, table, KEY_COLUMNS[script]) == table, f"two rows of {doc}'s {name} table have one key"
+    table = current_table(script, name)
+    assert merged(table, table, KEY_COLUMNS[name]) == table, f"two rows of {doc}'s {name} table have one key"
 
 
 def test_merged_replaces_the_rows_of_the_same_key_and_keeps_the_others():
@@ -123,13 +128,40 @@ def test_write_docs_puts_the_table_between_the_markers(script, doc, name, tmp_pa
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(original := (ROOT / doc).read_text(encoding="utf-8"), encoding="utf-8")
     monkeypatch.setattr(doc_tables, "ROOT", tmp_path)
-    table = current_table(script)
-    doc_tables.write_docs(script, table, merge=True)
+    table = current_table(script, name)
+    doc_tables.write_docs(script, table, merge=True, name=name)
     assert page.read_text(encoding="utf-8") == original
     header = table.splitlines()[:2]
     made_up = "| " + " | ".join(["made-up"] * (header[0].count("|") - 1)) + " |"
-    doc_tables.write_docs(script, "\n".join([*header, made_up]), merge=True)
+    doc_tables.write_docs(script, "\n".join([*header, made_up]), merge=True, name=name)
     written = page.read_text(encoding="utf-8")
-    assert made_up in current_table(script) and table.splitlines()[2] in written
+    assert made_up in current_table(script, name) and table.splitlines()[2] in written
     before, after = original.split(markers(name)[0])[0], original.split(markers(name)[1])[1]
     assert written.startswith(before) and written.endswith(after)
+
+
+def test_a_script_with_several_tables_names_the_one_it_writes():
+    from bench import doc_tables
+
+    assert doc_tables.doc_table("bench/room_load.py", "talk-load")[1] == "talk-load"
+    assert doc_tables.doc_table("bench/room_load.py")[1] == "room-load"  # its first, when none is named
+    with pytest.raises(KeyError):
+        doc_tables.doc_table("bench/room_load.py", "load")  # bench/load.py's
+
+
+@pytest.mark.slow
+def test_the_talk_scenario_counts_every_answer_of_a_few_phones(capsys):
+    """room_load --scenario talk, for real on its own one-process server: 3 phones answer each word guess
+    and the poll of the default talk; every answer is in the database, the stage shows them all."""
+    from app.game.talk import CHOICE, WORD_GUESS, load_talk
+    from bench import room_load
+
+    kinds = [beat.kind for beat in load_talk().beats if beat.kind in (WORD_GUESS, CHOICE)]
+    assert room_load.main(["--scenario", "talk", "--phones", "3"]) == 0
+    printed = capsys.readouterr().out
+    summary = printed.strip().splitlines()[-1]
+    assert "phones=3 errors=0" in summary and f"answers_in_db={'/'.join(['3'] * len(kinds))}" in summary
+    row = [line for line in printed.splitlines() if line.startswith("| one process")][0]
+    beats = f"{kinds.count(WORD_GUESS)} word guesses, {kinds.count(CHOICE)} poll"
+    assert f"| 3 | {beats} |" in row and "| all |" in row
+    assert float(summary.split("stage_after_p95_s=")[1].split()[0]) < 60  # the stage showed "3 of 3 answered"

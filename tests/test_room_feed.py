@@ -1,6 +1,6 @@
 """The room feed phones wait on (app/game/room_feed.py): what it answers, how often it reads the database,
-and its long poll, which answers when the room moves on. Also the server set-up it runs under
-(app/serving/launch.py builds Streamlit's theme message once)."""
+and its long poll, which answers when the room moves on (a room's waiting phones share one reader). Also
+the server set-up it runs under (app/serving/launch.py builds Streamlit's theme message once)."""
 
 import asyncio
 import threading
@@ -64,13 +64,33 @@ def test_many_phones_asking_at_once_cost_one_read_per_tick(store, monkeypatch):
     assert len(reads) == 2
 
 
+def request_for(code: str, drawn_for: str | None = None) -> Request:
+    query = f"drawn_for={drawn_for}".encode() if drawn_for else b""
+    return Request({"type": "http", "method": "GET", "path": f"/_room/{code}", "path_params": {"code": code},
+                    "query_string": query, "headers": []})
+
+
+def in_own_loop(work):
+    """Run a coroutine in an event loop of its own: the browser tests' Playwright runs one in this thread."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, work).result()
+
+
 def ask(code: str, drawn_for: str | None = None):
     """The route, called as the server calls it."""
-    query = f"drawn_for={drawn_for}".encode() if drawn_for else b""
-    request = Request({"type": "http", "method": "GET", "path": f"/_room/{code}", "path_params": {"code": code},
-                       "query_string": query, "headers": []})
-    with ThreadPoolExecutor(1) as thread:  # its own event loop: the browser tests' Playwright runs one here
-        return thread.submit(asyncio.run, room_state(request)).result()
+    return in_own_loop(room_state(request_for(code, drawn_for)))
+
+
+def ask_together(questions: list[tuple[str, str | None, float]]):
+    """Several phones asking the route on one server at once: (code, drawn_for, delay before asking)."""
+    async def one(code, drawn_for, delay):
+        await asyncio.sleep(delay)
+        return await room_state(request_for(code, drawn_for))
+
+    async def everyone():
+        return await asyncio.gather(*(one(*question) for question in questions))
+
+    return in_own_loop(everyone())
 
 
 def test_the_route_answers_at_once_when_the_phone_is_out_of_date(store, monkeypatch):
@@ -106,6 +126,41 @@ def test_the_long_poll_gives_up_after_its_hold(store, monkeypatch):
     started = time.monotonic()
     assert b"lobby/0/closed/live" in ask(code, "lobby/0/closed/live").body  # nothing moved: the same answer
     assert 0.3 <= time.monotonic() - started < 2
+
+
+def test_a_rooms_waiting_phones_share_one_reader_and_all_hear_of_the_change(store, monkeypatch):
+    code, secret = store.create_room("wiki-sample", "single", "normal", made_up(), countdown=20)
+    feed = RoomFeed(store.url)
+    monkeypatch.setattr(room_feed, "FEED", feed)
+    monkeypatch.setattr(room_feed, "FRESH_SECONDS", 0.2)
+    reads = []
+    real_read = feed._read
+    monkeypatch.setattr(feed, "_read", lambda *args: reads.append(args) or real_read(*args))
+    store.presenter_room(code, secret)
+    timer = threading.Timer(0.6, store.start_round, args=(code, secret))
+    timer.start()
+    started = time.monotonic()
+    answers = ask_together([(code, "lobby/0/closed/live", 0.0)] * 100)
+    waited = time.monotonic() - started
+    timer.join()
+    assert all(b'"drawn_for":"round/1/open/live"' in answer.body for answer in answers)
+    assert len(reads) <= waited / 0.2 + 3  # one reader for the room, not one read per phone per tick
+
+
+def test_a_page_drawn_after_the_room_moved_on_is_not_told_to_redraw(store, monkeypatch):
+    """The feed's last reading is older than a page drawn just after the round started: before telling that
+    page it is out of date, the feed reads the room again (and tells the phones that are)."""
+    code, secret = store.create_room("wiki-sample", "single", "normal", made_up(), countdown=20)
+    monkeypatch.setattr(room_feed, "FEED", RoomFeed(store.url))
+    monkeypatch.setattr(room_feed, "FRESH_SECONDS", 60)  # no reads on the reader's own clock in this test
+    monkeypatch.setattr(room_feed, "HOLD_SECONDS", 1.0)
+    store.presenter_room(code, secret)
+    timer = threading.Timer(0.3, store.start_round, args=(code, secret))
+    timer.start()
+    old_page, new_page = ask_together([(code, "lobby/0/closed/live", 0.0), (code, "round/1/open/live", 0.5)])
+    timer.join()
+    assert b'"drawn_for":"round/1/open/live"' in old_page.body  # told by the read the new page asked for
+    assert b'"drawn_for":"round/1/open/live"' in new_page.body  # its own: held, no redraw
 
 
 def test_the_theme_message_built_once_is_streamlits_own(monkeypatch):
