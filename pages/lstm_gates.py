@@ -109,7 +109,11 @@ if equations_tab.open:
                                        format_func=lambda t: gates.position_label(text, t),
                                        key=f"gates_equation_position_{len(text)}")
         numbers = gates.equation_numbers(trace, layer_index, equation_unit, position)
-        st.latex(gates.equations_latex(numbers))
+        if PHONE:  # one equation a block, each step of its arithmetic a line: nothing runs off the screen
+            for equation in gates.narrow_equations_latex(numbers):
+                st.latex(equation)
+        else:
+            st.latex(gates.equations_latex(numbers))
         st.caption("x_t is the character's embedding (layer 1) or the layer below's h_t; "
                    "c_t and h_t are recomputed from the gates above and agree with the traced states.")
 

@@ -441,22 +441,36 @@ def equation_numbers(trace: GateTrace, layer_index: int, unit: int, position: in
         **{gate: float(layer[gate][position, unit]) for gate in GATES})
 
 
-def equations_latex(n: EquationNumbers) -> str:
-    """The seed talk's equations with the numbers of unit n.unit at character n.position.
+def equation_rows(n: EquationNumbers) -> list[tuple[str, str, list[list[str]]]]:
+    """The seed talk's six equations with the numbers of unit n.unit at character n.position: each
+    its left side, its definition and the steps of its arithmetic (each step the terms of a sum).
 
     c_t and h_t are recomputed here from the traced gates: the printed results are the equations'
     own arithmetic, and they agree with the traced c_t and h_t (the tests check it).
     """
     cell = n.forget * n.cell_before + n.input * n.candidate
     hidden = n.output * np.tanh(cell)
-    return (
-        r"\begin{aligned}"
-        rf"i_t &= \sigma(W_i x_t + U_i h_{{t-1}} + b_i) &&= {n.input:.3f} \\"
-        rf"f_t &= \sigma(W_f x_t + U_f h_{{t-1}} + b_f) &&= {n.forget:.3f} \\"
-        rf"o_t &= \sigma(W_o x_t + U_o h_{{t-1}} + b_o) &&= {n.output:.3f} \\"
-        rf"\tilde c_t &= \tanh(W_c x_t + U_c h_{{t-1}} + b_c) &&= {n.candidate:+.3f} \\"
-        rf"c_t &= f_t\, c_{{t-1}} + i_t\, \tilde c_t &&= {n.forget:.3f} \cdot ({n.cell_before:+.3f})"
-        rf" + {n.input:.3f} \cdot ({n.candidate:+.3f}) = {cell:+.3f} \\"
-        rf"h_t &= o_t \tanh(c_t) &&= {n.output:.3f} \cdot \tanh({cell:+.3f}) = {hidden:+.3f}"
-        r"\end{aligned}"
-    )
+    return [
+        ("i_t", r"\sigma(W_i x_t + U_i h_{t-1} + b_i)", [[f"{n.input:.3f}"]]),
+        ("f_t", r"\sigma(W_f x_t + U_f h_{t-1} + b_f)", [[f"{n.forget:.3f}"]]),
+        ("o_t", r"\sigma(W_o x_t + U_o h_{t-1} + b_o)", [[f"{n.output:.3f}"]]),
+        (r"\tilde c_t", r"\tanh(W_c x_t + U_c h_{t-1} + b_c)", [[f"{n.candidate:+.3f}"]]),
+        ("c_t", r"f_t\, c_{t-1} + i_t\, \tilde c_t",
+         [[rf"{n.forget:.3f} \cdot ({n.cell_before:+.3f})", rf"{n.input:.3f} \cdot ({n.candidate:+.3f})"], [f"{cell:+.3f}"]]),
+        ("h_t", r"o_t \tanh(c_t)", [[rf"{n.output:.3f} \cdot \tanh({cell:+.3f})"], [f"{hidden:+.3f}"]]),
+    ]
+
+
+def equations_latex(n: EquationNumbers) -> str:
+    """The equations in one aligned block, one a line, the numbers in a column of their own (a wide screen)."""
+    lines = [rf"{left} &= {definition} &&= " + " = ".join(" + ".join(terms) for terms in steps)
+             for left, definition, steps in equation_rows(n)]
+    return r"\begin{aligned}" + r" \\".join(lines) + r"\end{aligned}"
+
+
+def narrow_equations_latex(n: EquationNumbers) -> list[str]:
+    """The equations one by one, each step of the arithmetic (and each term of a sum) on a line of its
+    own: a phone's width holds them, however large the cell state grows."""
+    return [r"\begin{aligned}" + rf"{left} &= {definition}"
+            + "".join(rf" \\ &= {terms[0]}" + "".join(rf" \\ &\quad + {term}" for term in terms[1:]) for terms in steps)
+            + r"\end{aligned}" for left, definition, steps in equation_rows(n)]

@@ -93,6 +93,25 @@ def test_gates_say_which_characters_they_show_in_readable_labels(open_on_phone):
     assert min(sizes) >= MIN_LABEL_PX
 
 
+def test_gates_equations_fit_the_phones_width(open_on_phone):
+    """Every equation of the Equations tab, numbers included, ends inside the screen: none runs off
+    it or hides in a region that scrolls sideways."""
+    page = open_on_phone("lstm-gates")
+    rerun_after(page, page.get_by_role("tab", name="Equations").click)
+    equations = in_main(page, ".katex-display")
+    expect(equations).to_have_count(6)
+    # the right edge of each equation's widest line, and of the box that shows it
+    edges = equations.evaluate_all("""ds => ds.map(d => ({
+        content: Math.max(...[...d.querySelectorAll('.katex-html .base')].map(b => b.getBoundingClientRect().right)),
+        shown: d.getBoundingClientRect().right, hidden: d.scrollWidth - d.clientWidth}))""")
+    print(f"equations end at {[round(e['content']) for e in edges]} px of {PHONE['viewport']['width']}")
+    for edge in edges:
+        assert edge["content"] <= min(edge["shown"], PHONE["viewport"]["width"]), edge
+        # nothing to scroll to: the box scrolls sideways, but its content is at most its width rounded
+        # to whole pixels wider (KaTeX lays lines out in fractions of a pixel)
+        assert edge["hidden"] <= 2, edge
+
+
 def test_quiz_sentence_as_large_as_the_headings_and_new_game_away_from_the_answers(open_on_phone):
     page = open_on_phone("fake-or-real")
     rerun_after(page, page.get_by_role("button", name="New game").click)
