@@ -332,7 +332,6 @@ export default function ({ data, parentElement, setTriggerValue }) {
         now = "no feed";  // no feed here, the room is gone or the network hiccuped: a plain rerun
       }
     }
-    if (!stop.signal.aborted) tick();  // rerun now, not at the clock's next tick
   };
   const tick = () => {
     if (now !== data.drawn_for) {
