@@ -26,12 +26,13 @@ DOC_TABLES = [
     ("bench/load.py", "docs/serving.md", "load"),
     ("bench/room_load.py", "docs/serving.md", "room-load"),
     ("bench/room_load.py", "docs/serving.md", "talk-load"),
+    ("bench/upload_preview.py", "docs/benchmarks.md", "upload-preview"),
 ]
 
 # a run's rows replace the rows with the same first KEY_COLUMNS cells (the metric; the deck, writer and
 # difficulty; the server and its load): the rows of other runs stay. By table name.
 KEY_COLUMNS = {"benchmarks": 1, "baselines": 2, "train-cpu": 2, "detectability": 3, "load": 4, "room-load": 2,
-               "talk-load": 2}
+               "talk-load": 2, "upload-preview": 1}
 
 
 def markers(name: str) -> tuple[str, str]:

@@ -65,7 +65,7 @@ if preview is not None and preview.error:
 if preview is not None:
     stats = preview.stats
     st.header("2 · Preview")
-    for notice in preview.corpus.notices:
+    for notice in preview.notices:
         st.info(notice, icon="ℹ️")
     cells = st.columns(4)
     cells[0].metric("Documents", f"{stats.documents:,}")
@@ -88,7 +88,7 @@ if preview is not None:
     else:
         st.caption(f"Saved as `{bundle}` (letters, digits, - and _ only). It is private: other visitors "
                    "see it only once you share it (below).")
-        if bundle_corpus_sha(bundle) not in (None, preview.corpus.sha256):
+        if bundle_corpus_sha(bundle) not in (None, preview.sha256):
             st.warning(f"`{bundle}` already holds models of another corpus: training replaces them.", icon="♻️")
     size = st.radio("LSTM size", list(LM_SIZES), index=list(LM_SIZES).index(DEFAULT_LM_SIZE), horizontal=True,
                     key="train_lm_size", help="Bigger learns more per step but takes more time per step: "
@@ -120,7 +120,7 @@ if preview is not None:
         st.warning(f"No word vectors: {problem}", icon="📏")
     for problem in lm_problems:
         st.warning(f"No character LSTM: {problem}", icon="📏")
-    steps_done, seconds_done = checkpoint_progress(user_lm_checkpoint(preview.corpus, name, lm_settings))
+    steps_done, seconds_done = checkpoint_progress(user_lm_checkpoint(preview.sha256, name, lm_settings))
     if steps_done:
         st.caption(f"A checkpoint of this corpus and LSTM size exists: {steps_done:,} steps, "
                    f"{seconds_done / 60:.1f} minutes trained. Training resumes from it.")
@@ -129,14 +129,14 @@ if preview is not None:
     label = "Train " + " and ".join(parts) if parts else "Train"
     if st.button(label, type="primary", disabled=not parts or taken, key="train_start"):
         try:
-            ui_train.start_bundle(preview.corpus, name, None if embedding_problems else embedding_settings,
+            ui_train.start_bundle(preview.read, name, None if embedding_problems else embedding_settings,
                                   None if lm_problems else lm_settings)
         except jobs.JobRefused as refusal:
             st.warning(str(refusal), icon="⏳")
     if steps_done and not lm_problems and st.button(f"Only the LSTM, {minutes} more minute(s)", disabled=taken,
                                                    key="train_lm_start"):
         try:
-            ui_train.start_lm(preview.corpus, name, lm_settings)
+            ui_train.start_lm(preview.read, name, lm_settings)
         except jobs.JobRefused as refusal:
             st.warning(str(refusal), icon="⏳")
 

@@ -272,7 +272,7 @@ def test_lm_trains_stops_saves_and_resumes(user_store, small_corpus):
     assert "user/lstm" in models.language_model_bundles()
     lm = models.load_language_model("user/lstm")
     assert len("".join(lm.generate("the ", length=20, seed=1))) == 20
-    checkpoint = user_jobs.user_lm_checkpoint(small_corpus, "lstm", settings)
+    checkpoint = user_jobs.user_lm_checkpoint(small_corpus.sha256, "lstm", settings)
     steps, seconds = stages.checkpoint_progress(checkpoint)
     assert steps >= 20 and seconds > 0
     assert checkpoint.is_relative_to(store.CHECKPOINTS)
@@ -488,6 +488,33 @@ def test_a_single_line_is_cut_at_word_boundaries_in_one_pass(wiki_documents):
         pieces, cut = uploads.cut_long_documents([text])
         assert cut == 1 and max(map(len, pieces)) <= uploads.MAX_DOCUMENT_CHARS
         assert " ".join(pieces).split() == text.split()  # the same words in the same order: none cut in two
+
+
+@pytest.mark.parametrize("kind", ["one line", "paragraphs, gzipped"])
+def test_the_preview_streams_an_upload_and_counts_what_the_whole_corpus_holds(wiki_documents, kind):
+    """The page's preview reads an upload as a stream, a chunk and a document at a time: at its peak it
+    holds less than twice the text's size (issue 26; most of it is the vocabulary's counts, whatever the
+    size: bench/upload_preview.py measures whole processes, 190 MB of text among them), and it counts
+    what the corpus read whole holds."""
+    import tracemalloc
+
+    text = ("\n\n" if kind == "paragraphs, gzipped" else " ").join(wiki_documents).encode()
+    text = text * (4 * 2**20 // len(text) + 1)  # some 4 MB
+    name, data = ("big.txt", text) if kind == "one line" else ("big.txt.gz", gzip.compress(text))
+    tracemalloc.start()
+    try:
+        stats, notices = uploads.preview_upload(name, data)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    print(f"{kind}: {len(text) / 2**20:.1f} MB of text, the preview's peak {peak / 2**20:.1f} MB")
+    assert peak < 2 * len(text)
+    corpus = uploads.read_upload(name, data)
+    whole = uploads.corpus_stats(corpus)
+    assert (stats.documents, stats.sentences, stats.words, stats.vocabulary, stats.characters) == \
+        (whole.documents, whole.sentences, whole.words, whole.vocabulary, whole.characters)
+    assert stats.documents == len(corpus.documents) and notices == corpus.notices
+    assert len(stats.samples) == 5 and all(any(s.rstrip("…") in d for d in corpus.documents) for s in stats.samples)
 
 
 def test_word_vectors_of_texts_wordsim_cannot_score_say_n_a(user_store):

@@ -199,3 +199,31 @@ def test_minutes_leave_out_the_decks_and_say_how_to_write_them(monkeypatch, caps
     monkeypatch.setattr(cli, "prepare_decks", must_not_run)
     assert cli.main(["--corpus", "wiki-sample", "--only", "decks", "--minutes", "1"]) == 0
     assert "--only decks" in capsys.readouterr().err
+
+
+def test_minutes_cut_the_word_vectors_short_and_their_card_says_so(tmp_path, wiki, monkeypatch, capsys):
+    """--minutes bounds a file's word-vector stage: word2vec stops when its share of the budget is
+    spent, keeps what it learnt, and its card and output say after how many of the planned epochs."""
+    import json
+
+    from app.catalog import cards
+    from app.storage import store
+    from app.training import cli
+
+    monkeypatch.setenv("ATELIER_MODEL_STORE", str(tmp_path / "store"))
+    monkeypatch.setattr(store, "STORE", tmp_path / "store")
+    monkeypatch.setattr(store, "CHECKPOINTS", tmp_path / "checkpoints")
+    (tmp_path / "novel.txt").write_text("\n".join(wiki.documents[:400]), encoding="utf-8")
+    # 200 epochs of this corpus are millions of words, far more than a second's budget holds
+    assert cli.main(["--corpus", str(tmp_path / "novel.txt"), "--only", "embeddings", "--epochs", "200",
+                     "--minutes", "0.02"]) == 0
+    artifacts = json.loads((tmp_path / "store" / "user" / "novel" / "manifest.json").read_text())["artifacts"]
+    output = capsys.readouterr().out
+    for name in ("skipgram", "cbow"):
+        budget = artifacts[name]["metrics"]["time_budget"]
+        assert budget["epochs_planned"] == 200 and budget["epochs_trained"] < 200
+        assert budget["words_trained"] < budget["words_planned"]
+        assert np.load(tmp_path / "store" / "user" / "novel" / f"{name}.npz")["vectors"].shape[0] > 100  # saved, usable
+        assert f"{name}: " in output and "the time budget cut it after" in output
+    rows = [r for r in cards.card_rows() if r["bundle"] == "user/novel" and r["model"] in ("skipgram", "cbow")]
+    assert len(rows) == 2 and all("cut by the time budget after" in r["what"] for r in rows)

@@ -41,6 +41,8 @@ def card_rows() -> list[dict]:
                 p = a["params"]
                 what = f"word2vec {a['architecture']}, {p['vector_size']}d, window {p['window']}, min count {p['min_count']}, {p['epochs']} epochs"
                 figures = f"{m['vocabulary']:,} words from {m['train_words']:,} training tokens; {_similarity(m)}"
+                if "time_budget" in m:  # --minutes stopped it early (app/training/stages.py)
+                    what += f" planned, cut by the time budget after {m['time_budget']['epochs_trained']:.1f}"
             elif a.get("kind") == "char-LSTM language model":
                 p = a["params"]["model"]
                 what = f"char-LSTM {p['layers']}×{p['hidden_size']}, {p['vocab_size']} characters"

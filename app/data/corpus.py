@@ -13,6 +13,7 @@ Any other path is read by its extension: .csv, .txt, .jsonl, each optionally .gz
 from __future__ import annotations
 
 import bz2
+import codecs
 import csv
 import gzip
 import hashlib
@@ -21,9 +22,13 @@ import json
 import os
 import re
 import unicodedata
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain, islice
 from pathlib import Path
+from typing import BinaryIO, TextIO
 
 import numpy as np
 
@@ -102,59 +107,90 @@ def tokenize(text: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- readers
+#
+# A file is read as a stream, a chunk at a time, never whole: a first pass checks its size (a gzip
+# bomb stops at the cap having held one chunk) and its encoding, the next hands out its documents
+# one by one. A 190 MB text is then never in memory at once, let alone in several copies.
 
-def _open_bytes(path: Path) -> bytes:
-    """The file's bytes, gunzipped if it ends in .gz, refusing anything past MAX_TEXT_BYTES."""
+READ_CHUNK = 1 << 20  # bytes read (or decompressed) at a time
+HEAD_BYTES = 65536  # what the encoding checks look at
+Opener = Callable[[], BinaryIO]  # a fresh stream of a file's (decompressed) bytes, for each pass
+
+
+def file_opener(path: Path) -> Opener:
+    return (lambda: gzip.open(path, "rb")) if path.suffix == ".gz" else (lambda: open(path, "rb"))
+
+
+@dataclass
+class ByteScan:
+    head: bytes  # the first HEAD_BYTES
+    size: int
+    utf8: bool  # the whole of it is valid UTF-8
+
+
+def scan_bytes(opener: Opener, name: str, limit: int, unreadable: str = "cannot read it",
+               advice: str = "") -> ByteScan:
+    """One pass over the bytes: their size, head and whether they are UTF-8. CorpusError as soon as
+    they pass ``limit`` bytes, or if they cannot be read (a damaged gzip, say)."""
+    head, size, utf8 = b"", 0, True
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                data = f.read(MAX_TEXT_BYTES + 1)
-        else:
-            if path.stat().st_size > MAX_TEXT_BYTES:
-                raise CorpusError(f"{path}: larger than {MAX_TEXT_BYTES // 2**20} MB")
-            data = path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise CorpusError(f"{path}: cannot read it ({e})") from e
-    if len(data) > MAX_TEXT_BYTES:
-        raise CorpusError(f"{path}: expands to more than {MAX_TEXT_BYTES // 2**20} MB")
-    return data
+        with opener() as stream:
+            while chunk := stream.read(READ_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise CorpusError(f"{name}: expands to more than {limit // 2**20} MB{advice}")
+                head += chunk[:HEAD_BYTES - len(head)]
+                if utf8:
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError:
+                        utf8 = False
+        if utf8:
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:  # ends inside a character
+        utf8 = False
+    except (OSError, EOFError, zlib.error) as e:
+        raise CorpusError(f"{name}: {unreadable} ({e})") from e
+    return ByteScan(head, size, utf8)
 
 
-def decode_text(data: bytes, name: str = "file") -> tuple[str, str | None]:
-    """Decode as UTF-8; else Latin-1 with a notice. Binary files (NUL bytes) are refused."""
-    if b"\x00" in data[:65536]:
+def text_encoding(scan: ByteScan, name: str = "file") -> tuple[str, str | None]:
+    """UTF-8; else Latin-1 with a notice. Binary files (NUL bytes) are refused."""
+    if b"\x00" in scan.head:
         raise CorpusError(f"{name}: looks binary (NUL bytes), expected a text file")
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), f"{name} is not valid UTF-8; read it as Latin-1"
+    if scan.utf8:
+        return "utf-8-sig", None
+    return "latin-1", f"{name} is not valid UTF-8; read it as Latin-1"
 
 
 def _base_suffix(path: Path) -> str:
     return Path(path.stem).suffix.lower() if path.suffix == ".gz" else path.suffix.lower()
 
 
-def csv_columns(text: str) -> list[str]:
-    return next(csv.reader(io.StringIO(text)), [])
+def csv_columns(lines: Iterable[str]) -> list[str]:
+    return next(csv.reader(lines), [])
 
 
-def _read_csv(text: str, name: str, text_column: str | None) -> list[str]:
-    rows = list(csv.DictReader(io.StringIO(text)))
-    columns = csv_columns(text)
-    if text_column is None:
-        # Reviews: title + text. Otherwise the first column that holds mostly long strings.
-        if "Review Text" in columns:
-            return [". ".join(p for p in (r.get("Title") or "", r.get("Review Text") or "") if p.strip())
-                    for r in rows]
-        text_column = _guess_text_column(rows, columns)
+GUESS_ROWS = 500  # a CSV's text column is guessed from its first rows
+
+
+def _read_csv(text: TextIO, name: str, text_column: str | None) -> Iterator[str]:
+    rows = csv.DictReader(text)
+    columns = rows.fieldnames or []
+    if text_column is None and "Review Text" in columns:  # reviews: title + text
+        return (". ".join(p for p in (r.get("Title") or "", r.get("Review Text") or "") if p.strip()) for r in rows)
+    head = list(islice(rows, GUESS_ROWS))
+    if text_column is None:  # the first column that holds mostly long strings
+        text_column = _guess_text_column(head, columns)
     if text_column not in columns:
         raise CorpusError(f"{name}: no column {text_column!r}; columns are {columns}")
-    return [r.get(text_column) or "" for r in rows]
+    return (r.get(text_column) or "" for r in chain(head, rows))
 
 
 def _guess_text_column(rows: list[dict], columns: list[str]) -> str:
     def mean_words(col: str) -> float:
-        values = [r.get(col) or "" for r in rows[:500]]
+        values = [r.get(col) or "" for r in rows]
         return sum(len(v.split()) for v in values) / max(1, len(values))
 
     best = max(columns, key=mean_words, default=None)
@@ -167,11 +203,11 @@ def _guess_text_column(rows: list[dict], columns: list[str]) -> str:
 MAX_BROKEN_JSONL_SHARE = 0.01  # up to 1% of a JSONL file's lines may be broken: skipped with a notice
 
 
-def _read_jsonl(text: str, name: str, text_field: str | None, notices: list[str] | None = None) -> list[str]:
+def _read_jsonl(text: TextIO, name: str, text_field: str | None, notices: list[str] | None = None) -> Iterator[str]:
     """The text field of each line. A few lines that are not JSON (a line cut by an export, say) are
     skipped and named in ``notices``; more than MAX_BROKEN_JSONL_SHARE of them refuse the file."""
-    documents, broken, lines = [], [], 0
-    for number, line in enumerate(text.splitlines(), 1):
+    documents, broken, lines = 0, [], 0
+    for number, line in enumerate(text, 1):
         if not line.strip():
             continue
         lines += 1
@@ -180,15 +216,15 @@ def _read_jsonl(text: str, name: str, text_field: str | None, notices: list[str]
         except json.JSONDecodeError as e:
             broken.append(f"line {number} ({e.msg})")
             continue
-        if isinstance(record, str):
-            documents.append(record)
-            continue
-        if not isinstance(record, dict):
-            raise CorpusError(f"{name}, line {number}: expected an object with a text field")
-        key = text_field or next((k for k in ("text", "body", "content", "review") if k in record), None)
-        if key is None or not isinstance(record.get(key), str):
-            raise CorpusError(f"{name}, line {number}: no text field (tried {text_field or 'text, body, content, review'})")
-        documents.append(record[key])
+        if not isinstance(record, str):
+            if not isinstance(record, dict):
+                raise CorpusError(f"{name}, line {number}: expected an object with a text field")
+            key = text_field or next((k for k in ("text", "body", "content", "review") if k in record), None)
+            if key is None or not isinstance(record.get(key), str):
+                raise CorpusError(f"{name}, line {number}: no text field (tried {text_field or 'text, body, content, review'})")
+            record = record[key]
+        documents += 1
+        yield record
     if broken:
         where = ", ".join(broken[:3]) + (f" and {len(broken) - 3:,} more" if len(broken) > 3 else "")
         if not documents or len(broken) > MAX_BROKEN_JSONL_SHARE * lines:
@@ -196,14 +232,96 @@ def _read_jsonl(text: str, name: str, text_field: str | None, notices: list[str]
                               "Each line must be one JSON object, such as {\"text\": \"…\"}.")
         if notices is not None:
             notices.append(f"Skipped {len(broken):,} of {lines:,} lines that are not JSON: {where}.")
-    return documents
 
 
-def _read_txt(text: str) -> list[str]:
-    # Blank-line paragraphs when the file has them, else one document per line.
-    if re.search(r"\n\s*\n", text):
-        return re.split(r"\n\s*\n", text)
-    return text.splitlines()
+# characters: a longer raw document (a novel on one line) is handed on in pieces of about this size, cut at
+# a space. Normalising and cutting a piece hold a few copies of it and a list of its words: 64k keeps that small.
+LONG_TEXT = 1 << 16
+
+
+def _line_pieces(text: TextIO) -> Iterator[tuple[str, bool]]:
+    """(piece, whether it starts a line): the lines, each longer than LONG_TEXT in pieces of that size,
+    so a whole corpus on one line is never one string."""
+    starts = True
+    while piece := text.readline(LONG_TEXT):
+        yield piece, starts
+        starts = piece.endswith("\n")
+
+
+def _has_blank_lines(text: TextIO) -> bool:
+    """Whether a line after the first is blank: the file is in paragraphs."""
+    return any(starts and piece.isspace() and piece.endswith("\n") and number
+               for number, (piece, starts) in enumerate(_line_pieces(text)))
+
+
+def _read_txt(text: TextIO, paragraphs: bool) -> Iterator[str]:
+    """Blank-line paragraphs (``paragraphs``), else one document a line; a document longer than
+    LONG_TEXT characters in pieces of about that size, cut at a space."""
+    parts, length = [], 0
+    for piece, starts in _line_pieces(text):
+        if paragraphs and starts and piece.isspace():  # a blank line ends a paragraph
+            if parts:
+                yield "".join(parts)
+            parts, length = [], 0
+            continue
+        parts.append(piece)
+        length += len(piece)
+        if not paragraphs and piece.endswith("\n"):
+            yield "".join(parts)
+            parts, length = [], 0
+        elif length >= LONG_TEXT:
+            document = "".join(parts)
+            at = document.rfind(" ", len(document) // 2)
+            at = len(document) if at == -1 else at
+            yield document[:at]
+            parts, length = [document[at:]], len(document) - at
+    if parts:
+        yield "".join(parts)
+
+
+def _pieces_at_spaces(text: str, size: int = LONG_TEXT):
+    """The text in pieces of at most ``size`` characters cut at spaces: normalising a 50 MB CSV cell
+    in one go would hold several full copies of it at once (a few hundred MB each for wide text)."""
+    start = 0
+    while len(text) - start > size:
+        at = text.rfind(" ", start + size // 2, start + size)
+        at = start + size if at == -1 else at
+        yield text[start:at]
+        start = at
+    yield text[start:] if start else text
+
+
+def stream_documents(opener: Opener, kind: str, name: str, encoding: str, text_column: str | None = None,
+                     notices: list[str] | None = None) -> Iterator[str]:
+    """Normalised, non-empty documents of a file's bytes (kind ".csv", ".txt" or ".jsonl"), one at a
+    time: what is in memory is the document at hand, never the file. ``text_column``: a CSV column
+    or JSONL field (None: guess). CorpusError (at the first document, or for a JSONL file with too
+    many broken lines, at the end) if the file cannot be read."""
+    newline = "" if kind == ".csv" else None  # the csv module reads line ends inside quoted cells itself
+    found = False
+    try:
+        paragraphs = False
+        if kind == ".txt":
+            with io.TextIOWrapper(opener(), encoding=encoding) as text:
+                paragraphs = _has_blank_lines(text)
+        with io.TextIOWrapper(opener(), encoding=encoding, newline=newline) as text:
+            if kind == ".csv":
+                raw = _read_csv(text, name, text_column)
+            elif kind == ".jsonl":
+                raw = _read_jsonl(text, name, text_column, notices)
+            else:
+                raw = _read_txt(text, paragraphs)
+            for document in raw:
+                for piece in _pieces_at_spaces(document):
+                    if normalised := normalise(piece):
+                        found = True
+                        yield normalised
+    except csv.Error as e:
+        raise CorpusError(f"{name}: not a readable CSV ({e})") from e
+    except UnicodeDecodeError as e:
+        raise CorpusError(f"{name}: not valid {encoding} text ({e.reason})") from e
+    if not found:
+        raise CorpusError(f"{name}: holds no text")
 
 
 def read_documents(path: str | os.PathLike, text_column: str | None = None,
@@ -215,46 +333,13 @@ def read_documents(path: str | os.PathLike, text_column: str | None = None,
     kind = _base_suffix(path)
     if kind not in (".csv", ".txt", ".jsonl"):
         raise CorpusError(f"{path}: unsupported type {kind or '(none)'}; expected .csv, .txt or .jsonl, optionally .gz")
-    text, notice = decode_text(_open_bytes(path), path.name)
+    if path.suffix != ".gz" and path.stat().st_size > MAX_TEXT_BYTES:
+        raise CorpusError(f"{path}: larger than {MAX_TEXT_BYTES // 2**20} MB")
+    opener = file_opener(path)
+    encoding, notice = text_encoding(scan_bytes(opener, str(path), MAX_TEXT_BYTES), path.name)
     if notice and notices is not None:
         notices.append(notice)
-    return documents_from_text(text, kind, path.name, text_column, notices)
-
-
-def documents_from_text(text: str, kind: str, name: str, text_column: str | None = None,
-                        notices: list[str] | None = None) -> list[str]:
-    """Normalised, non-empty documents of decoded file text; kind is ".csv", ".txt" or ".jsonl".
-
-    What ``read_documents`` does once the file is read; uploads (bytes in memory) call it directly.
-    """
-    try:
-        if kind == ".csv":
-            raw = _read_csv(text, name, text_column)
-        elif kind == ".jsonl":
-            raw = _read_jsonl(text, name, text_column, notices)
-        else:
-            raw = _read_txt(text)
-    except csv.Error as e:
-        raise CorpusError(f"{name}: not a readable CSV ({e})") from e
-    documents = [d for r in raw for d in (normalise(piece) for piece in _pieces_at_spaces(r)) if d]
-    if not documents:
-        raise CorpusError(f"{name}: holds no text")
-    return documents
-
-
-LONG_TEXT = 1 << 20  # characters: a longer raw document (a novel on one line) is normalised piece by piece
-
-
-def _pieces_at_spaces(text: str, size: int = LONG_TEXT):
-    """The text in pieces of at most ``size`` characters cut at spaces: normalising a 50 MB line
-    in one go would hold several full copies of it at once (a few hundred MB each for wide text)."""
-    start = 0
-    while len(text) - start > size:
-        at = text.rfind(" ", start + size // 2, start + size)
-        at = start + size if at == -1 else at
-        yield text[start:at]
-        start = at
-    yield text[start:] if start else text
+    return list(stream_documents(opener, kind, path.name, encoding, text_column, notices))
 
 
 def read_wiki_sample(path: Path) -> list[str]:

@@ -4,34 +4,40 @@
 default 50 MB), the file type, gzip (capping the EXPANDED size as it decompresses: a 50 kB gzip
 bomb never becomes gigabytes in memory), binary content, the encoding (UTF-8, else Latin-1 with
 a notice), and a CSV's text column. Giant documents (a whole novel on one line) are cut into
-pieces so the train / validation / test split has something to split.
+pieces so the train / validation / test split has something to split. The bytes are read as a
+stream (``app/data/corpus.py``), a megabyte and a document at a time.
 
-``corpus_stats`` is the preview (documents, sentences, words, vocabulary, samples) and
-``training_problems`` says what stops a corpus from training, with the minimum it needs.
-Nothing here writes to disk: the upload stays in memory.
+``preview_upload`` is the page's preview (documents, sentences, words, vocabulary, samples),
+counted as the documents stream by without keeping them; ``corpus_stats`` the same of a corpus
+in memory. ``training_problems`` says what stops a corpus from training, with the minimum it
+needs. Nothing here writes to disk: the upload stays in memory.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
 import hashlib
 import io
 import math
 import os
+import random
 import re
-import zlib
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.data.corpus import (
     Corpus,
     CorpusError,
+    Opener,
     csv_columns,
-    decode_text,
-    documents_from_text,
+    scan_bytes,
     split_sentences,
+    stream_documents,
+    text_encoding,
     tokenize,
 )
 
@@ -96,27 +102,17 @@ def display_name(name: str) -> str:
     return base if len(base) <= 80 else base[:77] + "…"
 
 
-GUNZIP_CHUNK = 1 << 20
+def upload_opener(name: str, data: bytes) -> Opener:
+    """A fresh stream of the upload's bytes for each pass over them, gunzipped as it is read."""
+    if upload_kind(name)[1]:
+        return lambda: gzip.GzipFile(fileobj=io.BytesIO(data))
+    return lambda: io.BytesIO(data)
 
 
-def gunzip_capped(data: bytes, limit: int, name: str = "file") -> bytes:
-    """Decompress gzip data, stopping as soon as the output passes ``limit`` bytes. Read a megabyte
-    at a time: one read(limit) would allocate the whole cap (200 MB) for a file of any size."""
-    expanded = io.BytesIO()
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
-            while chunk := f.read(GUNZIP_CHUNK):
-                expanded.write(chunk)
-                if expanded.tell() > limit:
-                    raise CorpusError(f"{name}: expands to more than {limit // 2**20} MB; "
-                                      "upload a smaller corpus")
-    except (OSError, EOFError, zlib.error) as e:
-        raise CorpusError(f"{name}: not a readable gzip file ({e})") from e
-    return expanded.getvalue()  # BytesIO hands over its buffer without a copy
-
-
-def upload_text(name: str, data: bytes, limit_mb: int | None = None) -> tuple[str, str | None]:
-    """The decoded text of an upload and an encoding notice (or None); CorpusError if refused."""
+def upload_encoding(name: str, data: bytes, limit_mb: int | None = None) -> tuple[str, str | None]:
+    """The encoding to read an upload with and a notice about it (or None), once its size, type and
+    bytes are checked (one pass, a megabyte at a time: a gzip bomb stops at the expanded cap having
+    held a megabyte of it); CorpusError if it is refused."""
     shown = display_name(name)
     limit = (limit_mb or upload_limit_mb()) * 2**20
     if not data:
@@ -126,22 +122,19 @@ def upload_text(name: str, data: bytes, limit_mb: int | None = None) -> tuple[st
         raise CorpusError(f"{shown} is {over:.1f} MB, more than the {limit // 2**20} MB limit: "
                           "upload part of it, or gzip it (.gz) first")
     _kind, gzipped = upload_kind(name)
-    if gzipped:
-        data = gunzip_capped(data, EXPANSION_LIMIT * limit, shown)
-        if not data:
-            raise CorpusError(f"{shown} is empty once decompressed")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Windows "Unicode" text: NUL bytes, not binary
-        try:
-            return data.decode("utf-16"), f"{shown} is UTF-16 text; read it as such"
-        except UnicodeDecodeError as e:
-            raise CorpusError(f"{shown}: starts like UTF-16 text but is not ({e.reason})") from e
-    byte_order = utf16_without_bom(data)
+    scan = scan_bytes(upload_opener(name, data), shown, EXPANSION_LIMIT * limit if gzipped else limit,
+                      unreadable="not a readable gzip file", advice="; upload a smaller corpus")
+    if not scan.size:
+        raise CorpusError(f"{shown} is empty once decompressed")
+    if scan.head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Windows "Unicode" text: NUL bytes, not binary
+        return "utf-16", f"{shown} is UTF-16 text; read it as such"
+    byte_order = utf16_without_bom(scan.head)
     if byte_order:
         raise CorpusError(
             f"{shown} is UTF-16 text ({byte_order}, without a byte-order mark), not UTF-8. Save it as UTF-8 "
             f"(your editor's \"Save as… → UTF-8\", or `iconv -f {byte_order} -t UTF-8 {shown} > utf8-{shown}`) "
             "and upload that.")
-    return decode_text(data, shown)
+    return text_encoding(scan, shown)
 
 
 def utf16_without_bom(data: bytes, sample: int = 65536) -> str | None:
@@ -168,33 +161,39 @@ def upload_columns(name: str, data: bytes, limit_mb: int | None = None) -> list[
     """A CSV upload's column names (for the text-column menu); [] for other kinds."""
     if upload_kind(name)[0] != ".csv":
         return []
-    text, _notice = upload_text(name, data, limit_mb)
-    return [c for c in csv_columns(text) if c.strip()][:MAX_COLUMNS]
+    encoding, _notice = upload_encoding(name, data, limit_mb)
+    try:
+        with io.TextIOWrapper(upload_opener(name, data)(), encoding=encoding, newline="") as text:
+            columns = csv_columns(text)
+    except (csv.Error, UnicodeDecodeError):
+        return []  # reading the whole file says what is wrong with it
+    return [c for c in columns if c.strip()][:MAX_COLUMNS]
+
+
+def cut_long_document(document: str, max_chars: int = MAX_DOCUMENT_CHARS) -> list[str]:
+    """A document longer than max_chars cut into pieces at sentence ends; a sentence longer than
+    that at the last space before max_chars (else the first after it: never inside a word).
+    Linear in the document's length: a 50 MB single line is read once, never re-sliced."""
+    if len(document) <= max_chars:
+        return [document]
+    result: list[str] = []
+    piece: list[str] = []  # sentences of the piece being filled, and its length
+    length = 0
+    for sentence in split_sentences(document):
+        for part in _word_bounded_parts(sentence, max_chars):
+            if piece and length + 1 + len(part) > max_chars:
+                result.append(" ".join(piece))
+                piece, length = [], 0
+            piece.append(part)
+            length += len(part) + (1 if length else 0)
+    if piece:
+        result.append(" ".join(piece))
+    return [d for d in result if d]
 
 
 def cut_long_documents(documents: list[str], max_chars: int = MAX_DOCUMENT_CHARS) -> tuple[list[str], int]:
-    """Documents longer than max_chars cut into pieces at sentence ends; a sentence longer than
-    that at the last space before max_chars (else the first after it: never inside a word).
-    Linear in the text's length: a 50 MB single line is read once, never re-sliced.
-    Returns the documents and how many were cut."""
-    result, cut = [], 0
-    for document in documents:
-        if len(document) <= max_chars:
-            result.append(document)
-            continue
-        cut += 1
-        piece: list[str] = []  # sentences of the piece being filled, and its length
-        length = 0
-        for sentence in split_sentences(document):
-            for part in _word_bounded_parts(sentence, max_chars):
-                if piece and length + 1 + len(part) > max_chars:
-                    result.append(" ".join(piece))
-                    piece, length = [], 0
-                piece.append(part)
-                length += len(part) + (1 if length else 0)
-        if piece:
-            result.append(" ".join(piece))
-    return [d for d in result if d], cut
+    """Every document cut as ``cut_long_document`` does; and how many were cut."""
+    return [p for d in documents for p in cut_long_document(d, max_chars)], sum(len(d) > max_chars for d in documents)
 
 
 def _word_bounded_parts(sentence: str, max_chars: int) -> list[str]:
@@ -215,21 +214,48 @@ def _word_bounded_parts(sentence: str, max_chars: int) -> list[str]:
     return [p for p in parts if p]
 
 
+def upload_documents(name: str, data: bytes, text_column: str | None = None, limit_mb: int | None = None,
+                     notices: list[str] | None = None) -> Iterator[str]:
+    """An upload's documents one at a time, very long ones cut; what it says about the file goes
+    into ``notices`` as it is read. CorpusError with the reason if the file is refused."""
+    shown, notices = display_name(name), [] if notices is None else notices
+    kind, _gzipped = upload_kind(name)
+    encoding, notice = upload_encoding(name, data, limit_mb)
+    if notice:
+        notices.append(notice)
+    cut = 0
+    for document in stream_documents(upload_opener(name, data), kind, shown, encoding, text_column, notices):
+        cut += len(document) > MAX_DOCUMENT_CHARS
+        yield from cut_long_document(document)
+    if cut:
+        notices.append(f"{cut:,} very long document{'s were' if cut > 1 else ' was'} cut into pieces of "
+                       f"at most {MAX_DOCUMENT_CHARS:,} characters (one giant line trains nothing useful).")
+
+
 def read_upload(name: str, data: bytes, text_column: str | None = None,
                 limit_mb: int | None = None) -> UploadedCorpus:
     """An uploaded .txt / .csv / .jsonl (optionally .gz) as a Corpus; CorpusError with the reason
     if it is refused. ``text_column`` picks a CSV column or JSONL field (None: guess)."""
-    shown = display_name(name)
-    kind, _gzipped = upload_kind(name)
-    text, notice = upload_text(name, data, limit_mb)
-    notices = [notice] if notice else []
-    documents, cut = cut_long_documents(documents_from_text(text, kind, shown, text_column, notices))
-    if cut:
-        notices.append(f"{cut:,} very long document{'s were' if cut > 1 else ' was'} cut into pieces of "
-                       f"at most {MAX_DOCUMENT_CHARS:,} characters (one giant line trains nothing useful).")
-    corpus_name = shown.split(".")[0] or "upload"
-    return UploadedCorpus(corpus_name, Path(shown), documents, notices=notices,
-                          content_sha256=hashlib.sha256(data).hexdigest())
+    notices: list[str] = []
+    documents = list(upload_documents(name, data, text_column, limit_mb, notices))
+    corpus_name = display_name(name).split(".")[0] or "upload"
+    return UploadedCorpus(corpus_name, Path(display_name(name)), documents, notices=notices,
+                          content_sha256=content_sha256(data))
+
+
+def content_sha256(data: bytes) -> str:
+    """An upload's identity (no file on disk): the sha256 of its bytes as uploaded."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def preview_upload(name: str, data: bytes, text_column: str | None = None,
+                   limit_mb: int | None = None) -> tuple[CorpusStats, list[str]]:
+    """The preview of an upload (its counts and a few sample sentences) and its notices, read as a
+    stream: it holds the counts, never the text (issue 26: under 2x the text's size;
+    bench/upload_preview.py measures it). CorpusError with the reason if the file is refused."""
+    notices: list[str] = []
+    stats = documents_stats(upload_documents(name, data, text_column, limit_mb, notices))
+    return stats, notices
 
 
 # ---------------------------------------------------------------- preview and minimums
@@ -249,25 +275,32 @@ class CorpusStats:
         return sum(1 for n in self.word_counts.values() if n >= min_count)
 
 
-def corpus_stats(corpus: Corpus, samples: int = 5, sample_chars: int = 300, seed: int = 0) -> CorpusStats:
-    """Counts over the whole corpus and a few sample sentences (long ones shortened for display)."""
-    import numpy as np
-
+def documents_stats(documents: Iterable[str], samples: int = 5, sample_chars: int = 300, seed: int = 0) -> CorpusStats:
+    """Counts over the documents, read once and one at a time, and the first sentences of a few of
+    them picked at random (reservoir sampling: each document as likely as any other; long ones
+    shortened for display)."""
     counts: Counter = Counter()
-    sentences = 0
-    for document in corpus.documents:
-        for sentence in split_sentences(document):
-            sentences += 1
-            counts.update(tokenize(sentence))
-    rng = np.random.default_rng(seed)
-    picked = rng.choice(len(corpus.documents), size=min(samples, len(corpus.documents)), replace=False)
-    shown = []
-    for i in sorted(picked.tolist()):
-        first = (split_sentences(corpus.documents[i]) or [corpus.documents[i]])[0]
-        shown.append(first if len(first) <= sample_chars else first[:sample_chars - 1] + "…")
-    return CorpusStats(documents=len(corpus.documents), sentences=sentences, words=sum(counts.values()),
-                       vocabulary=len(counts), characters=sum(map(len, corpus.documents)),
-                       word_counts=counts, samples=shown)
+    documents_seen = sentences = characters = 0
+    picked: list[tuple[int, str]] = []  # (document number, its first sentence)
+    rng = random.Random(seed)
+    for document in documents:
+        in_document = split_sentences(document)
+        sentences += len(in_document)
+        characters += len(document)
+        counts.update(tokenize(document))  # the same words as sentence by sentence: none spans a sentence end
+        if len(picked) < samples:
+            picked.append((documents_seen, (in_document or [document])[0]))
+        elif (slot := rng.randrange(documents_seen + 1)) < samples:
+            picked[slot] = (documents_seen, (in_document or [document])[0])
+        documents_seen += 1
+    shown = [first if len(first) <= sample_chars else first[:sample_chars - 1] + "…" for _n, first in sorted(picked)]
+    return CorpusStats(documents=documents_seen, sentences=sentences, words=sum(counts.values()),
+                       vocabulary=len(counts), characters=characters, word_counts=counts, samples=shown)
+
+
+def corpus_stats(corpus: Corpus, samples: int = 5, sample_chars: int = 300, seed: int = 0) -> CorpusStats:
+    """A corpus's preview: ``documents_stats`` of its documents."""
+    return documents_stats(corpus.documents, samples, sample_chars, seed)
 
 
 # Scripts written without spaces between words: Han (Chinese, Japanese kanji), kana, Thai, Lao,

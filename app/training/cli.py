@@ -37,12 +37,14 @@ from app.lm.wordlm import WordLMSettings, train_word_lm
 from app.storage import store
 from app.storage.staging import recover_staging, staged_bundle
 from app.training.stages import (
+    PROJECTIONS_SHARE,
     STAGES,
     checkpoint_path,
     checkpoint_progress,
     deck_writers,
     prepare_decks,
     record_glove_card,
+    share_of_time_left,
     train_embeddings,
     train_lm,
     train_projections,
@@ -91,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
                              "which trains for 48 minutes on a CPU)")
     parser.add_argument("--minutes", type=float, default=None,
                         help="this run's time budget: the run, the LM's final evaluation included, ends within "
-                             "it (the LM trains last, for what the other stages left; a checkpoint resumes)")
+                             "it. The word vectors get a third of it when the LM trains too (word2vec stops midway "
+                             "if it must, and its card says after how many epochs); the LM trains last, for what "
+                             "is left (a checkpoint resumes)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=None, help="torch threads for the LM (default: 1 on a CPU)")
     parser.add_argument("--checkpoint-seconds", type=float, default=60.0, help="the LM's checkpoint at least this often")
@@ -155,18 +159,31 @@ def _minutes_left(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, (deadline - time.monotonic()) / 60)
 
 
+WORD_VECTORS_SHARE = 1 / 3  # of a --minutes budget, when the LM trains after the word vectors
+
+
+def word_vectors_deadline(deadline: float | None, stages: list[str]) -> float | None:
+    """When the word vectors and their projections must be done: a third of the time left when the
+    LM trains after them (it learns for every minute it gets), else all of it."""
+    return share_of_time_left(deadline, WORD_VECTORS_SHARE if "lm" in stages else 1.0)
+
+
 def train_builtin_bundle(corpus: Corpus, bundle: str, stages: list[str], args, deadline: float | None,
                          threads: int | None) -> None:
     """fashion-reviews / wiki-sample: the committed models' settings (2 x 384 LSTM, 10 epochs)."""
     hidden, layers = args.lm_hidden or 384, args.lm_layers or 2
-    ready_decks = {writer: prepare_decks(corpus, bundle, bundle, args.seed, writer) for writer in deck_writers(bundle)} \
-        if "decks" in stages and not {"lm", "wordlm"} & set(stages) else {}
+    with torch_threads(threads):  # sampling and scoring thousands of candidates: see torch_threads
+        ready_decks = {writer: prepare_decks(corpus, bundle, bundle, args.seed, writer) for writer in deck_writers(bundle)} \
+            if "decks" in stages and not {"lm", "wordlm"} & set(stages) else {}
     with staged_bundle(bundle) as staging:
+        vectors_deadline = word_vectors_deadline(deadline, stages)
         if "embeddings" in stages:
-            train_embeddings(corpus, staging, args.seed, vector_size=args.vector_size, window=args.window,
-                             min_count=args.min_count, epochs=args.epochs or 10)
+            vectors_share = 1 - PROJECTIONS_SHARE if "projections" in stages else 1.0
+            train_embeddings(corpus, staging, args.seed, deadline=share_of_time_left(vectors_deadline, vectors_share),
+                             vector_size=args.vector_size, window=args.window, min_count=args.min_count,
+                             epochs=args.epochs or 10)
         if "projections" in stages:
-            train_projections(staging, args.seed, args.projection_words or 4000)
+            train_projections(staging, args.seed, args.projection_words or 4000, deadline=vectors_deadline)
         if "lm" in stages:
             checkpoint = checkpoint_path(bundle, hidden, layers)
             left = _minutes_left(deadline)
@@ -197,7 +214,7 @@ def train_user_bundle(corpus: Corpus, bundle: str, stages: list[str], args, dead
         settings = EmbeddingSettings(architectures=tuple(ARCHITECTURES), vector_size=args.vector_size,
                                      window=args.window, min_count=args.min_count,
                                      epochs=args.epochs or page.epochs, projection_words=words, seed=args.seed)
-        train_user_embeddings(corpus, name, settings)
+        train_user_embeddings(corpus, name, settings, deadline=word_vectors_deadline(deadline, stages))
     if "lm" in stages:
         page, left = LMSettings(), _minutes_left(deadline)
         settings = LMSettings(minutes=page.minutes if left is None else left, hidden=args.lm_hidden or page.hidden,

@@ -64,14 +64,17 @@ class SentenceFeed:
     epoch), counting the words handed out for progress and words/s. When should_stop() says so
     it ends the pass early: gensim then finishes the epoch cleanly and the epoch hook raises
     TrainingCancelled (raising here during training would kill gensim's producer thread and
-    hang its workers)."""
+    hang its workers). Past ``deadline`` (a time.monotonic() value: a time budget) it ends the
+    pass too and sets ``cut``: training stops after that epoch, the vectors keep what they learnt."""
     def __init__(self, sentences: list[list[str]], epochs: int, label: str,
-                 progress: Progress | None = None, should_stop: StopAsked | None = None, every: int = 2000):
+                 progress: Progress | None = None, should_stop: StopAsked | None = None, every: int = 2000,
+                 deadline: float | None = None):
         self.sentences, self.epochs, self.label = sentences, epochs, label
-        self.progress, self.should_stop, self.every = progress, should_stop, every
+        self.progress, self.should_stop, self.every, self.deadline = progress, should_stop, every, deadline
         self.words_per_pass = sum(map(len, sentences))
         self.passes = 0  # pass 0 builds the vocabulary; 1..epochs train
         self.words_trained = 0
+        self.cut = False  # the deadline passed before the last epoch ended
         self.started = time.monotonic()
 
     def __iter__(self):
@@ -83,11 +86,27 @@ class SentenceFeed:
                     if self.passes == 0:  # the vocabulary scan runs on the caller's thread: safe to raise
                         raise TrainingCancelled("word2vec training cancelled")
                     break
+                if self.passes and self.deadline is not None and time.monotonic() > self.deadline:
+                    self.cut = True  # the vocabulary pass is never cut: the vectors need every word
+                    break
                 self.report()
             if self.passes:
                 self.words_trained += len(sentence)
             yield sentence
         self.passes += 1
+
+    def in_time(self) -> bool:
+        """Whether another epoch may start: the deadline has not cut this one short."""
+        return not self.cut
+
+    @property
+    def epochs_trained(self) -> float:
+        return self.words_trained / max(1, self.words_per_pass)
+
+    def budget_card(self) -> dict:
+        """What the card says of a run the time budget cut: the epochs and words it trained of those planned."""
+        return {"epochs_trained": round(self.epochs_trained, 2), "epochs_planned": self.epochs,
+                "words_trained": self.words_trained, "words_planned": self.words_per_pass * self.epochs}
 
     def report(self) -> None:
         if self.progress is None:
@@ -99,6 +118,14 @@ class SentenceFeed:
         self.progress(fraction, f"{self.label}: {step}", {"words_per_second": round(rate)})
 
 
+PROJECTIONS_SHARE = 0.25  # of the word vectors' time, kept for their projections (t-SNE cannot stop midway)
+
+
+def share_of_time_left(deadline: float | None, share: float) -> float | None:
+    """The deadline of a stage that gets ``share`` of the time left before ``deadline`` (None: no budget)."""
+    return None if deadline is None else time.monotonic() + share * max(0.0, deadline - time.monotonic())
+
+
 def _cancel_after_epoch(should_stop: StopAsked | None) -> Callable[[int, int], None]:
     """word2vec's end-of-epoch hook: raising there is safe (gensim's threads have finished)."""
     def after_epoch(_epoch: int, _epochs: int) -> None:
@@ -108,27 +135,34 @@ def _cancel_after_epoch(should_stop: StopAsked | None) -> Callable[[int, int], N
 
 
 def train_embeddings(corpus: Corpus, bundle: str, seed: int, architectures: tuple[str, ...] = tuple(ARCHITECTURES),
-                     progress: Progress | None = None, should_stop: StopAsked | None = None, **params) -> dict:
-    """word2vec (each of ``architectures``: skipgram, cbow) trained on the corpus's train split."""
+                     progress: Progress | None = None, should_stop: StopAsked | None = None,
+                     deadline: float | None = None, **params) -> dict:
+    """word2vec (each of ``architectures``: skipgram, cbow) trained on the corpus's train split.
+    ``deadline`` (a time.monotonic() value): each architecture trains for its share of the time
+    left, and one the time cuts short is saved with what it learnt and says so (metrics
+    ``time_budget``: the epochs and words it trained of those planned)."""
     sentences = corpus.tokenized_sentences("train")
     cards = {}
     for number, name in enumerate(architectures):
         sg = sg_flag(name)
         label = ARCHITECTURES[name]
+        started = time.monotonic()
+        own_deadline = None if deadline is None else started + (deadline - started) / (len(architectures) - number)
         feed = SentenceFeed(sentences, params.get("epochs", 10), label,
                             _scaled(progress, number / len(architectures), (number + 1) / len(architectures)),
-                            should_stop)
-
-        started = time.monotonic()
-        emb = train_word2vec(feed, sg=sg, seed=seed, progress=_cancel_after_epoch(should_stop), **params)
+                            should_stop, deadline=own_deadline)
+        emb = train_word2vec(feed, sg=sg, seed=seed, progress=_cancel_after_epoch(should_stop),
+                             go_on=feed.in_time, **params)
         seconds = time.monotonic() - started
         path = emb.save(store.bundle_dir(bundle) / f"{name}.npz")
+        budget = {"time_budget": feed.budget_card()} if feed.cut else {}
         cards[name] = store.record_artifact(
             bundle, name, path, kind="word2vec", architecture=label,
             params={**emb.params}, seed=seed, corpus=corpus.card(), training_seconds=round(seconds, 1),
             metrics={"vocabulary": len(emb), "train_sentences": len(sentences),
-                     "train_words": feed.words_per_pass, **evaluate_similarity(emb)})
-        print(f"{name}: {len(emb)} words in {seconds:.0f}s; {cards[name]['metrics']}")
+                     "train_words": feed.words_per_pass, **budget, **evaluate_similarity(emb)})
+        cut = f" (the time budget cut it after {feed.epochs_trained:.1f} of {feed.epochs} epochs)" if feed.cut else ""
+        print(f"{name}: {len(emb)} words in {seconds:.0f}s{cut}; {cards[name]['metrics']}")
     return cards
 
 
@@ -250,8 +284,10 @@ def prepare_decks(corpus: Corpus, bundle: str, lm_bundle: str, seed: int, writer
 
 
 def train_projections(bundle: str, seed: int, words: int, progress: Progress | None = None,
-                      should_stop: StopAsked | None = None) -> dict:
-    """t-SNE and PCA of the most frequent words of each word2vec model the bundle holds."""
+                      should_stop: StopAsked | None = None, deadline: float | None = None) -> dict:
+    """t-SNE and PCA of the most frequent words of each word2vec model the bundle holds. A t-SNE
+    cannot stop midway: past ``deadline`` (a time budget) the models not yet projected are left out,
+    with the command that projects them."""
     cards = {}
     if bundle == "glove":
         glove = load_glove()
@@ -266,6 +302,9 @@ def train_projections(bundle: str, seed: int, words: int, progress: Progress | N
     for number, (name, (emb, vocabulary)) in enumerate(targets.items()):
         if should_stop is not None and should_stop():
             raise TrainingCancelled("projections cancelled")
+        if deadline is not None and time.monotonic() > deadline:
+            print(f"{name} projections: left out, the time budget is spent (`--only projections` projects them)")
+            continue
         if len(vocabulary) < MIN_PROJECTED_WORDS:
             print(f"{name}: {len(vocabulary)} words, too few to project (t-SNE needs {MIN_PROJECTED_WORDS})")
             continue

@@ -20,11 +20,13 @@ from app.lm.ngram import KneserNey
 from app.storage import store
 from app.storage.staging import bundle_corpus_sha, safe_name, staged_bundle
 from app.training.stages import (
+    PROJECTIONS_SHARE,
     Progress,
     StopAsked,
     _scaled,
     checkpoint_path,
     checkpoint_progress,
+    share_of_time_left,
     train_embeddings,
     train_lm,
     train_projections,
@@ -97,24 +99,28 @@ def staged_user_bundle(bundle: str, corpus: Corpus, owner: str | None) -> Iterat
 
 def train_user_embeddings(corpus: Corpus, name: str, settings: EmbeddingSettings,
                           progress: Progress | None = None, should_stop: StopAsked | None = None,
-                          owner: str | None = None) -> str:
+                          owner: str | None = None, deadline: float | None = None) -> str:
     """word2vec, then its projections, into user/<name>, swapped in whole or not at all.
-    ``owner``: the browser training it (None: the command line)."""
+    ``owner``: the browser training it (None: the command line). ``deadline`` (a time.monotonic()
+    value, the command line's --minutes): word2vec stops for it (its card says where) and leaves
+    the projections, which cannot stop midway, a quarter of the time; those it does not reach in
+    time are left out."""
     bundle = user_bundle(name)
-    embeddings_share = 0.75 if settings.projection_words else 1.0
+    embeddings_share = 1 - PROJECTIONS_SHARE if settings.projection_words else 1.0
     with staged_user_bundle(bundle, corpus, owner) as (staging, corpus):
         train_embeddings(corpus, staging, settings.seed, settings.architectures,
                          _scaled(progress, 0.0, embeddings_share), should_stop,
+                         deadline=share_of_time_left(deadline, embeddings_share),
                          vector_size=settings.vector_size, window=settings.window,
                          min_count=settings.min_count, epochs=settings.epochs)
         if settings.projection_words:
             train_projections(staging, settings.seed, settings.projection_words,
-                              _scaled(progress, embeddings_share, 1.0), should_stop)
+                              _scaled(progress, embeddings_share, 1.0), should_stop, deadline=deadline)
     return bundle
 
 
-def user_lm_checkpoint(corpus: Corpus, name: str, settings: LMSettings) -> Path:
-    return checkpoint_path(user_bundle(name), settings.hidden, settings.layers, corpus.sha256)
+def user_lm_checkpoint(corpus_sha256: str, name: str, settings: LMSettings) -> Path:
+    return checkpoint_path(user_bundle(name), settings.hidden, settings.layers, corpus_sha256)
 
 
 def train_user_lm(corpus: Corpus, name: str, settings: LMSettings,
@@ -124,7 +130,7 @@ def train_user_lm(corpus: Corpus, name: str, settings: LMSettings,
     the whole job, final evaluation and save included, ends within those minutes."""
     deadline = time.monotonic() + settings.minutes * 60
     bundle = user_bundle(name)
-    checkpoint = user_lm_checkpoint(corpus, name, settings)
+    checkpoint = user_lm_checkpoint(corpus.sha256, name, settings)
     _steps, seconds_before = checkpoint_progress(checkpoint)
     baseline = ngram_baseline(corpus)  # seconds, and inside the minutes
     with staged_user_bundle(bundle, corpus, owner) as (staging, corpus):

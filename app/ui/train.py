@@ -4,7 +4,8 @@ starting jobs, and the live job panel. The training itself is ``app.training`` (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import streamlit as st
@@ -29,11 +30,19 @@ AUTOMATIC = "(automatic)"
 
 @dataclass
 class Preview:
-    """A corpus ready to train, or the reason it is not."""
+    """What the page shows of a corpus before training (counts, samples, notices) and how a job reads
+    it (``read``); or the reason it cannot train."""
 
-    corpus: Corpus | None = None
     stats: uploads.CorpusStats | None = None
+    notices: list[str] = field(default_factory=list)
+    sha256: str = ""  # the corpus's identity: a bundle's models and the LSTM's checkpoint name it
+    read: Callable[[], Corpus] | None = None
     error: str | None = None
+
+    @classmethod
+    def of(cls, corpus: Corpus) -> Preview:
+        """The preview of a corpus already in memory."""
+        return cls(uploads.corpus_stats(corpus), corpus.notices, corpus.sha256, lambda: corpus)
 
 
 def corpus_sources() -> list[str]:
@@ -45,13 +54,15 @@ def corpus_sources() -> list[str]:
 
 @st.cache_resource(max_entries=2, ttl=15 * 60, show_spinner="Reading the file…")
 def upload_preview(name: str, data: bytes, text_column: str | None) -> Preview:
-    """The upload parsed and counted once per (file, column); refusals are cached too. Two at most,
-    for a quarter of an hour: a server keeps no one's corpus for good (a job holds its own)."""
+    """The upload counted once per (file, column), as a stream: the preview keeps the counts and a few
+    samples, never the text (a job reads the documents when it starts). Refusals are cached too. Two
+    at most, for a quarter of an hour: a server keeps no one's corpus for good (a job holds its own)."""
     try:
-        corpus = uploads.read_upload(name, data, text_column)
+        stats, notices = uploads.preview_upload(name, data, text_column)
     except CorpusError as e:
         return Preview(error=str(e))
-    return Preview(corpus, uploads.corpus_stats(corpus))
+    return Preview(stats, notices, uploads.content_sha256(data),
+                   lambda: uploads.read_upload(name, data, text_column))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -75,7 +86,7 @@ def _builtin_preview(name: str) -> Preview:
         corpus = load_corpus(name)
     except CorpusError as e:
         return Preview(error=str(e))
-    return Preview(corpus, uploads.corpus_stats(corpus))
+    return Preview.of(corpus)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the saved corpus…")
@@ -85,7 +96,7 @@ def _saved_preview(bundle: str, corpus_sha: str | None) -> Preview:
         corpus = user_bundles.load_saved_corpus(bundle)
     except (CorpusError, store.StoreError, KeyError) as e:
         return Preview(error=f"{bundle}: its saved corpus cannot be read ({e})")
-    return Preview(corpus, uploads.corpus_stats(corpus))
+    return Preview.of(corpus)
 
 
 @st.cache_resource
@@ -122,36 +133,32 @@ def forget_cached_models(bundle: str) -> None:
         derived.clear()
 
 
-def start_embeddings(corpus: Corpus, name: str, settings: user_jobs.EmbeddingSettings) -> jobs.Job:
-    """Queue word2vec (+ projections) for this session; JobRefused if it cannot start."""
-    bundle, owner = user_jobs.user_bundle(name), session_owner()
-    return job_registry().submit(
-        owner, f"word2vec → {bundle}",
-        lambda job: user_jobs.train_user_embeddings(corpus, name, settings, _reporter(job), lambda: job.stop_requested,
-                                                owner=owner),
-        bundle=bundle, on_success=lambda job: forget_cached_models(job.result), kind="word2vec")
+def _read_in_job(job: jobs.Job, read: Callable[[], Corpus]) -> Corpus:
+    """The corpus, read on the job's thread (a preview keeps none of it): seconds for a big upload."""
+    job.report(0.0, "Reading the corpus…")
+    return read()
 
 
-def start_bundle(corpus: Corpus, name: str, embedding: user_jobs.EmbeddingSettings | None,
+def start_bundle(read: Callable[[], Corpus], name: str, embedding: user_jobs.EmbeddingSettings | None,
                  lm: user_jobs.LMSettings | None) -> jobs.Job:
-    """Queue the one Train job: word vectors, then the char-LSTM (what every page needs); either
-    None when the corpus cannot train it. JobRefused if it cannot start."""
+    """Queue the one Train job on the corpus ``read`` returns: word vectors, then the char-LSTM (what
+    every page needs); either None when the corpus cannot train it. JobRefused if it cannot start."""
     bundle, owner = user_jobs.user_bundle(name), session_owner()
     what = " + ".join(w for w, settings in (("word2vec", embedding), ("char-LSTM", lm)) if settings is not None)
     return job_registry().submit(
         owner, f"{what} → {bundle}",
-        lambda job: user_jobs.train_user_bundle(corpus, name, embedding, lm, _reporter(job, curve=True),
-                                                lambda: job.stop_requested, owner=owner),
+        lambda job: user_jobs.train_user_bundle(_read_in_job(job, read), name, embedding, lm,
+                                                _reporter(job, curve=True), lambda: job.stop_requested, owner=owner),
         bundle=bundle, on_success=lambda job: forget_cached_models(job.result), kind="lm" if lm is not None else "word2vec")
 
 
-def start_lm(corpus: Corpus, name: str, settings: user_jobs.LMSettings) -> jobs.Job:
+def start_lm(read: Callable[[], Corpus], name: str, settings: user_jobs.LMSettings) -> jobs.Job:
     """Queue the char-LSTM for settings.minutes (resuming its checkpoint); JobRefused if busy."""
     bundle, owner = user_jobs.user_bundle(name), session_owner()
     return job_registry().submit(
         owner, f"char-LSTM → {bundle}",
-        lambda job: user_jobs.train_user_lm(corpus, name, settings, _reporter(job, curve=True), lambda: job.stop_requested,
-                                        owner=owner),
+        lambda job: user_jobs.train_user_lm(_read_in_job(job, read), name, settings, _reporter(job, curve=True),
+                                            lambda: job.stop_requested, owner=owner),
         bundle=bundle, on_success=lambda job: forget_cached_models(job.result), kind="lm")
 
 

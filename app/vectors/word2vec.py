@@ -13,6 +13,7 @@ predicts a word from the words around it. Both learn the vectors ``Embeddings`` 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -34,25 +35,28 @@ def architecture_name(sg: int) -> str:
     return "skipgram" if sg else "cbow"
 
 
-def train_word2vec(sentences: list[list[str]], sg: int = 1, vector_size: int = 100, window: int = 5,
+def train_word2vec(sentences: Iterable[list[str]], sg: int = 1, vector_size: int = 100, window: int = 5,
                    min_count: int = 5, epochs: int = 10, seed: int = 1,
-                   progress=None) -> Embeddings:
-    """gensim word2vec. One worker thread, so a fixed seed gives the same vectors every run."""
+                   progress: Callable[[int, int], None] | None = None,
+                   go_on: Callable[[], bool] | None = None) -> Embeddings:
+    """gensim word2vec. One worker thread, so a fixed seed gives the same vectors every run.
+
+    Trained an epoch at a time, the learning rate falling from epoch to epoch as gensim's one call
+    would: ``progress(epoch, epochs)`` after each, and when ``go_on()`` says no, training ends there
+    (a time budget) with what the epochs so far taught the vectors."""
     from gensim.models import Word2Vec  # start-up: gensim takes ~1 s to import
-    from gensim.models.callbacks import CallbackAny2Vec  # start-up: as above
 
-    class EpochProgress(CallbackAny2Vec):
-        def __init__(self):
-            self.epoch = 0
-
-        def on_epoch_end(self, model):
-            self.epoch += 1
-            if progress is not None:
-                progress(self.epoch, epochs)
-
-    model = Word2Vec(sentences=sentences, sg=sg, vector_size=vector_size, window=window,
-                     min_count=min_count, epochs=epochs, seed=seed, workers=1,
-                     callbacks=[EpochProgress()])
+    model = Word2Vec(sg=sg, vector_size=vector_size, window=window, min_count=min_count, seed=seed, workers=1)
+    model.build_vocab(sentences)
+    first, last = model.alpha, model.min_alpha
+    for epoch in range(epochs):
+        model.train(sentences, total_examples=model.corpus_count, epochs=1,
+                    start_alpha=first - (first - last) * epoch / epochs,
+                    end_alpha=first - (first - last) * (epoch + 1) / epochs)
+        if progress is not None:
+            progress(epoch + 1, epochs)
+        if go_on is not None and not go_on():
+            break
     kv = model.wv
     params = {"vector_size": vector_size, "window": window, "min_count": min_count, "epochs": epochs,
               "sg": sg, "negative": model.negative, "sample": model.sample}
