@@ -56,7 +56,7 @@ def live():
     ui_room.rerun_on_change((room.phase, room.current), (now_room.phase, now_room.current))
 
 
-st.caption(f"Room **{code}** · {room.bundle} · {room.difficulty} · {quiz.MODES[room.mode]} · "
+st.caption(f"Room **{code}** · {room.bundle} · {ui_quiz.deck_name(room.bundle, room.difficulty)} · {quiz.MODES[room.mode]} · "
            f"{room.rounds} rounds of {room.countdown} s. To reopen this screen, use this page's address: it holds "
            f"the presenter key (keep it off the projector).")
 
@@ -71,7 +71,7 @@ if room.phase == LOBBY:
 
 elif room.phase == ROUND:
     shown = rooms.round(code, room.current)
-    st.header(f"Round {room.current} of {room.rounds} · {shown.difficulty}", anchor=False)
+    st.header(f"Round {room.current} of {room.rounds} · {ui_quiz.deck_name(room.bundle, shown.difficulty)}", anchor=False)
     sentence_column, count_column = st.columns([3, 1])
     with sentence_column:
         ui_room.show_sentences(shown.sentences, 2.0)

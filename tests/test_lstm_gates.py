@@ -10,7 +10,15 @@ from streamlit.testing.v1 import AppTest
 
 from app.catalog import models
 from app.lessons import gates
-from app.lessons.highlight import Piece, diverging_colour, pieces_html, text_colour_on
+from app.lessons.highlight import (
+    MIN_CONTRAST,
+    RANK_BUCKETS,
+    Piece,
+    diverging_colour,
+    pieces_html,
+    probability_colour,
+    readable_colours,
+)
 from app.lm.char_lstm import DOCUMENT_BREAK
 from app.lm.gate_trace import GATES, trace_gates
 from tests.conftest import ROOT
@@ -192,26 +200,55 @@ def test_cell_view_escapes_html_and_lists_guesses(lm):
     assert "next:" in html
 
 
+def channels(colour: str) -> list[int]:
+    """The red, green and blue of a colour written as #rgb, #rrggbb or rgb(r,g,b)."""
+    if colour.startswith("rgb("):
+        return [int(v) for v in colour[4:-1].split(",")]
+    digits = colour[1:] if len(colour) == 7 else "".join(2 * d for d in colour[1:])
+    return [int(digits[i:i + 2], 16) for i in (0, 2, 4)]
+
+
 def contrast(text: str, background: str) -> float:
     """WCAG contrast ratio of two colours written as #rgb, #rrggbb or rgb(r,g,b)."""
     def luminance(colour):
-        if colour.startswith("rgb("):
-            rgb = [int(v) for v in colour[4:-1].split(",")]
-        else:
-            digits = colour[1:] if len(colour) == 7 else "".join(2 * d for d in colour[1:])
-            rgb = [int(digits[i:i + 2], 16) for i in (0, 2, 4)]
-        linear = [c / 255 / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        linear = [c / 255 / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4
+                  for c in channels(colour)]
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
     high, low = sorted([luminance(text), luminance(background)], reverse=True)
     return (high + 0.05) / (low + 0.05)
 
 
 @pytest.mark.parametrize("value", np.linspace(-1, 1, 41))
-def test_cell_view_text_is_readable_at_any_value(value):
+def test_cell_view_letters_read_at_7_to_1_at_any_value(value):
     background = diverging_colour(value)
-    text = text_colour_on(background)
-    assert contrast(text, background) >= 4.5, (value, background, text)  # WCAG AA for body text
-    assert f"background:{background};color:{text}" in pieces_html([Piece("a", background)])
+    # the scale stays where black letters read: no cell is recoloured, no letter flips to white mid-word
+    assert readable_colours(background) == (background, "#000")
+    assert contrast("#000", background) >= MIN_CONTRAST, (value, background)  # WCAG AAA, as the stage asks
+    assert f"background:{background};color:#000" in pieces_html([Piece("a", background)])
+
+
+@pytest.mark.parametrize(("background", "text"), [
+    ("rgb(255,0,0)", "#fff"),  # the old scale's red end: 5.3:1 under black, 4.0:1 under white
+    ("rgb(255,50,50)", "#000"),  # the old scale's 0.8: 4.8:1 under black (the stage measured 4.79:1)
+    ("rgb(102,102,255)", "#000"),  # the old scale's -0.6: 4.0:1 under black
+    ("#CC79A7", "#000"),  # Okabe-Ito reddish purple: 6.9:1 under black
+    ("#0072B2", "#fff"),  # Okabe-Ito blue: 5.3:1 under white
+])
+def test_a_mid_colour_is_nudged_just_enough_toward_the_readable_side(background, text):
+    shown, chosen = readable_colours(background)
+    assert chosen == text and 7.0 <= contrast(chosen, shown) < 7.2, (shown, contrast(chosen, shown))
+    change = max(abs(a - b) for a, b in zip(channels(shown), channels(background), strict=True))
+    print(f"{background} -> {shown} under {chosen}: {contrast(chosen, shown):.2f}:1, channels moved {change}")
+    assert change <= 80  # the same hue, a little lighter or darker
+
+
+@pytest.mark.parametrize("background", [*(colour for _, _, colour in RANK_BUCKETS), "#ffffff", "#000000",
+                                        *(probability_colour(p) for p in np.linspace(0, 1, 11))])
+def test_readable_colours_keep_and_pick_the_better_text_on_the_apps_palettes(background):
+    shown, text = readable_colours(background)
+    assert shown == background  # each already reads at 7:1 under black or white
+    assert text == max(("#000", "#fff"), key=lambda t: contrast(t, background))
+    assert contrast(text, background) >= MIN_CONTRAST
 
 
 def test_a_tap_shows_what_hover_shows():

@@ -7,8 +7,12 @@ import pytest
 from streamlit.runtime.context import ContextProxy
 from streamlit.testing.v1 import AppTest
 
+from app.catalog import models
+from app.data.corpus import WIKI
 from app.game import quiz
-from app.game.room import RoomStore
+from app.game.room import MIXED, RoomStore
+from app.ui import quiz as ui_quiz
+from app.ui import room as ui_room
 from tests.conftest import ROOT
 
 
@@ -204,3 +208,32 @@ def test_a_podium_without_a_vote_on_a_fake_says_so_instead_of_an_empty_table(roo
     at = presenter({"room": code, "key": secret})
     assert "No one voted on a fake sentence, so there is no rate of how often the room was fooled." in texts(at)
     assert [list(table.value.columns) for table in at.dataframe] == [["#", "player", "points", "right"]]  # the board alone
+
+
+def test_the_setup_offers_no_difficulty_for_a_model_without_stored_decks_and_says_what_its_fakes_are(rooms, monkeypatch):
+    live = quiz.GameSupply(WIKI, models.load_language_model(WIKI), WIKI)  # what a model trained in the app is
+    monkeypatch.setattr(live, "warm", lambda: None)  # the set-up alone: no fakes written here
+    stored = ui_quiz.supply
+    monkeypatch.setattr(ui_quiz, "supply", lambda bundle: live if bundle == WIKI else stored(bundle))
+    made = []  # what "Create the room" asks for (dealing live fakes is the quiz tests' business)
+    monkeypatch.setattr(ui_room, "create_room", lambda _rooms, *settings: made.append(settings))
+
+    at = presenter({})
+    assert not at.exception, at.exception
+    at.selectbox(key="room_bundle").set_value(WIKI).run()
+    assert "room_difficulty" not in [radio.key for radio in at.radio]
+    assert ui_quiz.LIVE_FAKES_NOTE in [caption.value for caption in at.caption]
+    next(button for button in at.button if button.label == "Create the room").click().run()
+    assert [settings[:2] for settings in made] == [(WIKI, quiz.DEFAULT_DIFFICULTY)]  # one deck of live fakes, not mixed
+    code, secret = rooms.create_room(WIKI, "single", quiz.DEFAULT_DIFFICULTY,
+                                     [(quiz.DEFAULT_DIFFICULTY, [quiz.Sentence("a live one", False)])], countdown=60)
+    room = presenter({"room": code, "key": secret})
+    assert f"· {WIKI} · live fakes ·" in room.caption[0].value  # the presenter's screen names no difficulty either
+    room.button(key="room_start").click().run()
+    assert [header.value for header in room.header] == ["Round 1 of 1 · live fakes"]
+
+    others = [bundle for bundle in at.selectbox(key="room_bundle").options if bundle != WIKI]
+    if others:  # a model with stored decks still offers them
+        at.selectbox(key="room_bundle").set_value(others[0]).run()
+        assert at.radio(key="room_difficulty").options == [*quiz.DIFFICULTIES, MIXED]
+        assert ui_quiz.LIVE_FAKES_NOTE not in [caption.value for caption in at.caption]

@@ -5,6 +5,7 @@ the 3D cloud, a phone's sentence through the gates, the results page, and a phon
 import csv
 import io
 import json
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -484,6 +485,31 @@ def test_only_the_speakers_key_runs_the_talk_and_a_room_without_one_is_said(talk
     assert "There is no room ZZZZ" in page_text(at)
     at = open_page("speaker.py", {})
     assert at.selectbox(key="talk_file").value == DEFAULT_TALK.name
+
+
+def test_the_stage_podium_sets_the_room_beside_the_machines_per_deck_played(talks, talk_room):
+    code, secret = talk_room  # three "normal" rounds: real, fake, real
+    talk = load_talk()
+    podium = next(b for b in talk.beats if b.settings.get("podium"))
+    talks.go_to(code, secret, talk, podium.number)
+    assert "against the machines" not in page_text(open_page("stage.py", {"room": code}))  # no round played yet
+
+    tokens = [talks.join(code, name) for name in ("Ada", "Bob", "Cy")]
+    talks.go_to(code, secret, talk, beat_of(FAKE_OR_REAL).number)
+    talks.presenter_room(code, secret)
+    for number in (1, 2):  # round 2's sentence is the fake: Ada alone takes it for human
+        talks.start_round(code, secret)
+        for index, token in enumerate(tokens):
+            talks.vote(code, token, number, 0, index == 0, "think so")
+        talks.reveal(code, secret)
+    talks.go_to(code, secret, talk, podium.number)
+    stage = open_page("stage.py", {"room": code})
+    assert not stage.exception, stage.exception
+    assert "The room against the machines" in page_text(stage)
+    lines = [m.value for m in stage.markdown if "deck: " in m.value]
+    assert len(lines) == 1 and lines[0].startswith("**normal** deck: ")  # the one deck played, once
+    assert "this room fooled 33% of the time (3 fakes judged)" in lines[0]
+    assert re.search(r"best machine right \d+% \(", lines[0])  # the deck's strongest detector, from its card
 
 
 # ---------------------------------------------------------------- after the talk, and rejoining

@@ -7,6 +7,7 @@ through ``html.escape``: ``<script>`` is shown, never run.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable
@@ -37,29 +38,63 @@ TAP_TOOLTIP_CSS = (
 
 def pieces_html(pieces: Iterable[Piece]) -> str:
     """One inline block of text; spaces and line breaks are kept as typed. Each piece's text is
-    black or white, whichever reads better on its background (dark and light themes alike)."""
+    black or white, on its colour made readable (``readable_colours``: dark and light themes alike)."""
     spans = []
     for piece in pieces:
         tip = html.escape(piece.tooltip)
         attributes = f' title="{tip}" data-tip="{tip}" tabindex="0"' if piece.tooltip else ""
-        style = f"background:{piece.colour};color:{text_colour_on(piece.colour)}"
-        spans.append(f'<span style="{style}"{attributes}>{html.escape(piece.text)}</span>')
+        background, text = readable_colours(piece.colour)
+        spans.append(f'<span style="background:{background};color:{text}"{attributes}>{html.escape(piece.text)}</span>')
     return (TAP_TOOLTIP_CSS + '<div class="atelier-text" style="font-family:monospace;white-space:pre-wrap;'
             'word-break:break-word;line-height:1.9">' + "".join(spans) + "</div>")
 
 
-def text_colour_on(background: str) -> str:
-    """Black on a light background, white on a dark one (WCAG relative luminance of an
-    ``rgb(r,g,b)`` or ``#rrggbb`` colour); "inherit" (the theme's text colour) on anything else,
-    such as "transparent"."""
+MIN_CONTRAST = 7.0  # WCAG's AAA for text: the letters on every coloured piece reach it (the stage's figure too)
+BLACK, WHITE = (0, 0, 0), (255, 255, 255)
+
+
+@functools.lru_cache(maxsize=4096)
+def readable_colours(background: str) -> tuple[str, str]:
+    """(background, text colour) for a piece: black or white text, whichever contrasts more with the
+    background (WCAG contrast). On a mid colour where neither reaches MIN_CONTRAST (pure red: 5.3:1 under
+    black, 4.0:1 under white) the background is mixed toward white under black text, or toward black under
+    white text, whichever needs the smaller mix, just enough to reach it. A colour written other than as
+    ``#rrggbb`` or ``rgb(r,g,b)`` (such as "transparent") is kept, under the theme's text colour ("inherit")."""
     rgb = _rgb(background)
     if rgb is None:
-        return "inherit"
+        return background, "inherit"
+    on_black, on_white = contrast(rgb, BLACK), contrast(rgb, WHITE)
+    if max(on_black, on_white) >= MIN_CONTRAST:
+        return background, "#000" if on_black >= on_white else "#fff"
+    lighter, darker = _mixed_until_readable(rgb, WHITE, BLACK), _mixed_until_readable(rgb, BLACK, WHITE)
+    share, mixed, text = min((*lighter, "#000"), (*darker, "#fff"))
+    return "#{:02x}{:02x}{:02x}".format(*mixed), text
+
+
+def _mixed_until_readable(rgb: tuple[int, int, int], toward: tuple[int, int, int],
+                          text: tuple[int, int, int]) -> tuple[float, tuple[int, int, int]]:
+    """(share, colour): rgb mixed with the least share of ``toward`` (to 1/1024) that gives ``text`` on it
+    MIN_CONTRAST. Mixing toward the text's opposite only raises the contrast, so halving the interval finds it."""
+    def mixed(share: float) -> tuple[int, int, int]:
+        return tuple(round(c + (t - c) * share) for c, t in zip(rgb, toward, strict=True))
+
+    low, high = 0.0, 1.0
+    for _ in range(10):
+        middle = (low + high) / 2
+        low, high = (low, middle) if contrast(mixed(middle), text) >= MIN_CONTRAST else (middle, high)
+    return high, mixed(high)
+
+
+def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """WCAG contrast ratio of two sRGB colours: 1 (the same) to 21 (black on white)."""
+    lighter, darker = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    """WCAG relative luminance."""
     linear = [c / 255 / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    # black's contrast (L + 0.05) / 0.05 beats white's 1.05 / (L + 0.05) above L ≈ 0.179, where both
-    # are 4.58: so whatever the background, the text reaches WCAG's 4.5 for body text
-    return "#000" if luminance > 0.179 else "#fff"
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
 def _rgb(colour: str) -> tuple[int, int, int] | None:
@@ -71,11 +106,17 @@ def _rgb(colour: str) -> tuple[int, int, int] | None:
     return None
 
 
+# The diverging scale's ends: the strongest red and blue under which black text still reads at MIN_CONTRAST
+# (7.0:1 and 7.0:1; pure red and blue would need the letters to flip to white part-way, or a lighter cell)
+HIGH_END, LOW_END = (255, 94, 94), (136, 136, 255)
+
+
 def diverging_colour(value: float) -> str:
-    """-1 -> blue, 0 -> white, +1 -> red (values outside are clipped)."""
+    """-1 -> blue, 0 -> white, +1 -> red (values outside are clipped), every shade under black text at 7:1."""
     v = max(-1.0, min(1.0, float(value)))
-    fade = int(255 * (1 - abs(v)))
-    return f"rgb(255,{fade},{fade})" if v >= 0 else f"rgb({fade},{fade},255)"
+    end = HIGH_END if v >= 0 else LOW_END
+    r, g, b = (round(255 + (c - 255) * abs(v)) for c in end)
+    return f"rgb({r},{g},{b})"
 
 
 def probability_colour(probability: float) -> str:

@@ -183,15 +183,25 @@ def show_save_problem() -> None:
 
 # ---------------------------------------------------------------- rendering
 
-SENTENCE_SIZE = "1.75rem"  # Streamlit's subheader (h3) size
+# The sentence is what the game is about: drawn in the theme's text font, as large as fits. Its size steps
+# down with its length so that on a 390 x 844 phone a sentence of up to 30 words (about 200 characters)
+# and both answers fit the first screen (tests/e2e/test_fake_or_real.py measures it): (up to characters, size).
+SENTENCE_SIZES = ((150, "1.75rem"), (None, "1.5rem"))
+HEADING_SIZE = SENTENCE_SIZES[-1][1]  # the section headings: never larger than a sentence
+# the shared coloured-text style is monospace with tall lines (for colour highlights): here a plain sentence
+SENTENCE_CSS = ("<style>.quiz-sentence .atelier-text{font-family:inherit !important;line-height:1.25 !important}"
+                "</style>")
+
+
+def sentence_size(text: str) -> str:
+    """The font size of a sentence of this length (SENTENCE_SIZES)."""
+    return next(size for longest, size in SENTENCE_SIZES if longest is None or len(text) <= longest)
 
 
 def section_heading(text: str) -> None:
     """A section's heading under the page's title: an h2 (a screen reader's outline skips no level), drawn
-    at the sentence's size so that the sentence stays the largest text after the title (on a phone too)."""
-    st.markdown(f'<h2 style="font-size:{SENTENCE_SIZE}">{html.escape(text)}</h2>', unsafe_allow_html=True)
-# at that size the shared text style's tall lines (for colour highlights) would push the answers off a phone
-SENTENCE_CSS = "<style>.quiz-sentence .atelier-text{line-height:1.35 !important}</style>"
+    at the smallest sentence's size so that a sentence stays the largest text after the title (on a phone too)."""
+    st.markdown(f'<h2 style="font-size:{HEADING_SIZE}">{html.escape(text)}</h2>', unsafe_allow_html=True)
 
 
 def sentence_card(text: str, label: str = "") -> None:
@@ -199,8 +209,7 @@ def sentence_card(text: str, label: str = "") -> None:
     with st.container(border=True):
         if label:
             st.caption(label)
-        # the sentence is what the game is about: as large as a heading (SENTENCE_SIZE), on a phone too
-        st.markdown(f'{SENTENCE_CSS}<div class="quiz-sentence" style="font-size:{SENTENCE_SIZE}">'
+        st.markdown(f'{SENTENCE_CSS}<div class="quiz-sentence" style="font-size:{sentence_size(text)}">'
                     f'{pieces_html([Piece(text, "transparent")])}</div>', unsafe_allow_html=True)
 
 

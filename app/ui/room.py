@@ -100,11 +100,16 @@ def create_room(rooms: RoomStore, bundle: str, setting: str, mode: str, count: i
 
 
 def setup_form(rooms: RoomStore, bundles: list[str]) -> None:
+    # the model outside the form: what the form offers depends on it (a form reruns only when submitted)
+    bundle = st.selectbox("Model", bundles, key="room_bundle")
     with st.form("room_setup"):
-        bundle_column, difficulty_column, mode_column = st.columns(3)
-        bundle = bundle_column.selectbox("Model", bundles, key="room_bundle")
-        setting = difficulty_column.radio("Difficulty", DIFFICULTY_CHOICES, index=1, horizontal=True,
-                                          key="room_difficulty", help="mixed: from easy to hard as the game goes on")
+        difficulty_column, mode_column = st.columns(2)
+        if ui_quiz.writes_live(bundle):  # no stored decks: a difficulty would mean nothing
+            setting = quiz.DEFAULT_DIFFICULTY
+            difficulty_column.caption(ui_quiz.LIVE_FAKES_NOTE)
+        else:
+            setting = difficulty_column.radio("Difficulty", DIFFICULTY_CHOICES, index=1, horizontal=True,
+                                              key="room_difficulty", help="mixed: from easy to hard as the game goes on")
         mode = mode_column.radio("Mode", list(quiz.MODES), format_func=quiz.MODES.get, horizontal=True,
                                  key="room_mode")
         count_column, countdown_column = st.columns(2)

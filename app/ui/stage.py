@@ -481,11 +481,17 @@ def stage_round(store: TalkStore, code: str) -> None:
 
 
 def stage_podium(store: TalkStore, code: str) -> None:
+    """The top three; then, for the talk's Fake-or-real rounds, the room against the machines per deck played
+    (the lines of room mode's podium, at the stage's size)."""
     standings = store.talk_standings(code)
     medals = {1: "🥇", 2: "🥈", 3: "🥉"}
     rows = "".join(f'<div class="stage-big" style="font-size:3.5vw">{medals.get(rank, "")} {html.escape(name)} '
                    f'· {total}</div>' for rank, name, total in standings[:3])
     st.html(rows or '<div class="stage-body">Nobody played.</div>')
+    if store.decks_played(code):
+        st.html('<div class="stage-body"><b>The room against the machines</b>: how often you took a fake for '
+                'human, beside careful readers and the strongest detector on the same deck</div>')
+        ui_room.against_machines(store, code, store.room(code).bundle)
 
 
 # ---------------------------------------------------------------- the speaker view

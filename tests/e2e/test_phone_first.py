@@ -116,18 +116,13 @@ def test_quiz_sentence_as_large_as_the_headings_and_new_game_away_from_the_answe
     page = open_on_phone("fake-or-real")
     rerun_after(page, page.get_by_role("button", name="New game").click)
     expect(page.get_by_text("Round 1 of 10")).to_be_visible()
-    text = in_main(page, ".atelier-text")
-    sentence = font_px(text)
-    # a section heading (st.subheader, an h3) as this theme draws it: a probe inside the sentence's own
-    # markdown block, so Streamlit's heading styles apply to it. The page title (h1) is the one larger text.
-    subheader = text.first.evaluate("""e => {
-        const probe = document.createElement('h3'); probe.textContent = 'probe';
-        e.closest('[data-testid="stMarkdownContainer"]').appendChild(probe);
-        const size = parseFloat(getComputedStyle(probe).fontSize); probe.remove(); return size; }""")
+    sentence = font_px(in_main(page, ".atelier-text"))
+    # the page's section headings (h2: "The room · …"); the page title (h1) is the one larger text
+    heading = font_px(in_main(page, "h2"))
     others = page.locator('[data-testid="stMain"] p, [data-testid="stMain"] button, [data-testid="stMain"] label')
     largest_other = max(others.evaluate_all("es => es.map(e => parseFloat(getComputedStyle(e).fontSize))"))
-    print(f"sentence {sentence} px, section heading {subheader} px, largest other text {largest_other} px")
-    assert sentence >= subheader and sentence > largest_other
+    print(f"sentence {sentence} px, section heading {heading} px, largest other text {largest_other} px")
+    assert sentence >= heading and sentence > largest_other
     answers = box_of(page.get_by_role("button", name="Human"))
     new_game = box_of(page.get_by_role("button", name="New game"))
     gap = new_game["y"] - (answers["y"] + answers["height"])
