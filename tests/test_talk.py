@@ -273,6 +273,43 @@ def test_the_room_feed_tells_phones_when_the_talk_moves_on(talks, talk_room):
     assert feed.state(code, 2.0)["drawn_for"].endswith("/talk2/ask")  # read again after FRESH_SECONDS
 
 
+def test_a_phone_finds_its_own_answer_and_place_among_many_players(talks, talk_room):
+    code, secret = talk_room
+    talk, choice, guess = load_talk(), beat_of(CHOICE), beat_of(WORD_GUESS, task="neighbours", word="manolo")
+    tokens = [talks.join(code, f"Player {n}") for n in range(40)] + [talks.join(code, "Player 0")]  # a namesake
+    talks.go_to(code, secret, talk, choice.number)
+    for n, token in enumerate(tokens):
+        if n % 5:  # every fifth player leaves this one unanswered
+            talks.answer(code, token, choice, str(n % 4))
+    for n, token in enumerate(tokens):
+        mine = talks.player_answer(code, token, choice.number)
+        assert (mine is None) if n % 5 == 0 else (mine.answer, mine.points) == (str(n % 4), None)
+    assert talks.player_answer(code, tokens[1], guess.number) is None  # another beat's: none yet
+    assert talks.player_answer(code, "not-a-token", choice.number) is None
+    assert talks.player_answer(code, tokens[1], choice.number).name == "Player 1"
+
+    talks.reveal_beat(code, secret, choice)  # the right tile scores: many players tie, and share a place
+    talks.go_to(code, secret, talk, guess.number)
+    for n, token in enumerate(tokens[:10]):
+        talks.answer(code, token, guess, ["blahnik", "saiz", "boots"][n % 3])
+    talks.reveal_beat(code, secret, guess, {"words": ["saiz", "blahnik"], "note": ""})
+    assert talks.player_answer(code, tokens[3], guess.number).points == 2  # "blahnik", the model's second word
+    talks.go_to(code, secret, talk, beat_of(FAKE_OR_REAL).number)  # a round's points count in the place too
+    talks.start_round(code, secret)  # round 1's sentence is real
+    talks.vote(code, tokens[1], 1, 0, False, "sure")  # -3
+    talks.vote(code, tokens[6], 1, 0, True, "sure")  # +2
+    talks.reveal(code, secret)
+    standings = talks.talk_standings(code)
+    assert len(standings) == len(tokens) and standings[-1][1] == "Player 0 #2"
+    by_name = {name: (rank, total) for rank, name, total in standings}
+    names = [f"Player {n}" for n in range(40)] + ["Player 0 #2"]
+    for name, token in zip(names, tokens, strict=True):
+        rank, total = by_name[name]
+        assert talks.place(code, token) == (rank, len(tokens), total)  # the same place as the standings say
+    assert talks.place(code, "not-a-token") is None
+    assert sum(total for _, _, total in standings) == sum(talks.talk_points(code).values()) - 3 + 2  # each point once
+
+
 # ---------------------------------------------------------------- pages
 
 def open_page(page: str, query: dict) -> AppTest:

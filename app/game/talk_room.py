@@ -43,6 +43,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
+    bindparam,
     func,
     insert,
     select,
@@ -54,10 +56,14 @@ from app.game.database import DATABASE_ENV
 from app.game.nicknames import distinct_names
 from app.game.room import (
     RoomError,
+    RoomNotFound,
     RoomStore,
     RoomUnavailable,
     VoteRefused,
+    normalise_code,
     room_players,
+    room_votes,
+    rooms,
 )
 from app.game.talk import CHOICE, FAKE_OR_REAL, Beat, Talk, check_answer, score_answers
 
@@ -93,6 +99,46 @@ talk_answers = Table(
     Column("answered_at", Float, nullable=False),
     UniqueConstraint("room_id", "beat", "player_id", name="one_answer_per_player_per_beat"),
 )
+
+
+# ---------------------------------------------------------------- the queries phones make
+
+# Built once, run with parameters, found by the room's code (a unique index), as room.py's PHONE_STATUS: a
+# phone's rerun reads a handful of rows, never every answer or every player of the room.
+
+# The room (its id: no row, no room) and its talk's progress (None columns: no talk).
+PROGRESS_BY_CODE = (select(rooms.c.id.label("room_id"), talk_progress.c.id.label("progress_id"), talk_progress.c.talk,
+                           talk_progress.c.beat, talk_progress.c.phase, talk_progress.c.screen,
+                           talk_progress.c.model_answers, talk_progress.c.moved_at)
+                    .select_from(rooms.outerjoin(talk_progress, talk_progress.c.room_id == rooms.c.id))
+                    .where(rooms.c.code == bindparam("code")))
+
+# One player's answer to one beat, by their token: the unique constraint's index finds it.
+PLAYER_ANSWER = (select(talk_answers.c.id, talk_answers.c.player_id, room_players.c.nickname, talk_answers.c.answer,
+                        talk_answers.c.points, talk_answers.c.hidden)
+                 .select_from(rooms
+                              .join(room_players, and_(room_players.c.room_id == rooms.c.id,
+                                                       room_players.c.token == bindparam("token")))
+                              .join(talk_answers, and_(talk_answers.c.room_id == rooms.c.id,
+                                                       talk_answers.c.beat == bindparam("beat"),
+                                                       talk_answers.c.player_id == room_players.c.id)))
+                 .where(rooms.c.code == bindparam("code")))
+
+# Every player's points in the talk (its beats and its Fake-or-real rounds), summed in the database; "mine"
+# marks the token's player, so a phone learns its place without a token leaving the database.
+_room_id = select(rooms.c.id).where(rooms.c.code == bindparam("code")).scalar_subquery()
+_talk_points = (select(talk_answers.c.player_id, func.sum(talk_answers.c.points).label("points"))
+                .where(talk_answers.c.room_id == _room_id).group_by(talk_answers.c.player_id).subquery())
+_round_points = (select(room_votes.c.player_id, func.sum(room_votes.c.points).label("points"))
+                 .join(room_players, room_players.c.id == room_votes.c.player_id)
+                 .where(room_players.c.room_id == _room_id).group_by(room_votes.c.player_id).subquery())
+TOTALS = (select(room_players.c.id, room_players.c.nickname,
+                 (func.coalesce(_talk_points.c.points, 0) + func.coalesce(_round_points.c.points, 0)).label("total"),
+                 (room_players.c.token == bindparam("token")).label("mine"))
+          .select_from(room_players
+                       .outerjoin(_talk_points, _talk_points.c.player_id == room_players.c.id)
+                       .outerjoin(_round_points, _round_points.c.player_id == room_players.c.id))
+          .where(room_players.c.room_id == _room_id).order_by(room_players.c.id))
 
 
 @dataclass(frozen=True)
@@ -263,14 +309,13 @@ class TalkStore(RoomStore):
         status = self.phone_status(code, token, now)
         if not status.joined:
             raise VoteRefused("This phone is not in the room: join with a nickname first.")
-        progress = self.progress(code)
+        room_id, progress = self._room_and_progress(code)
         if progress is None or progress.beat != beat.number or progress.phase != ASK:
             raise VoteRefused("Too late: the answers to that question are closed.")
         try:
             stored = check_answer(beat, raw)
         except ValueError as e:
             raise VoteRefused(str(e)) from e
-        room_id = self._room(code).id
         try:
             self._write(lambda connection: connection.execute(insert(talk_answers).values(
                 room_id=room_id, beat=beat.number, player_id=status.player_id, answer=stored, hidden=False,
@@ -301,13 +346,18 @@ class TalkStore(RoomStore):
 
     def progress(self, code: str) -> Progress | None:
         """The room's talk, by the public code: None for a room without a talk."""
-        room = self._room(code)
-        rows = self._read(select(talk_progress).where(talk_progress.c.room_id == room.id))
+        return self._room_and_progress(code)[1]
+
+    def _room_and_progress(self, code: str) -> tuple[int, Progress | None]:
+        """(the room's id, its talk's progress or None), in one indexed query (every phone's rerun asks)."""
+        rows = self._read(PROGRESS_BY_CODE, code=normalise_code(code))
         if not rows:
-            return None
+            raise RoomNotFound(f"There is no room {normalise_code(code) or '(empty)'}: check the code on the screen.")
         r = rows[0]
-        return Progress(r.talk, r.beat, r.phase, r.screen, json.loads(r.model_answers) if r.model_answers else {},
-                        r.moved_at)
+        if r.progress_id is None:
+            return r.room_id, None
+        return r.room_id, Progress(r.talk, r.beat, r.phase, r.screen,
+                                   json.loads(r.model_answers) if r.model_answers else {}, r.moved_at)
 
     def answers(self, code: str, beat: int) -> list[Answer]:
         """Every answer to a beat, first come first."""
@@ -324,8 +374,10 @@ class TalkStore(RoomStore):
         return next((a for a in shown if a.id == chosen), shown[-1] if shown else None)
 
     def player_answer(self, code: str, token: str, beat: int) -> Answer | None:
-        status = self.phone_status(code, token)
-        return next((a for a in self.answers(code, beat) if a.player_id == status.player_id), None)
+        """This phone's answer to a beat, or None: one row by the unique constraint's index (each phone's
+        rerun asks). Its name is the nickname as typed: telling namesakes apart ("Alice #2") needs every name."""
+        rows = self._read(PLAYER_ANSWER, code=normalise_code(code), token=token or "", beat=beat)
+        return next((Answer(r.id, r.player_id, r.nickname, r.answer, r.points, bool(r.hidden)) for r in rows), None)
 
     def counts(self, code: str, beat: int) -> list[tuple[str, int]]:
         """The answers the stage may show (not hidden), most frequent first: (answer, how many)."""
@@ -339,23 +391,26 @@ class TalkStore(RoomStore):
         return {int(r[0]): int(r[1]) for r in rows}
 
     def talk_standings(self, code: str) -> list[tuple[int, str, int]]:
-        """(rank, name, points) for every player: the talk's beats and its Fake-or-real rounds together."""
-        extra = self.talk_points(code)
-        totals = [(s.name, s.points + extra.get(s.player_id, 0), s.player_id) for s in self.standings(code)]
-        totals.sort(key=lambda t: (-t[1], t[2]))
+        """(rank, name, points) for every player: the talk's beats and its Fake-or-real rounds together; ties
+        share a rank (one more than the players ahead), earliest joined first."""
+        rows = self._read(TOTALS, code=normalise_code(code), token="")
+        shown = distinct_names((r.id, r.nickname) for r in rows)
+        totals = sorted(((int(r.total), r.id) for r in rows), key=lambda t: (-t[0], t[1]))
         ranked, previous = [], None
-        for place, (name, total, _) in enumerate(totals, 1):
+        for place, (total, player_id) in enumerate(totals, 1):
             rank = ranked[-1][0] if previous == total else place
-            ranked.append((rank, name, total))
+            ranked.append((rank, shown[player_id], total))
             previous = total
         return ranked
 
     def place(self, code: str, token: str) -> tuple[int, int, int] | None:
-        """(rank, players, points) of this phone, or None if it is not in the room."""
-        name = self.player_name(code, token)
-        standings = self.talk_standings(code)
-        mine = next((s for s in standings if s[1] == name), None)
-        return None if mine is None else (mine[0], len(standings), mine[2])
+        """(rank, players, points) of this phone as in talk_standings, or None if it is not in the room: from
+        every player's total alone (no names, no sorting: every phone asks after each reveal)."""
+        rows = self._read(TOTALS, code=normalise_code(code), token=token or "")
+        mine = next((int(r.total) for r in rows if r.mine), None)
+        if mine is None:
+            return None
+        return 1 + sum(int(r.total) > mine for r in rows), len(rows), mine
 
     def answers_csv(self, code: str, talk: Talk, public: bool = False) -> str:
         """Every answer of the talk, beat by beat, for the speaker; public: the results page's, only the

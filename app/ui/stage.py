@@ -130,8 +130,10 @@ def talk_files() -> list[str]:
     return sorted(path.name for path in TALKS.glob("*.toml"))
 
 
-@st.cache_data(show_spinner=False, ttl=5)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _talk(name: str, changed: float) -> Talk:  # changed: the file's time, so an edit is read again
+    """One parsed talk per file version, shared rather than copied (a Talk is frozen): every phone reads it
+    on every rerun."""
     return load_talk(TALKS / name)
 
 
