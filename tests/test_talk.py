@@ -5,14 +5,18 @@ the 3D cloud, a phone's sentence through the gates, the results page, and a phon
 import csv
 import io
 import json
+import os
 import re
+import threading
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.catalog import models
 from app.game import quiz
+from app.game.database import shared_engine
 from app.game.room import NotPresenter, RoomError, VoteRefused
+from app.game.room import metadata as room_tables
 from app.game.room_feed import RoomFeed
 from app.game.talk import (
     CBOW_NOTE,
@@ -35,6 +39,7 @@ from app.game.talk import (
     score_answers,
 )
 from app.game.talk_room import ASK, BLANK, QR, REVEALED, TalkStore, rejoin_code
+from app.game.talk_room import metadata as talk_tables
 from app.ui.stage import CLOUD_WORDS
 from app.vectors.embeddings import Embeddings
 from tests.conftest import ROOT
@@ -188,7 +193,11 @@ def test_the_models_answer_from_stored_vectors():
 
 @pytest.fixture
 def talks(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'talks.db'}"
+    """A talk store in a new SQLite file; with $ATELIER_TEST_DATABASE_URL set (a throwaway PostgreSQL, say),
+    in that database instead, on tables made afresh."""
+    url = os.environ.get("ATELIER_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'talks.db'}"
+    talk_tables.drop_all(shared_engine(url))
+    room_tables.drop_all(shared_engine(url))
     monkeypatch.setenv("ATELIER_DATABASE_URL", url)
     store = TalkStore(url)
     yield store
@@ -232,6 +241,42 @@ def test_answers_once_per_beat_scored_at_the_reveal_and_kept_on_rejoin(talks, ta
     assert talks.progress(code).phase == REVEALED
     talks.reveal_beat(code, secret, choice)
     assert talks.talk_points(code)[1] == 2
+
+
+def test_an_answer_sent_during_the_reveal_is_refused_rather_than_never_scored(talks, talk_room, monkeypatch):
+    """The reveal closes the beat, reads its answers and scores them in one transaction: a phone answering
+    meanwhile waits for it and is told it is too late (it used to be stored and never scored)."""
+    code, secret = talk_room
+    choice = beat_of(CHOICE)
+    early, late = talks.join(code, "Early"), talks.join(code, "Late")
+    talks.go_to(code, secret, load_talk(), choice.number)
+    talks.answer(code, early, choice, "0")
+    # The late phone goes through another engine, as from another server process: the database's lock must
+    # keep it out, not this process's queue of SQLite writers (one_writer, one per engine).
+    other_process = TalkStore(talks.url, busy_timeout=29.0)
+    phones, said = [], []
+
+    def answer_late():
+        try:
+            said.append(other_process.answer(code, late, choice, "0"))
+        except VoteRefused as refused:
+            said.append(str(refused))
+
+    def score_while_a_phone_answers(*args):
+        phones.append(threading.Thread(target=answer_late))
+        phones[-1].start()
+        # Unlocked, the late answer is stored well within this wait; locked, the phone waits for the reveal
+        # to commit however long this is.
+        phones[-1].join(timeout=1.0)
+        return score_answers(*args)
+
+    monkeypatch.setattr("app.game.talk_room.score_answers", score_while_a_phone_answers)
+    assert talks.reveal_beat(code, secret, choice) == {1: 2}
+    for phone in phones:
+        phone.join()
+    other_process.close()
+    assert said == ["Too late: the answers to that question are closed."]
+    assert [(a.name, a.points) for a in talks.answers(code, choice.number)] == [("Early", 2)]
 
 
 def test_the_speaker_hides_an_answer_from_the_stage_and_the_csv_has_every_answer(talks, talk_room):

@@ -306,14 +306,22 @@ PHONE_STATUS = (
 ROUND_BY_NUMBER = (select(room_rounds).join(rooms, rooms.c.id == room_rounds.c.room_id)
                    .where(rooms.c.code == bindparam("code"), room_rounds.c.number == bindparam("number")))
 
+
+def typed_parameters(**kinds) -> list:
+    """Bound parameters for the SELECT list of an INSERT ... SELECT, each cast to its type (PostgreSQL
+    cannot tell the type of a bare parameter there)."""
+    return [cast(bindparam(name), kind) for name, kind in kinds.items()]
+
+
 # A vote is inserted only while its round is open, checked by the insert itself (a reveal or the end of
-# the countdown a moment earlier wins); the unique constraint refuses a second vote.
+# the countdown a moment earlier wins); the unique constraint refuses a second vote. A vote is scored as it
+# is cast, so one that slips in as a reveal commits still counts (talk_room.py's answers, scored by the
+# reveal, also lock the row the reveal closes).
 INSERT_VOTE_IF_OPEN = insert(room_votes).from_select(
     ["round_id", "player_id", "picked", "says_real", "confidence", "truth", "guess", "correct", "points", "voted_at"],
-    # (cast: PostgreSQL cannot tell the type of a bare parameter in a SELECT list)
-    select(room_rounds.c.id, *(cast(bindparam(name), kind) for name, kind in (
-        ("player_id", Integer), ("picked", Integer), ("says_real", Boolean), ("confidence", String(20)),
-        ("truth", String(10)), ("guess", String(10)), ("correct", Boolean), ("points", Integer), ("now", Float))))
+    select(room_rounds.c.id, *typed_parameters(
+        player_id=Integer, picked=Integer, says_real=Boolean, confidence=String(20), truth=String(10),
+        guess=String(10), correct=Boolean, points=Integer, now=Float))
     .select_from(room_rounds.join(rooms, rooms.c.id == room_rounds.c.room_id))
     .where(rooms.c.code == bindparam("code"), room_rounds.c.number == bindparam("number"),
            room_rounds.c.revealed_at.is_(None), room_rounds.c.ends_at >= bindparam("now", type_=Float))

@@ -45,6 +45,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     bindparam,
+    false,
     func,
     insert,
     select,
@@ -64,10 +65,12 @@ from app.game.room import (
     room_players,
     room_votes,
     rooms,
+    typed_parameters,
 )
 from app.game.talk import CHOICE, FAKE_OR_REAL, Beat, Talk, check_answer, score_answers
 
 ASK, REVEALED = "ask", "revealed"
+CLOSED = "Too late: the answers to that question are closed."
 BEAT, QR, BLANK = "beat", "qr", "blank"  # what the stage shows
 # Rejoin codes: no 0/O, 1/I/L to misread; 31^6 ≈ 890 million codes per nickname.
 REJOIN_ALPHABET, REJOIN_LENGTH = "ABCDEFGHJKMNPQRSTUVWXYZ23456789", 6
@@ -123,6 +126,19 @@ PLAYER_ANSWER = (select(talk_answers.c.id, talk_answers.c.player_id, room_player
                                                        talk_answers.c.beat == bindparam("beat"),
                                                        talk_answers.c.player_id == room_players.c.id)))
                  .where(rooms.c.code == bindparam("code")))
+
+# An answer is inserted only while its beat is asking, checked by the insert itself (as room.py's votes). Unlike
+# a vote, an answer is scored by the reveal, so none may land while a reveal is under way: the insert shares a
+# lock on the talk's progress row (FOR SHARE on PostgreSQL) that the reveal's first statement, closing the beat,
+# takes whole; each waits for the other. SQLite lets one writer in at a time, which does the same.
+INSERT_ANSWER_IF_ASKING = insert(talk_answers).from_select(
+    ["room_id", "beat", "player_id", "answer", "hidden", "answered_at"],
+    select(talk_progress.c.room_id, talk_progress.c.beat,
+           *typed_parameters(player_id=Integer, answer=String(80)), false(), *typed_parameters(now=Float))
+    .where(talk_progress.c.room_id == bindparam("room_id"), talk_progress.c.beat == bindparam("beat"),
+           talk_progress.c.phase == ASK)
+    .with_for_update(read=True)
+).returning(talk_answers.c.id)  # what was inserted (a rowcount is not reported for this on PostgreSQL)
 
 # Every player's points in the talk (its beats and its Fake-or-real rounds), summed in the database; "mine"
 # marks the token's player, so a phone learns its place without a token leaving the database.
@@ -266,24 +282,32 @@ class TalkStore(RoomStore):
         answer. Revealing again scores again with the same rule: points never count twice."""
         now = time.time() if now is None else now
         room = self.presenter_room(code, secret, now)
-        progress = self.progress(code)
-        if progress.beat != beat.number:
-            raise RoomError("The talk moved on in another window; look again.")
-        said = {**progress.revealed_answers, **({str(beat.number): model_answers} if model_answers else {})}
-        rows = self._read(select(talk_answers.c.player_id, talk_answers.c.answer)
-                          .where(talk_answers.c.room_id == room.id, talk_answers.c.beat == beat.number))
-        points = score_answers(beat, {r.player_id: r.answer for r in rows}, (model_answers or {}).get("words"))
 
         def reveal(connection):
-            for player, earned in points.items():
-                connection.execute(update(talk_answers).where(
-                    talk_answers.c.room_id == room.id, talk_answers.c.beat == beat.number,
-                    talk_answers.c.player_id == player).values(points=earned))
-            connection.execute(update(talk_progress).where(talk_progress.c.room_id == room.id)
-                               .values(phase=REVEALED, screen=BEAT, moved_at=now,
-                                       model_answers=json.dumps(said)))
-        self._write(reveal)
-        return points
+            # Closing the beat comes first: it takes the lock every answer's insert waits for (see
+            # INSERT_ANSWER_IF_ASKING), so the answers read below are all the beat will ever accept. (On
+            # SQLite a write first is also what makes Python's sqlite3 begin the transaction before the read.)
+            kept = connection.execute(update(talk_progress)
+                                      .where(talk_progress.c.room_id == room.id, talk_progress.c.beat == beat.number)
+                                      .values(phase=REVEALED, screen=BEAT, moved_at=now)
+                                      .returning(talk_progress.c.model_answers)).all()
+            if not kept:
+                raise RoomError("The talk moved on in another window; look again.")
+            rows = connection.execute(select(talk_answers.c.player_id, talk_answers.c.answer)
+                                      .where(talk_answers.c.room_id == room.id, talk_answers.c.beat == beat.number))
+            points = score_answers(beat, {r.player_id: r.answer for r in rows}, (model_answers or {}).get("words"))
+            if points:
+                connection.execute(update(talk_answers)
+                                   .where(talk_answers.c.room_id == room.id, talk_answers.c.beat == beat.number,
+                                          talk_answers.c.player_id == bindparam("player"))
+                                   .values(points=bindparam("earned")),
+                                   [{"player": player, "earned": earned} for player, earned in points.items()])
+            if model_answers:
+                said = {**json.loads(kept[0].model_answers or "{}"), str(beat.number): model_answers}
+                connection.execute(update(talk_progress).where(talk_progress.c.room_id == room.id)
+                                   .values(model_answers=json.dumps(said)))
+            return points
+        return self._write(reveal)
 
     def choose_answer(self, code: str, secret: str, beat: int, answer_id: int) -> None:
         """Put one answer on the stage (the sentence the gates demo reads), in place of the latest one."""
@@ -311,19 +335,21 @@ class TalkStore(RoomStore):
             raise VoteRefused("This phone is not in the room: join with a nickname first.")
         room_id, progress = self._room_and_progress(code)
         if progress is None or progress.beat != beat.number or progress.phase != ASK:
-            raise VoteRefused("Too late: the answers to that question are closed.")
+            raise VoteRefused(CLOSED)
         try:
             stored = check_answer(beat, raw)
         except ValueError as e:
             raise VoteRefused(str(e)) from e
         try:
-            self._write(lambda connection: connection.execute(insert(talk_answers).values(
-                room_id=room_id, beat=beat.number, player_id=status.player_id, answer=stored, hidden=False,
-                answered_at=now)))
+            added = self._write(lambda connection: connection.execute(INSERT_ANSWER_IF_ASKING, {
+                "room_id": room_id, "beat": beat.number, "player_id": status.player_id, "answer": stored,
+                "now": now}).all())
         except RoomUnavailable as e:
             if isinstance(e.__cause__, IntegrityError):
                 raise VoteRefused("You have already answered this one.") from e
             raise
+        if len(added) != 1:
+            raise VoteRefused(CLOSED)  # the beat was revealed (or left) since the check above
         return stored
 
     def rejoin(self, code: str, nickname: str, typed_code: str) -> str:
