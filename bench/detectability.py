@@ -10,11 +10,12 @@ coherence (how related the content words are in the bundle's skip-gram space, fu
 connector shares), function-word patterns (TF-IDF, content words blanked), vocabulary rarity (training
 counts of the words), and a neural discriminator (a CNN over the frozen skip-gram vectors, trained
 on the other folds only). "strongest" is the maximum over all nine.
-50% is chance. Also re-checked: memorisation (fakes sharing an 8-word span with the training
+50% is chance. Also re-checked: memorisation (fakes that are a training sentence or share an 8-word span with the training
 split: must be 0%) and duplicates in a deck (must be 0).
 
-The decks were chosen on VALIDATION sentences with the project LM's profile and surface habits
-(``app/game/decks.py``); the char n-gram, word n-gram, 7-gram and length detectors took no part.
+The decks were chosen on VALIDATION sentences with the project LM's profile, surface habits,
+meaning features and (normal, hard) the texts' style (``app/game/decks.py``); the function-word,
+7-gram, neural and length detectors took no part.
 
     python bench/detectability.py [--deck fashion-reviews] [--writer char-lstm] [--stored] [--write-docs]
 
@@ -63,7 +64,7 @@ class DetectabilityRow:
     fakes: int
     pairs: int  # real and fake sentences each
     detections: dict[str, Detection]
-    memorised: float  # fakes sharing an 8-word span with the training split (must be 0)
+    memorised: float  # fakes that recite the training split: a whole sentence or an 8-word span (must be 0)
     duplicates: int  # fakes of the deck that another fake of it repeats (must be 0)
 
     @property
@@ -90,8 +91,8 @@ def detectability(bundle: str = WIKI, writer: str = decks.CHAR_LSTM, difficultie
     rows = []
     for difficulty in difficulties or list(stored.decks):
         fakes = stored.texts(difficulty)
-        matched = matched_reals(fakes, reals, seed)
-        memorised = sum(training.has_copied_span(tokenize(f)) for f in fakes) / max(1, len(fakes))
+        matched = matched_reals(fakes, stored.reals(difficulty, reals), seed)  # the reals the deck deals
+        memorised = sum(training.is_copied(tokenize(f)) for f in fakes) / max(1, len(fakes))
         duplicates = len(fakes) - len({sentence_key(f) for f in fakes})
         if stored_figures:
             figures = stored.metrics[difficulty]

@@ -23,6 +23,7 @@ DOC_TABLES = [
     ("bench/baselines.py", "docs/models.md", "baselines"),
     ("bench/train_cpu.py", "docs/models.md", "train-cpu"),
     ("bench/detectability.py", "docs/fakes.md", "detectability"),
+    ("bench/decoding.py", "docs/fakes.md", "decoding"),
     ("bench/load.py", "docs/serving.md", "load"),
     ("bench/room_load.py", "docs/serving.md", "room-load"),
     ("bench/room_load.py", "docs/serving.md", "talk-load"),
@@ -31,7 +32,7 @@ DOC_TABLES = [
 
 # a run's rows replace the rows with the same first KEY_COLUMNS cells (the metric; the deck, writer and
 # difficulty; the server and its load): the rows of other runs stay. By table name.
-KEY_COLUMNS = {"benchmarks": 1, "baselines": 2, "train-cpu": 2, "detectability": 3, "load": 4, "room-load": 2,
+KEY_COLUMNS = {"benchmarks": 1, "baselines": 2, "train-cpu": 2, "detectability": 3, "decoding": 2, "load": 4, "room-load": 2,
                "talk-load": 2, "upload-preview": 1}
 
 

@@ -81,7 +81,7 @@ def test_docs_have_the_markers_of_each_bench_table(script, doc, name):
 
 def rendered_tables() -> dict[str, str]:
     """Each docs table's markdown as its script writes it, rendered from no rows (or one made-up run), by name."""
-    from bench import baselines, detectability, load, room_load, run, train_cpu, upload_preview
+    from bench import baselines, decoding, detectability, load, room_load, run, train_cpu, upload_preview
 
     room = {"phones": 10, "round_seen_p95_s": 0.2, "vote_window_s": 0.1, "votes_in_db": 10, "tally_after_s": 0.0}
     talk = {"phones": 10, "beats": [{"kind": "word_guess", "answers_in_db": 10}, {"kind": "choice", "answers_in_db": 10}],
@@ -92,6 +92,7 @@ def rendered_tables() -> dict[str, str]:
         "baselines": baselines.table([], []),
         "train-cpu": train_cpu.table([]),
         "detectability": detectability.table([]),
+        "decoding": decoding.table([]),
         "load": load.docs_table([], SimpleNamespace(peak=0, cpu_seconds=0.0), 0, 0, "server", 3, 30),
         "room-load": room_load.docs_table(room, "server"),
         "talk-load": room_load.talk_docs_table(talk, "server"),

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from app.data.corpus import FASHION, WIKI, load_corpus, tokenize
-from app.game.fakes import FilterCounts, TrainingText, rejection_reason
-from app.game.wordfakes import bundle_word_lstm_sampler, detokenise, first_letter_upper_rate
+from app.game.fakes import NUCLEUS, FilterCounts, TrainingText, rejection_reason
+from app.game.wordfakes import bundle_word_lstm_writer, detokenise, first_letter_upper_rate
 from app.lm.char_training import TrainConfig, train
 from app.lm.ngram import KneserNey
 from app.lm.wordlm import (
@@ -124,7 +124,7 @@ def test_the_committed_word_lm_writes_known_words_in_finished_sentences(fashion_
     corpus = load_corpus(FASHION)
     counts = FilterCounts()
     training = TrainingText.of(corpus)
-    texts = bundle_word_lstm_sampler(corpus, FASHION, training)(0, counts)
+    texts = bundle_word_lstm_writer(corpus, FASHION, training)(NUCLEUS)(0, counts)
     assert counts.sampled == 256 and counts.unknown_word == 0  # known words by construction
     assert len(texts) > 256 * 0.25, counts  # a good share are finished quiz-length sentences
     assert all(rejection_reason(t, training) is None for t in texts)

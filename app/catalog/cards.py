@@ -74,9 +74,13 @@ def card_rows() -> list[dict]:
                     for t, rnn, lstm in zip(p["delays"], m["mean_accuracy_rnn"], m["mean_accuracy_lstm"], strict=True))
             elif a.get("kind") == "fake decks":  # app/game/decks.py: the quiz's stored fakes
                 decks = m.get("decks", {})
-                what = (f"quiz fakes by the {a['writer']} (temperature {a['params']['temperature']:g}), chosen to "
-                        f"match people's sentences: {', '.join(decks)}")
-                figures = f"{' / '.join(str(d['fakes']) for d in decks.values())} fakes of {m['candidates']:,} " \
+                plans = a["params"].get("plans")  # decks written before the plans were all at temperature 1
+                how = "; ".join(f"{d} {p['words'][0]}-{p['words'][1]} words, {decoding_name(p['decoding'])}"
+                                for d, p in plans.items()) if plans else f"temperature {a['params']['temperature']:g}"
+                candidates = m["candidates"]
+                what = f"quiz fakes by the {a['writer']} ({how}), chosen to match people's sentences: {', '.join(decks)}"
+                figures = f"{' / '.join(str(d['fakes']) for d in decks.values())} fakes of " \
+                          f"{sum(candidates.values()) if isinstance(candidates, dict) else candidates:,} " \
                           "candidates; strongest detector " + ", ".join(
                               f"{name} {max(d['detectors'].values()):.0%}" for name, d in decks.items() if d.get("detectors"))
             elif a.get("kind") == "corpus":  # a user bundle's copy of its corpus (app/catalog/user_bundles.py)
@@ -88,6 +92,14 @@ def card_rows() -> list[dict]:
             rows.append({"bundle": bundle, "model": name, "what": what, "figures": figures,
                          "size": f"{a['bytes'] / 2**20:.1f} MB"})
     return rows
+
+
+def decoding_name(decoding: dict) -> str:
+    """{"temperature": 1.0, "top_p": 0.8} -> "top-p 0.8" (a deck card's decoding, in words)."""
+    if decoding.get("top_p", 1.0) < 1.0:
+        return f"top-p {decoding['top_p']:g}" + (f" at temperature {decoding['temperature']:g}"
+                                                  if decoding.get("temperature", 1.0) != 1.0 else "")
+    return f"temperature {decoding.get('temperature', 1.0):g}"
 
 
 def markdown_table() -> str:

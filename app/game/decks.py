@@ -1,29 +1,35 @@
-"""Stored decks: fakes chosen so their likelihood profile matches people's, written at training time.
+"""Stored decks: fakes that pass for people's sentences, written and chosen at training time.
 
 ``python -m app.training --corpus fashion-reviews --only decks`` runs ``prepare_decks`` then
-``write_decks``:
+``write_decks``. Each difficulty follows its ``DeckPlan`` (``PLANS``):
 
-1. Candidates: the writer (the char-LSTM at temperature 1, ``app/game/fakes.py``) samples until
-   ``candidates`` sentences pass the filters. Each batch is appended to a JSON-lines checkpoint
-   (``checkpoints/<bundle>/decks-<writer>.jsonl``), so an interrupted run keeps what it wrote.
+1. Candidates: the writer (``app/game/fakes.py``) samples with each decoding the plans use until
+   ``candidates`` sentences pass the filters: the model as it is (temperature 1) for easy, nucleus
+   sampling (top-p 0.8) for normal and hard, whose fakes blind readers caught far less often.
+   Each batch is appended to a JSON-lines checkpoint (``checkpoints/<bundle>/decks-<writer>-...``),
+   so an interrupted run keeps what it wrote.
 2. Features: the project's LM scores every candidate and every real VALIDATION sentence: its
    per-character log-prob mean, spread and minimum and its GLTR rank fractions ("profile"),
    next to surface habits (length, first-letter case, final punctuation, digits, apostrophes,
-   commas).
-3. Selection, one deck per difficulty: a logistic regression tells real validation sentences
-   from candidates on that difficulty's features; its odds p/(1-p) estimate the density ratio
-   real/fake, and each candidate is accepted with probability min(1, ratio / c) (rejection
-   sampling towards the real distribution; c is set so about ``DECK_SIZE`` are accepted).
-   "normal" matches the surface and the mean log-prob (likelihood-matched rejection), "hard"
-   the whole profile; "easy" draws, surface-matched, from the third of the candidates whose
-   likelihood profile is least like people's (so the decks differ in how detectable they are).
+   commas) and, with word vectors, what the words mean and how rare they are ("meaning").
+3. Selection, one deck per difficulty, among candidates of the plan's lengths:
+   * normal and hard first run adversarial filtering (Zellers et al. 2018): a discriminator
+     trained on reals against the candidates drops the ones it catches, three rounds;
+   * then a logistic regression tells real validation sentences from the remaining candidates on
+     the plan's features; its odds p/(1-p) estimate the density ratio real/fake, and each
+     candidate is accepted with probability min(1, ratio / c) (rejection sampling towards the
+     real distribution; c is set so about ``DECK_SIZE`` are accepted);
+   * easy draws, surface-matched, from the third of the candidates whose likelihood profile is
+     least like people's (so the decks differ in how detectable they are).
    The features are cached next to the checkpoint: choosing again costs seconds.
 4. The decks go into ``model_store/<bundle>/fakes-<writer>.json`` (JSON, no pickle), with the
-   sha256 of the LM that scored them, and into the manifest with their metrics.
+   sha256 of the LM that scored them and each deck's lengths, and into the manifest with their
+   metrics.
 
-How detectable each deck is, is measured on the TEST split by detectors that took no part in
-choosing (``app/game/detectors.py``); the selection only ever sees validation sentences.
-The game deals from the stored decks (``Dealer``): no text generation while serving.
+How detectable each deck is, is measured on the TEST split by detectors (``app/game/detectors.py``)
+and by blind readers (``bench/blind_read.py``); the selection only ever sees validation sentences.
+The game deals from the stored decks (``Dealer``), and deals real test sentences matched to the
+fakes' word counts (``MatchedDealer``): no text generation while serving.
 """
 
 from __future__ import annotations
@@ -41,9 +47,11 @@ from tqdm.auto import tqdm
 
 from app.data.corpus import Corpus, normalise, tokenize
 from app.game.fakes import (
+    AS_IS,
     MAX_WORDS,
     MIN_WORDS,
-    TEMPERATURE,
+    NUCLEUS,
+    Decoding,
     FilterCounts,
     TrainingText,
     is_complete_sentence,
@@ -57,44 +65,59 @@ CHAR_LSTM, WORD_LSTM = "char-lstm", "word-lstm"
 WRITERS = {CHAR_LSTM: "the character LSTM", WORD_LSTM: "the word LSTM"}
 DECK_SIZE = 600  # fakes per difficulty (at least MIN_DECK_SIZE are kept)
 MIN_DECK_SIZE = 500
-CANDIDATES = 8000  # filtered samples to choose from: over ten per fake dealt
+CANDIDATES = 8000  # filtered samples of each decoding to choose from: over ten per fake dealt
 # The small wiki-sample model passes its filters half as often, and its test split holds about 800
-# real sentences to match: half as many candidates do.
-CANDIDATES_OF = {"wiki-sample": 4000}
+# real sentences to match: half as many candidates do. The fashion decks choose among 50,000.
+CANDIDATES_OF = {"wiki-sample": 4000, "fashion-reviews": 50_000}
 
-# What each difficulty's selection matches to real sentences (feature groups, see features()).
-SELECTIONS = {"easy": ("surface",), "normal": ("surface", "likelihood"),
-              "hard": ("surface", "likelihood", "profile", "meaning")}
+
+@dataclass(frozen=True)
+class DeckPlan:
+    """How one difficulty's deck is written and chosen."""
+
+    decoding: Decoding  # how the writer samples its candidates
+    words: tuple[int, int]  # sentence lengths the deck plays, fakes and reals alike
+    selection: tuple[str, ...]  # feature groups matched to people's sentences (see features())
+    least_like: bool = False  # choose among the candidates least like people's (easy), else among the
+    # survivors of adversarial filtering
+
+
+# Short sentences give a reader less to catch, so the harder decks play shorter ones; the reals
+# are always dealt matched to the fakes' lengths (``MatchedDealer``), so length itself tells nothing.
+# easy: the model as it is (temperature 1), whose tail characters make phrases that mean nothing.
+PLANS = {
+    "easy": DeckPlan(AS_IS, (8, 30), ("surface",), least_like=True),
+    "normal": DeckPlan(NUCLEUS, (5, 12), ("surface", "likelihood", "profile", "meaning")),
+    "hard": DeckPlan(NUCLEUS, (5, 8), ("surface", "likelihood", "profile", "meaning")),
+}
 FULL_PROFILE = ("surface", "likelihood", "profile")
 EASY_FROM = 1 / 3  # easy draws from this least people-like fraction of the candidates
-# Adversarial filtering (Zellers et al. 2018) of normal's and hard's candidates: each round, a
-# discriminator cross-fitted on real validation sentences against the surviving candidates (every
-# feature group, meaning included) scores each candidate out of fold; the AF_DROP most clearly fake go.
-AF_ROUNDS, AF_DROP = 3, 0.3
+# Adversarial filtering (Zellers et al. 2018) of normal's and hard's candidates: each round,
+# discriminators cross-fitted on real validation sentences against the surviving candidates (every
+# feature group, meaning included, and the texts' style) score each candidate out of fold; the
+# AF_DROP most clearly fake go. Rounds stop early rather than leave fewer than AF_FLOOR candidates
+# per fake of a deck (the selection needs some to choose from).
+AF_ROUNDS, AF_DROP, AF_FLOOR = 7, 0.3, 2
+AF_GROUPS = ("surface", "likelihood", "profile", "meaning")
 # Careful blind readers (bench/blind_read.py --score) on the decks as they are stored now, by
 # (bundle, writer, difficulty): {"accuracy": right share, "readers": how many, "sentences": read in
 # all}. write_decks puts them on the deck's card, the game shows them after a reveal. Figures of
 # earlier decks do not carry over: a deck chosen again starts unmeasured until readers read it.
-READER_BENCHMARKS: dict[tuple[str, str, str], dict] = {
-    # 2026-12-02: three readers, a fresh sheet each (40 normal + 40 hard + 10 word-LSTM normal sentences)
-    ("fashion-reviews", CHAR_LSTM, "normal"): {"accuracy": 0.958, "readers": 3, "sentences": 120},
-    ("fashion-reviews", CHAR_LSTM, "hard"): {"accuracy": 0.925, "readers": 3, "sentences": 120},
-    ("fashion-reviews", WORD_LSTM, "normal"): {"accuracy": 0.867, "readers": 3, "sentences": 30},
-}
+READER_BENCHMARKS: dict[tuple[str, str, str], dict] = {}
 # What each difficulty is, in a player's words (the deck card; docs/fakes.md).
 DIFFICULTY_CARD = {
-    "easy": "fakes the model itself finds least like people's writing: the odd phrasing shows",
-    "normal": "fakes that survived three rounds of a machine trying to catch them, as surprising to the model "
-              "as people's sentences",
-    "hard": "the survivors whose word choice, how related their words are, and whole likelihood profile "
-            "match people's sentences",
+    "easy": "long sentences the model wrote as it is, chosen among those it finds least like people's: "
+            "the odd phrasing shows",
+    "normal": "sentences of {}-{} words the model wrote from its likelier choices, kept only if a machine "
+              "trained to catch fakes could not tell them from people's".format(*PLANS["normal"].words),
+    "hard": "the same, in sentences of {}-{} words: less to go on".format(*PLANS["hard"].words),
 }
 
 
 # ---------------------------------------------------------------- real sentences
 
 def real_sentences(corpus: Corpus, split: str = "test") -> list[str]:
-    """Complete sentences of the split, 8-30 words, first copy of each, as the source writes them.
+    """Complete sentences of the split, 5-30 words, first copy of each, as the source writes them.
 
     Complete: ending in . ! or ? (a review's last line may stop mid-word; fakes end so too).
     """
@@ -190,27 +213,40 @@ def rejection_sample(ratio: np.ndarray, size: int, rng: np.random.Generator) -> 
     return np.sort(accepted)
 
 
-LENGTH_BANDS = (12, 16, 21)  # word counts where a band starts (8-11, 12-15, 16-20, 21-30)
+LENGTH_BANDS = (7, 9, 12, 16, 21)  # word counts where a band starts (5-6, 7-8, 9-11, 12-15, 16-20, 21-30)
 
 
 def adversarial_filter(real: np.ndarray, fake: np.ndarray, words: np.ndarray, rounds: int = AF_ROUNDS,
-                       drop: float = AF_DROP, seed: int = 0) -> np.ndarray:
-    """Indices of the fakes that survive ``rounds`` of adversarial filtering: each round a gradient-
-    boosted discriminator, cross-fitted (5 folds: no candidate is scored by a model trained on it),
-    scores every surviving candidate, and the ``drop`` share it finds most clearly fake goes, in
-    each length band apart (short sentences are harder to catch: survivors keep the candidates'
-    lengths, which the selection then matches to people's). words: each fake's word count."""
+                       drop: float = AF_DROP, seed: int = 0, real_texts: list[str] | None = None,
+                       fake_texts: list[str] | None = None, keep_at_least: int = 0) -> np.ndarray:
+    """Indices of the fakes that survive ``rounds`` of adversarial filtering: each round two
+    discriminators, cross-fitted (5 folds: no candidate is scored by a model trained on it), score
+    every surviving candidate, and the ``drop`` share they find most clearly fake goes, in each
+    length band apart (survivors keep the candidates' lengths, which the selection then matches
+    to people's). words: each fake's word count.
+
+    * a gradient-boosted model on the features (real, fake);
+    * with the texts, a logistic regression on their character 1-4-grams and words (TF-IDF): the
+      writer's habits of style (punctuation, favourite words) that no feature names.
+    A candidate's realness is its mean rank under the two. No round starts that would leave fewer
+    than keep_at_least."""
     from sklearn.ensemble import HistGradientBoostingClassifier  # training only: see density_ratio
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     kept = np.arange(len(fake))
     for number in range(rounds):
+        if len(kept) * (1 - drop) < keep_at_least:
+            break
         x = np.vstack([real, fake[kept]])
         y = np.r_[np.ones(len(real)), np.zeros(len(kept))]
+        folds = StratifiedKFold(5, shuffle=True, random_state=seed + number)
         discriminator = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.1, class_weight="balanced",
                                                        random_state=seed + number)
-        realness = cross_val_predict(discriminator, x, y, cv=StratifiedKFold(5, shuffle=True, random_state=seed + number),
-                                     method="decision_function")[len(real):]
+        realness = rank(cross_val_predict(discriminator, x, y, cv=folds, method="decision_function")[len(real):])
+        if real_texts is not None and fake_texts is not None:
+            texts = list(real_texts) + [fake_texts[i] for i in kept]
+            realness += rank(cross_val_predict(style_discriminator(), texts, y, cv=folds,
+                                               method="decision_function")[len(real):])
         bands = np.digitize(words[kept], LENGTH_BANDS)
         survive = np.zeros(len(kept), dtype=bool)
         for band in np.unique(bands):
@@ -220,11 +256,28 @@ def adversarial_filter(real: np.ndarray, fake: np.ndarray, words: np.ndarray, ro
     return kept
 
 
+def rank(scores: np.ndarray) -> np.ndarray:
+    """Each score's rank among them, 0 (lowest) to 1."""
+    return np.argsort(np.argsort(scores)) / max(1, len(scores) - 1)
+
+
+def style_discriminator():
+    """Character 1-4-grams and words, TF-IDF, into a balanced logistic regression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer  # training only: see density_ratio
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+
+    return make_pipeline(
+        make_union(TfidfVectorizer(sublinear_tf=True, min_df=2, analyzer="char", ngram_range=(1, 4)),
+                   TfidfVectorizer(sublinear_tf=True, min_df=2, analyzer="word", ngram_range=(1, 2))),
+        LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced"))
+
+
 def balance_lengths(accepted: np.ndarray, ratio: np.ndarray, words: np.ndarray, real_words: np.ndarray,
                     rng: np.random.Generator) -> np.ndarray:
     """accepted (indices into ratio and words) with each length band as common as among the reals:
     a band over its share loses random members, one under it gains its most people-like others
-    (the filtering and the meaning features favour short sentences; a reader sees length)."""
+    (the filtering and the meaning features favour short sentences)."""
     bands, real_bands = np.digitize(words, LENGTH_BANDS), np.digitize(real_words, LENGTH_BANDS)
     kept = []
     for band in range(len(LENGTH_BANDS) + 1):
@@ -238,39 +291,44 @@ def balance_lengths(accepted: np.ndarray, ratio: np.ndarray, words: np.ndarray, 
     return np.sort(np.concatenate(kept)).astype(int)
 
 
-def choose(real: dict[str, np.ndarray], fake: dict[str, np.ndarray], size: int = DECK_SIZE,
-           seed: int = 0) -> dict[str, list[int]]:
-    """For each difficulty, the candidates (indices into fake) its selection accepts.
+def choose(real: dict, fake: dict, plan: DeckPlan, size: int = DECK_SIZE,
+           seed: int = 0) -> list[int]:
+    """The candidates (indices into fake, sampled with plan.decoding) that make plan's deck.
 
     real and fake hold "surface" and "profile" feature arrays (``surface_features``,
-    ``profile_features``), and "meaning" when the bundle has word vectors: then normal and hard
-    choose among the survivors of adversarial filtering."""
-    def x(side: dict[str, np.ndarray], groups: tuple[str, ...], rows=slice(None)) -> np.ndarray:
-        meaning = side.get("meaning")
-        return features(side["surface"][rows], side["profile"][rows], groups,
-                        None if meaning is None else meaning[rows])
+    ``profile_features``), and "meaning" when the bundle has word vectors (without them there is
+    no adversarial filtering, and the selection matches what it can); "texts", the sentences
+    themselves, when the filtering should also read their style."""
+    def texts_of(side: dict, rows: np.ndarray) -> list[str] | None:
+        return [side["texts"][i] for i in rows] if "texts" in side else None
 
-    full_ratio = density_ratio(x(real, FULL_PROFILE), x(fake, FULL_PROFILE))
-    # least like people by the likelihood profile alone: the full ratio over the surface-only one
-    # (ranking by the full ratio would pick the shortest sentences, whose length a reader sees)
-    likeness = full_ratio / density_ratio(x(real, SELECTIONS["easy"]), x(fake, SELECTIONS["easy"]))
-    least_like = np.sort(np.argsort(likeness)[:int(len(likeness) * EASY_FROM)])
-    survivors = np.arange(len(full_ratio))
-    if fake.get("meaning") is not None:
-        survivors = adversarial_filter(x(real, SELECTIONS["hard"]), x(fake, SELECTIONS["hard"]), fake["surface"][:, 0],
-                                       seed=seed)
-    decks = {}
-    for number, (difficulty, groups) in enumerate(SELECTIONS.items()):
-        pool = least_like if difficulty == "easy" else survivors
-        ratio = density_ratio(x(real, groups), x(fake, groups, pool))
-        accepted = rejection_sample(ratio, size, np.random.default_rng(seed + number))
-        if len(accepted) < MIN_DECK_SIZE:  # chance fell short: top up with the most people-like of the rest
-            rest = np.setdiff1d(np.argsort(-ratio), accepted, assume_unique=True)
-            accepted = np.sort(np.r_[accepted, rest[:MIN_DECK_SIZE - len(accepted)]])
-        accepted = balance_lengths(accepted, ratio, fake["surface"][pool, 0], real["surface"][:, 0],
-                                   np.random.default_rng(seed + number))
-        decks[difficulty] = pool[accepted].tolist()
-    return decks
+    def rows_in_range(side: dict[str, np.ndarray]) -> np.ndarray:
+        words = side["surface"][:, 0]
+        return np.flatnonzero((words >= plan.words[0]) & (words <= plan.words[1]))
+
+    def x(side: dict[str, np.ndarray], groups: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
+        meaning = side.get("meaning")
+        return features(side["surface"][rows], side["profile"][rows], groups, None if meaning is None else meaning[rows])
+
+    reals, pool = rows_in_range(real), rows_in_range(fake)
+    rng = np.random.default_rng(seed)
+    if plan.least_like:
+        # least like people by the likelihood profile alone: the full ratio over the surface-only one
+        # (ranking by the full ratio would pick the shortest sentences, whose length a reader sees)
+        likeness = density_ratio(x(real, FULL_PROFILE, reals), x(fake, FULL_PROFILE, pool)) \
+            / density_ratio(x(real, ("surface",), reals), x(fake, ("surface",), pool))
+        pool = pool[np.sort(np.argsort(likeness)[:int(len(likeness) * EASY_FROM)])]
+    elif fake.get("meaning") is not None:
+        pool = pool[adversarial_filter(x(real, AF_GROUPS, reals), x(fake, AF_GROUPS, pool), fake["surface"][pool, 0],
+                                       seed=seed, real_texts=texts_of(real, reals), fake_texts=texts_of(fake, pool),
+                                       keep_at_least=AF_FLOOR * size)]
+    ratio = density_ratio(x(real, plan.selection, reals), x(fake, plan.selection, pool))
+    accepted = rejection_sample(ratio, size, rng)
+    if len(accepted) < MIN_DECK_SIZE:  # chance fell short: top up with the most people-like of the rest
+        rest = np.setdiff1d(np.argsort(-ratio), accepted, assume_unique=True)
+        accepted = np.sort(np.r_[accepted, rest[:MIN_DECK_SIZE - len(accepted)]])
+    accepted = balance_lengths(accepted, ratio, fake["surface"][pool, 0], real["surface"][reals, 0], rng)
+    return pool[accepted].tolist()
 
 
 # ---------------------------------------------------------------- candidates (resumable)
@@ -320,8 +378,18 @@ def write_candidates(path: Path, sample: Sampler, target: int, label: str = "can
     return candidates, counts
 
 
-def char_lstm_sampler(lm: LanguageModel, training: TrainingText, streams: int = 64) -> Sampler:
-    return lambda seed, counts: sample_sentences(lm, training, streams, seed, counts)
+Writer = Callable[[Decoding], Sampler]  # a model that writes: its sampler for a decoding
+
+
+def char_lstm_writer(lm: LanguageModel, training: TrainingText, streams: int = 64) -> Writer:
+    return lambda decoding: lambda seed, counts: sample_sentences(lm, training, streams, seed, counts, decoding=decoding)
+
+
+def pool_checkpoint(checkpoint: Path, decoding: Decoding) -> Path:
+    """Each decoding's candidates in a file of their own (the model as it is keeps the plain name)."""
+    if decoding == AS_IS:
+        return checkpoint
+    return checkpoint.with_name(f"{checkpoint.stem}-t{decoding.temperature:g}-p{decoding.top_p:g}{checkpoint.suffix}")
 
 
 # ---------------------------------------------------------------- building a bundle's decks
@@ -331,40 +399,61 @@ class PreparedDecks:
     """Everything write_decks stores: the chosen fakes and the figures of how they were chosen."""
 
     writer: str
-    fakes: list[str]  # the fakes of at least one deck, in candidate order
+    fakes: list[str]  # the fakes of at least one deck
     nats_per_char: list[float]  # of each fake, by the scoring LM
     decks: dict[str, list[int]]  # difficulty -> indices into fakes
-    counts: FilterCounts
-    candidates: int
+    counts: dict[str, FilterCounts]  # decoding name -> what its filters turned away
+    candidates: dict[str, int]  # decoding name -> distinct candidates to choose from
     real_average: float  # mean nats/char of real test sentences (average_nats_per_char)
     metrics: dict  # per difficulty: detectors' accuracies and other figures (filled by the caller)
+    real_vocabulary: str | None = None  # artifact whose vocabulary the writer keeps to: reals are dealt inside it
 
 
-def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, sample: Sampler | None = None,
+def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, writer_for: Writer | None = None,
                   writer: str = CHAR_LSTM, candidates: int | None = None, size: int = DECK_SIZE,
                   seed: int = 0, training: TrainingText | None = None,
-                  meaning: Callable[[list[str]], np.ndarray] | None = None) -> PreparedDecks:
-    """Candidates (resumable), features, selection. ``sample`` defaults to the char-LSTM; any
-    writer (the word LSTM) passes its own. lm is the project's scoring model, always the char-LSTM.
-    meaning: texts -> what their words mean and how rare they are (adversarial filtering and hard's
-    selection use it; ``app.training.stages`` builds it from the bundle's skip-gram vectors)."""
+                  meaning: Callable[[list[str]], np.ndarray] | None = None,
+                  real_vocabulary: str | None = None) -> PreparedDecks:
+    """Candidates of each decoding the PLANS use (resumable), features, selection. ``writer_for``
+    defaults to the char-LSTM; any writer (the word LSTM) passes its own. lm is the project's
+    scoring model, always the char-LSTM. meaning: texts -> what their words mean and how rare they
+    are (adversarial filtering and the selection use it; ``app.training.stages`` builds it from the
+    bundle's skip-gram vectors)."""
     training = training or TrainingText.of(corpus)
-    sample = sample or char_lstm_sampler(lm, training)
+    writer_for = writer_for or char_lstm_writer(lm, training)
     candidates = candidates if candidates is not None else CANDIDATES_OF.get(corpus.name, CANDIDATES)
-    pool, counts = write_candidates(checkpoint, sample, candidates, f"{writer} fakes")
     real_keys = {sentence_key(s) for split in ("validation", "test") for s in real_sentences(corpus, split)}
-    pool = [t for t in pool if sentence_key(t) not in real_keys]  # a fake that is a real sentence is no fake
     validation = real_sentences(corpus, "validation")
-    fake, real = cached_features(checkpoint.with_suffix(".features.npz"), lm, pool, validation)
-    if meaning is not None:
-        fake["meaning"], real["meaning"] = meaning(pool), meaning(validation)
-    chosen = choose(real, fake, size, seed)
-    used = sorted(set().union(*chosen.values()))
-    position = {old: new for new, old in enumerate(used)}
-    return PreparedDecks(writer, [pool[i] for i in used], [round(-float(fake["profile"][i, 0]), 4) for i in used],
-                         {d: [position[i] for i in indices] for d, indices in chosen.items()},
-                         counts, len(pool), round(average_nats_per_char(lm, real_sentences(corpus, "test")), 4),
-                         {d: {"fakes": len(indices)} for d, indices in chosen.items()})
+    fakes: list[str] = []
+    nats: list[float] = []
+    chosen: dict[str, list[int]] = {}
+    counts, pools = {}, {}
+    for decoding in dict.fromkeys(plan.decoding for plan in PLANS.values()):
+        path = pool_checkpoint(checkpoint, decoding)
+        # easy alone draws on the model as it is, from a third of its candidates: CANDIDATES are plenty
+        target = min(candidates, CANDIDATES) if decoding == AS_IS else candidates
+        pool, counts[decoding.name] = write_candidates(path, writer_for(decoding), target,
+                                                       f"{writer} fakes, {decoding.name}")
+        pool = [t for t in pool if sentence_key(t) not in real_keys]  # a fake that is a real sentence is no fake
+        pools[decoding.name] = len(pool)
+        fake, real = cached_features(path.with_suffix(".features.npz"), lm, pool, validation)
+        if meaning is not None:
+            fake["meaning"], real["meaning"] = meaning(pool), meaning(validation)
+        fake["texts"], real["texts"] = pool, validation
+        position: dict[int, int] = {}  # index in pool -> index in fakes
+        for number, (difficulty, plan) in enumerate(PLANS.items()):
+            if plan.decoding != decoding:
+                continue
+            picked = choose(real, fake, plan, size, seed + number)
+            for i in picked:
+                if i not in position:
+                    position[i] = len(fakes)
+                    fakes.append(pool[i])
+                    nats.append(round(-float(fake["profile"][i, 0]), 4))
+            chosen[difficulty] = sorted(position[i] for i in picked)
+    return PreparedDecks(writer, fakes, nats, {d: chosen[d] for d in PLANS}, counts, pools,
+                         round(average_nats_per_char(lm, real_sentences(corpus, "test")), 4),
+                         {d: {"fakes": len(indices)} for d, indices in chosen.items()}, real_vocabulary)
 
 
 def cached_features(path: Path, lm: LanguageModel, fakes: list[str], reals: list[str]) -> tuple[dict, dict]:
@@ -387,11 +476,18 @@ def deck_artifact(writer: str) -> str:
     return f"fakes-{writer}"
 
 
+def plan_card(plan: DeckPlan) -> dict:
+    return {"decoding": asdict(plan.decoding), "words": list(plan.words), "selection": list(plan.selection),
+            "chosen from": "the least people-like third" if plan.least_like else "the survivors of adversarial filtering"}
+
+
 def write_decks(bundle: str, prepared: PreparedDecks, lm_sha256: str, **card) -> dict:
     """The deck file and its manifest entry (sha256, parameters, metrics)."""
     path = store.bundle_dir(bundle) / f"{deck_artifact(prepared.writer)}.json"
-    document = {"writer": prepared.writer, "scoring_lm_sha256": lm_sha256, "temperature": TEMPERATURE,
+    document = {"writer": prepared.writer, "scoring_lm_sha256": lm_sha256,
                 "real_average_nats_per_char": prepared.real_average,
+                "words": {d: list(plan.words) for d, plan in PLANS.items()},
+                "real_vocabulary": prepared.real_vocabulary,
                 "fakes": [{"text": t, "nats_per_char": n} for t, n in zip(prepared.fakes, prepared.nats_per_char,
                                                                           strict=True)],
                 "decks": prepared.decks}
@@ -403,10 +499,13 @@ def write_decks(bundle: str, prepared: PreparedDecks, lm_sha256: str, **card) ->
     return store.record_artifact(
         bundle, deck_artifact(prepared.writer), path, kind="fake decks", writer=prepared.writer,
         scoring_lm_sha256=lm_sha256,
-        params={"temperature": TEMPERATURE, "deck_size": DECK_SIZE, "selection": {d: list(g) for d, g in SELECTIONS.items()},
-                "adversarial_filtering": {"rounds": AF_ROUNDS, "drop": AF_DROP, "applies_to": ["normal", "hard"]},
-                "difficulties": DIFFICULTY_CARD, "selection_reals": "validation split", "graded_on": "test split"},
-        metrics={"candidates": prepared.candidates, "filters": asdict(prepared.counts),
+        params={"deck_size": DECK_SIZE, "plans": {d: plan_card(plan) for d, plan in PLANS.items()},
+                "adversarial_filtering": {"rounds": AF_ROUNDS, "drop": AF_DROP, "features": list(AF_GROUPS) + ["style"],
+                                          "keeps at least": f"{AF_FLOOR} candidates per fake"},
+                "difficulties": DIFFICULTY_CARD, "selection_reals": "validation split", "graded_on": "test split",
+                "reals_dealt": "test split, matched one by one to the fakes' word counts"
+                               + (f", inside the {prepared.real_vocabulary} vocabulary" if prepared.real_vocabulary else "")},
+        metrics={"candidates": prepared.candidates, "filters": {name: asdict(c) for name, c in prepared.counts.items()},
                  "real_average_nats_per_char": prepared.real_average, "decks": prepared.metrics},
         **card)
 
@@ -424,9 +523,25 @@ class StoredDecks:
     decks: dict[str, list[int]]
     real_average: float | None
     metrics: dict
+    words: dict[str, tuple[int, int]]  # difficulty -> the sentence lengths it plays
+    vocabulary: frozenset[str] | None = None  # the writer's words, when it knows no others
+    descriptions: dict[str, str] | None = None  # difficulty -> what its deck is, as its card says
 
     def texts(self, difficulty: str) -> list[str]:
         return [self.fakes[i] for i in self.decks[difficulty]]
+
+    def reals(self, difficulty: str, sentences: list[str]) -> list[str]:
+        """The real sentences the deck deals (see ``plays``)."""
+        return plays(sentences, self.words.get(difficulty, (MIN_WORDS, MAX_WORDS)), self.vocabulary)
+
+
+def plays(sentences: list[str], words: tuple[int, int], vocabulary: frozenset[str] | None = None) -> list[str]:
+    """The sentences a deck deals beside its fakes: of its lengths, and made of words its writer
+    could have written (a word LSTM's fakes never hold a word outside its vocabulary)."""
+    def played(sentence: str) -> bool:
+        tokens = tokenize(sentence)
+        return words[0] <= len(tokens) <= words[1] and (vocabulary is None or all(w in vocabulary for w in tokens))
+    return [s for s in sentences if played(s)]
 
 
 def stored_writers(bundle: str) -> list[str]:
@@ -443,9 +558,16 @@ def load_stored_decks(bundle: str, writer: str = CHAR_LSTM) -> StoredDecks | Non
     if card is None or card.get("scoring_lm_sha256") != (artifacts.get("lm") or {}).get("sha256"):
         return None
     document = json.loads(store.verified_path(bundle, deck_artifact(writer)).read_text(encoding="utf-8"))
+    vocabulary = None
+    if document.get("real_vocabulary"):
+        _, header = store.load_weights(store.verified_path(bundle, document["real_vocabulary"]))
+        vocabulary = frozenset(header["tokens"])
     return StoredDecks(writer, document["scoring_lm_sha256"], [f["text"] for f in document["fakes"]],
                        [f["nats_per_char"] for f in document["fakes"]], document["decks"],
-                       document.get("real_average_nats_per_char"), card.get("metrics", {}).get("decks", {}))
+                       document.get("real_average_nats_per_char"), card.get("metrics", {}).get("decks", {}),
+                       {d: tuple(w) for d, w in (document.get("words") or card.get("params", {}).get("words", {})).items()},
+                       vocabulary,
+                       card.get("params", {}).get("difficulties"))
 
 
 class Dealer:
@@ -476,3 +598,34 @@ class Dealer:
                     self._order.sort(key=lambda i: i in taken)
                 taken.append(self._order.pop(0))
             return [self.items[i] for i in taken]
+
+
+class MatchedDealer:
+    """Deals real sentences matched one by one to the word counts of given fakes.
+
+    Each word count has its own ``Dealer``; a fake of n words gets a real sentence of n words, or
+    of the nearest count that has one left for this deal. Length then tells a player nothing,
+    and a pair's two sentences are as long as each other.
+    """
+
+    def __init__(self, reals: list[str], seed: int | None = None):
+        by_count: dict[int, list[str]] = {}
+        for real in reals:
+            by_count.setdefault(len(tokenize(real)), []).append(real)
+        if not by_count:
+            raise ValueError("no real sentences to deal")
+        self.items = list(reals)
+        self._dealers = {count: Dealer(texts, seed) for count, texts in sorted(by_count.items())}
+
+    def deal_like(self, fakes: list[str]) -> list[str]:
+        if len(fakes) > len(self.items):
+            raise ValueError(f"asked for {len(fakes)} distinct real sentences of {len(self.items)}")
+        dealt: list[str] = []
+        for fake in fakes:
+            words = len(tokenize(fake))
+            for count in sorted(self._dealers, key=lambda c: (abs(c - words), c)):
+                real = self._dealers[count].deal(1)[0]
+                if real not in dealt:  # (a count with few sentences may come round again)
+                    dealt.append(real)
+                    break
+        return dealt

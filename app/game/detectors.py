@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.data.corpus import Corpus, tokenize
-from app.game.decks import real_sentences
+from app.game.decks import PLANS, plays, real_sentences
 from app.lm.char_lstm import DOCUMENT_BREAK, LanguageModel
 from app.lm.ngram import KneserNey
 
@@ -152,15 +152,18 @@ def accuracies(fakes: list[str], reals: list[str], statistics: LikelihoodStatist
     }
 
 
-def grade_decks(corpus: Corpus, lm: LanguageModel, prepared, kneser_ney=None, seed: int = 0, embeddings=None) -> None:
+def grade_decks(corpus: Corpus, lm: LanguageModel, prepared, kneser_ney=None, seed: int = 0, embeddings=None,
+                vocabulary: frozenset[str] | None = None) -> None:
     """Put every detector's accuracy on each of prepared's decks into prepared.metrics (the untuned
-    ones too when the bundle's skip-gram embeddings are given), and the strongest of them."""
+    ones too when the bundle's skip-gram embeddings are given), and the strongest of them. Each
+    deck is graded against the real test sentences it deals (``decks.plays``: its lengths, and the
+    writer's vocabulary when it has one)."""
     statistics = LikelihoodStatistics(lm, kneser_ney or fit_kneser_ney(corpus))
     reals = real_sentences(corpus, "test")
     counts = word_counts(corpus) if embeddings is not None else {}
     for difficulty, indices in prepared.decks.items():
         fakes = [prepared.fakes[i] for i in indices]
-        matched = matched_reals(fakes, reals, seed)
+        matched = matched_reals(fakes, plays(reals, PLANS[difficulty].words, vocabulary), seed)
         scores = accuracies(fakes, matched, statistics, seed=seed)
         if embeddings is not None:
             scores |= untuned_accuracies(fakes, matched, embeddings, counts, seed=seed)

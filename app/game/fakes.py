@@ -1,16 +1,20 @@
 """Fake sentences: the character LSTM writes, the filters judge, and a pool keeps them coming.
 
-A fake is sampled from the LSTM at temperature 1 (the model's own distribution: lower
-temperatures and best-of-n make text blander than people's, which any likelihood detector and
-the reveal colours give away) and kept only when it passes every filter:
+A fake is sampled from the LSTM, by default with nucleus sampling (top-p 0.8: each character is
+drawn from the likeliest ones that make up 80% of the probability). Blind readers caught far
+fewer of those than of samples at temperature 1, whose unlikely tail characters turn into
+phrases that are fluent word by word and mean nothing (docs/fakes.md has the trade-off: detectors
+catch the nucleus samples more often, which the choice of decks then corrects). A sample is kept
+only when it passes every filter:
 
 * finished: it ends with . ! or ? (a sample may stop in the middle of a sentence);
-* length: 8-30 words, like the real quiz sentences;
+* length: 5-30 words, like the real quiz sentences;
 * vocabulary: every word occurs in the training split (no invented words to give it away; the
   sampler is already held to known words by ``KnownWordsOnly``, the filter re-checks);
-* memorisation: no 8-word span is copied from the training split (the model must write, not recite).
+* memorisation: the model must write, not recite: no 8-word span copied from the training
+  split, and no sentence that is a whole training sentence (short ones have no 8-word span).
 
-Which of the survivors make a deck, so that their likelihood profile matches people's, is
+Which of the survivors make a deck, so that they pass for people's sentences, is
 ``app/game/decks.py``'s job. ``FakePool`` writes fakes live in a background thread: for models
 trained in the app, which have no stored deck.
 """
@@ -30,10 +34,25 @@ from app.data.corpus import Corpus, normalise, split_sentences, tokenize
 from app.lm.char_lstm import LanguageModel
 from app.lm.sampling import sample_batch
 
-MIN_WORDS, MAX_WORDS = 8, 30
+MIN_WORDS, MAX_WORDS = 5, 30
 COPY_SPAN = 8  # a fake sharing this many consecutive words with the training split is "copied"
 SAMPLE_LENGTH = 320  # characters per sampled document: long enough for a few sentences
-TEMPERATURE = 1.0  # sample from the model as it is
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How the writer draws each next character (or word) from its distribution."""
+
+    temperature: float = 1.0
+    top_p: float = 1.0  # nucleus sampling: only the likeliest choices that make up top_p
+
+    @property
+    def name(self) -> str:
+        return f"temperature {self.temperature:g}" + (f", top-p {self.top_p:g}" if self.top_p < 1 else "")
+
+
+AS_IS = Decoding()  # the model's own distribution
+NUCLEUS = Decoding(top_p=0.8)  # what the quiz's writers use unless told otherwise (see above)
 
 
 # ---------------------------------------------------------------- what the training split allows
@@ -45,6 +64,7 @@ class TrainingText:
     vocabulary: frozenset[str]
     spans: np.ndarray  # sorted hashes of every COPY_SPAN-word span of the training split
     word_prefixes: frozenset[str]  # every prefix of every training word (for KnownWordsOnly)
+    sentences: np.ndarray  # sorted hashes of every training sentence's words
 
     @classmethod
     def of(cls, corpus: Corpus) -> TrainingText:
@@ -56,14 +76,25 @@ class TrainingText:
             hashes.append(span_hashes(words))
         spans = np.unique(np.concatenate(hashes)) if hashes else np.empty(0, dtype=np.int64)
         prefixes = frozenset(word[:i] for word in vocabulary for i in range(1, len(word) + 1))
-        return cls(frozenset(vocabulary), spans, prefixes)
+        sentences = np.unique(np.fromiter((hash(sentence_key(s)) for s in corpus.sentences("train")), dtype=np.int64))
+        return cls(frozenset(vocabulary), spans, prefixes, sentences)
 
     def has_copied_span(self, words: list[str]) -> bool:
-        hashes = span_hashes(words)
-        if not len(hashes) or not len(self.spans):
-            return False
-        found = np.minimum(np.searchsorted(self.spans, hashes), len(self.spans) - 1)
-        return bool(np.any(self.spans[found] == hashes))
+        return _holds_any(self.spans, span_hashes(words))
+
+    def is_training_sentence(self, words: list[str]) -> bool:
+        return _holds_any(self.sentences, np.array([hash(" ".join(words))], dtype=np.int64))
+
+    def is_copied(self, words: list[str]) -> bool:
+        """Recited rather than written: a whole training sentence, or an 8-word span of one."""
+        return self.is_training_sentence(words) or self.has_copied_span(words)
+
+
+def _holds_any(sorted_hashes: np.ndarray, hashes: np.ndarray) -> bool:
+    if not len(hashes) or not len(sorted_hashes):
+        return False
+    found = np.minimum(np.searchsorted(sorted_hashes, hashes), len(sorted_hashes) - 1)
+    return bool(np.any(sorted_hashes[found] == hashes))
 
 
 def span_hashes(words: list[str]) -> np.ndarray:
@@ -112,7 +143,7 @@ def rejection_reason(sentence: str, training: TrainingText) -> str | None:
         return "length"
     if any(w not in training.vocabulary for w in words):
         return "unknown_word"
-    if training.has_copied_span(words):
+    if training.is_copied(words):
         return "copied"
     return None
 
@@ -179,7 +210,7 @@ class KnownWordsOnly:
 
 def sample_sentences(lm: LanguageModel, training: TrainingText, streams: int = 32, seed: int = 0,
                      counts: FilterCounts | None = None, should_stop=None,
-                     temperature: float = TEMPERATURE) -> list[str]:
+                     decoding: Decoding = NUCLEUS) -> list[str]:
     """One batch of sampled documents -> the sentences that pass every filter.
 
     Sentences are cut from whole sampled documents (after the first, they start mid-text as
@@ -187,7 +218,7 @@ def sample_sentences(lm: LanguageModel, training: TrainingText, streams: int = 3
     """
     counts = counts if counts is not None else FilterCounts()
     sentences = []
-    for sample in sample_batch(lm, streams, SAMPLE_LENGTH, temperature, seed=seed,
+    for sample in sample_batch(lm, streams, SAMPLE_LENGTH, decoding.temperature, seed=seed, top_p=decoding.top_p,
                                constraint=KnownWordsOnly(lm, training), should_stop=should_stop):
         sentences += split_sentences(normalise(sample))
     return keep_passing(sentences, training, counts)

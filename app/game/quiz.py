@@ -43,19 +43,19 @@ ROUNDS_PER_GAME = 10
 class Difficulty:
     name: str
     description: str  # what the deck is, in a player's words
-    chosen_by: str  # how its fakes were chosen (app/game/decks.py SELECTIONS)
+    chosen_by: str  # how its fakes were written and chosen (app/game/decks.py PLANS)
 
 
-# From the most detectable deck to the least (bench/detectability.py measures them).
+# From the most detectable deck to the least (bench/detectability.py and bench/blind_read.py measure them).
 DIFFICULTIES = {
-    "easy": Difficulty("easy", "the fakes least like people's sentences to the model",
-                       "matched to real sentences in surface habits only, from the third of the samples whose "
-                       "likelihood profile is least like people's"),
-    "normal": Difficulty("normal", "fakes as surprising to the model as people's sentences, on average",
-                         "matched in surface habits and mean log-prob per character (likelihood-matched rejection)"),
-    "hard": Difficulty("hard", "fakes whose whole likelihood profile matches people's",
-                       "matched in surface habits and the whole likelihood profile: log-prob mean, spread, "
-                       "minimum and GLTR rank fractions"),
+    "easy": Difficulty("easy", decks.DIFFICULTY_CARD["easy"],
+                       "8-30 words sampled at temperature 1, from the third of the samples whose likelihood profile "
+                       "is least like people's, matched to real sentences in surface habits"),
+    "normal": Difficulty("normal", decks.DIFFICULTY_CARD["normal"],
+                         "{}-{} words by nucleus sampling (top-p 0.8), adversarial filtering, then matched in surface "
+                         "habits, the whole likelihood profile and what the words mean".format(*decks.PLANS["normal"].words)),
+    "hard": Difficulty("hard", decks.DIFFICULTY_CARD["hard"],
+                       "as normal, in sentences of {}-{} words".format(*decks.PLANS["hard"].words)),
 }
 DEFAULT_DIFFICULTY = "normal"
 MODES = {"single": "Human or LSTM?", "pair": "Which is real?"}
@@ -99,8 +99,9 @@ def playable_bundles(bundles: list[str]) -> tuple[list[str], list[str]]:
 class GameSupply:
     """Everything one bundle's games draw on, shared by all players of a process.
 
-    Real sentences are dealt round-robin from a shuffled order (``decks.Dealer``), fakes from
-    the stored decks of each writer the same way, so a room's players see different sentences.
+    Fakes are dealt round-robin from a shuffled order of each stored deck (``decks.Dealer``), so a
+    room's players see different sentences; real sentences are dealt matched one by one to the
+    dealt fakes' word counts, from the test sentences the deck plays (``decks.MatchedDealer``).
     ``warm`` returns at once and reads the corpus in a background thread; ``deal_game`` waits
     for it. Reveals are computed once per sentence, in the background right after a deal.
     """
@@ -110,7 +111,8 @@ class GameSupply:
         self.bundle, self.lm, self.corpus = bundle, lm, corpus
         self.stored = stored or {}  # writer -> its stored decks
         self._real_average = real_average
-        self._reals: decks.Dealer | None = None
+        self._reals: decks.MatchedDealer | None = None  # every real test sentence of quiz length
+        self._deck_reals: dict[tuple[str, str], decks.MatchedDealer] = {}  # those each stored deck plays
         self._fakes: dict[tuple[str, str], decks.Dealer] = {}
         self._pool: FakePool | None = None  # live fakes, for a bundle without stored decks
         self._ready = threading.Event()
@@ -137,7 +139,7 @@ class GameSupply:
     def _read(self) -> None:
         try:
             corpus = load_corpus(self.corpus)
-            self._reals = decks.Dealer(decks.real_sentences(corpus, "test"))
+            self._reals = decks.MatchedDealer(decks.real_sentences(corpus, "test"))
             if not self.stored:  # live fakes need the filters' view of the training split
                 self._pool = FakePool(self.lm, TrainingText.of(corpus), name=corpus.name)
                 self._pool.start()
@@ -174,6 +176,17 @@ class GameSupply:
                 self._fakes[key] = decks.Dealer(self.stored[writer].texts(difficulty))
             return self._fakes[key]
 
+    def real_dealer(self, writer: str, difficulty: str) -> decks.MatchedDealer:
+        """The real sentences a deck plays (its lengths, its writer's vocabulary); all of them
+        for live fakes."""
+        if writer not in self.stored:
+            return self._reals
+        with self._lock:
+            key = (writer, difficulty)
+            if key not in self._deck_reals:
+                self._deck_reals[key] = decks.MatchedDealer(self.stored[writer].reals(difficulty, self._reals.items))
+            return self._deck_reals[key]
+
     def deal_fakes(self, count: int, difficulty: str, writer: str, rng: random.Random) -> list[str]:
         dealer = self.fake_dealer(writer, difficulty)
         if dealer is not None:
@@ -192,7 +205,9 @@ class GameSupply:
         fakes_needed = ROUNDS_PER_GAME if mode == "pair" else ROUNDS_PER_GAME // 2
         reals_needed = ROUNDS_PER_GAME if mode == "pair" else ROUNDS_PER_GAME - fakes_needed
         fakes = self.deal_fakes(fakes_needed, difficulty, writer, rng)
-        game = build_game(self._reals.deal(reals_needed), fakes, mode, rng, difficulty, writer, self.bundle)
+        # single mode deals as many reals as fakes, each as long as one of them
+        reals = self.real_dealer(writer, difficulty).deal_like((fakes * 2)[:reals_needed])
+        game = build_game(reals, fakes, mode, rng, difficulty, writer, self.bundle)
         self._reveal_ahead([s.text for r in game.rounds for s in r.sentences])  # ready before the first answer
         return game
 

@@ -7,8 +7,9 @@ lean on the word before them, brackets and quotes on the word inside them; words
 case (the fashion corpus is lower case after each review's first letters), and the first letter
 is upper case as often as in the training split's quiz-length sentences.
 
-The filters (finished, 8-30 words, known words, no 8-word span copied from the training split)
-and the choice of decks are the char-LSTM's own (``app/game/fakes.py``, ``app/game/decks.py``).
+The filters (finished, 5-30 words, known words, nothing recited from the training split), the
+decodings and the choice of decks are the char-LSTM's own (``app/game/fakes.py``,
+``app/game/decks.py``); the reals its decks deal keep to its vocabulary, as its fakes do.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from __future__ import annotations
 import random
 
 from app.data.corpus import Corpus, tokenize
-from app.game.decks import Sampler
-from app.game.fakes import MAX_WORDS, MIN_WORDS, FilterCounts, TrainingText, keep_passing
+from app.game.decks import Writer
+from app.game.fakes import MAX_WORDS, MIN_WORDS, Decoding, FilterCounts, TrainingText, keep_passing
 from app.lm.wordlm import WordLanguageModel, is_word, load_bundle_word_lm
 
 ATTACH_LEFT = ",.!?;:%)]}"  # a mark starting with one of these follows the word before it without a space
@@ -25,9 +26,10 @@ ATTACH_RIGHT = "([{$/"  # the word after a mark ending with one of these follows
 QUOTES = "\"'"
 SMILEYS = (":)", ":(", ":-", ";)", ":d", ":p")
 MAX_TOKENS = 64  # a sentence still going after this many tokens is dropped (30 words and their marks fit)
-# Candidates for the decks to choose from. About 40% of the word LSTM's sentences pass the filters
-# (most others are shorter than 8 words); 2,500 is four per fake dealt, a CPU's quarter-hour.
-CANDIDATES = 2500
+# Candidates for the decks to choose from (decks.prepare_decks: the model as it is gets no more than
+# decks.CANDIDATES): about half of the word LSTM's sentences pass the filters (most others are
+# shorter than 5 words); a CPU's half-hour in all.
+CANDIDATES = 16_000
 
 
 def detokenise(tokens: list[str], capitalise: bool = False) -> str:
@@ -51,23 +53,24 @@ def detokenise(tokens: list[str], capitalise: bool = False) -> str:
 
 
 def first_letter_upper_rate(corpus: Corpus) -> float:
-    """How often a training sentence of quiz length (8-30 words) starts with an upper-case letter."""
+    """How often a training sentence of quiz length (5-30 words) starts with an upper-case letter."""
     starts = [s[:1] for s in corpus.sentences("train") if MIN_WORDS <= len(tokenize(s)) <= MAX_WORDS]
     return sum(c.isupper() for c in starts) / max(1, len(starts))
 
 
-def word_lstm_sampler(lm: WordLanguageModel, training: TrainingText, upper_rate: float,
-                      batch: int = 256, temperature: float = 1.0) -> Sampler:
-    """What ``decks.prepare_decks`` calls for each batch: (seed, counts) -> the sentences that
-    passed the filters (an unfinished sample counts as "unfinished")."""
-    def sample(seed: int, counts: FilterCounts) -> list[str]:
-        rng = random.Random(seed)
-        texts = [detokenise(tokens, capitalise=rng.random() < upper_rate) if tokens is not None else ""
-                 for tokens in lm.sample(batch, temperature, MAX_TOKENS, seed=seed)]
-        return keep_passing(texts, training, counts)
-    return sample
+def word_lstm_writer(lm: WordLanguageModel, training: TrainingText, upper_rate: float, batch: int = 256) -> Writer:
+    """What ``decks.prepare_decks`` calls for each decoding, then for each batch: (seed, counts) ->
+    the sentences that passed the filters (an unfinished sample counts as "unfinished")."""
+    def sampler(decoding: Decoding):
+        def sample(seed: int, counts: FilterCounts) -> list[str]:
+            rng = random.Random(seed)
+            texts = [detokenise(tokens, capitalise=rng.random() < upper_rate) if tokens is not None else ""
+                     for tokens in lm.sample(batch, decoding.temperature, MAX_TOKENS, seed=seed, top_p=decoding.top_p)]
+            return keep_passing(texts, training, counts)
+        return sample
+    return sampler
 
 
-def bundle_word_lstm_sampler(corpus: Corpus, bundle: str, training: TrainingText) -> Sampler:
-    """The sampler of the bundle's committed word LSTM, filtered against the corpus's training split."""
-    return word_lstm_sampler(load_bundle_word_lm(bundle), training, first_letter_upper_rate(corpus))
+def bundle_word_lstm_writer(corpus: Corpus, bundle: str, training: TrainingText) -> Writer:
+    """The bundle's committed word LSTM as a writer, filtered against the corpus's training split."""
+    return word_lstm_writer(load_bundle_word_lm(bundle), training, first_letter_upper_rate(corpus))

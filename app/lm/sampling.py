@@ -32,7 +32,7 @@ class SamplingConstraint(Protocol):
 
 @torch.no_grad()
 def sample_batch(lm: LanguageModel, count: int, length: int = 300, temperature: float = 1.0,
-                 seed: int | None = None, stop_at: str = DOCUMENT_BREAK,
+                 seed: int | None = None, stop_at: str = DOCUMENT_BREAK, top_p: float = 1.0,
                  constraint: SamplingConstraint | None = None,
                  should_stop: Callable[[], bool] | None = None) -> list[str]:
     """count independent samples, each from the start of a document, drawn side by side.
@@ -40,6 +40,8 @@ def sample_batch(lm: LanguageModel, count: int, length: int = 300, temperature: 
     One forward pass per character for the whole batch instead of one per character per
     sample (what ``LanguageModel.generate`` does): many times faster when a page needs a
     pool of texts. A sample ends before its first ``stop_at`` character, or after length.
+    top_p < 1 is nucleus sampling (Holtzman et al. 2020): each step draws only from the likeliest
+    characters whose probabilities add up to top_p, cutting the unreliable tail.
     A constraint may forbid some next characters of each sample at each step; should_stop
     ends all samples early (a background sampler asked to quit).
     """
@@ -57,7 +59,10 @@ def sample_batch(lm: LanguageModel, count: int, length: int = 300, temperature: 
         logits[:, 0] = float("-inf")  # never emit the unknown character
         if constraint is not None:
             logits = logits.masked_fill(~constraint.allowed(), float("-inf"))
-        next_ids = torch.multinomial(torch.softmax(logits, -1), 1, generator=generator)[:, 0]
+        probs = torch.softmax(logits, -1)
+        if top_p < 1.0:
+            probs = nucleus(probs, top_p)
+        next_ids = torch.multinomial(probs, 1, generator=generator)[:, 0]
         chosen[:, steps - 1] = next_ids
         if constraint is not None:
             constraint.advance(next_ids.tolist())
@@ -68,6 +73,20 @@ def sample_batch(lm: LanguageModel, count: int, length: int = 300, temperature: 
         logits = logits[:, -1]
     texts = [lm.vocab.decode(row) for row in chosen[:, :steps].tolist()]
     return [_cut_at_first(text, stop_at) for text in texts]
+
+
+def nucleus(probs: torch.Tensor, top_p: float) -> torch.Tensor:
+    """probs (rows of a batch) kept only on each row's smallest set of likeliest entries whose
+    sum reaches top_p (the likeliest entry always stays), renormalised.
+
+        >>> nucleus(torch.tensor([[0.5, 0.3, 0.2]]), 0.7).tolist()
+        [[0.625, 0.375, 0.0]]
+    """
+    ordered, order = probs.sort(-1, descending=True)
+    before = ordered.cumsum(-1) - ordered  # probability of the likelier entries
+    ordered = ordered.masked_fill(before >= top_p, 0.0)
+    kept = torch.zeros_like(probs).scatter(-1, order, ordered)
+    return kept / kept.sum(-1, keepdim=True)
 
 
 def _cut_at_first(text: str, stop_at: str) -> str:

@@ -32,6 +32,7 @@ from app.data.corpus import _WORD, Corpus, split_sentences
 from app.lm.char_lstm import model_device, round_to_float16
 from app.lm.char_training import TrainConfig, train
 from app.lm.ngram import KneserNey
+from app.lm.sampling import nucleus
 from app.storage import store
 from app.vectors.embeddings import Embeddings, load_bundle_embeddings
 
@@ -211,10 +212,10 @@ class WordLanguageModel:
 
     @torch.no_grad()
     def sample(self, count: int, temperature: float = 1.0, max_tokens: int = 60,
-               seed: int | None = None) -> list[list[str] | None]:
+               seed: int | None = None, top_p: float = 1.0) -> list[list[str] | None]:
         """count sentences written side by side from a fresh start, each up to its first <eos>.
         <unk> is never written, so every word is one the model knows. A sentence still going
-        after max_tokens is None (unfinished)."""
+        after max_tokens is None (unfinished). top_p < 1: nucleus sampling (``sampling.nucleus``)."""
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         ids = torch.zeros(count, 1, dtype=torch.long)
         logits, state = self.model(ids)
@@ -224,7 +225,10 @@ class WordLanguageModel:
         for steps in range(1, max_tokens + 1):
             logits = logits[:, -1] / max(temperature, 1e-4)
             logits[:, 1] = float("-inf")  # never <unk>
-            next_ids = torch.multinomial(torch.softmax(logits, -1), 1, generator=generator)[:, 0]
+            probs = torch.softmax(logits, -1)
+            if top_p < 1.0:
+                probs = nucleus(probs, top_p)
+            next_ids = torch.multinomial(probs, 1, generator=generator)[:, 0]
             next_ids[done] = 0
             written[:, steps - 1] = next_ids
             done |= next_ids == 0

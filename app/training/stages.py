@@ -21,7 +21,7 @@ from app.data.corpus import Corpus, CorpusError
 from app.data.lexicon import glove_fashion_vocabulary
 from app.game import decks
 from app.game.detectors import grade_decks, meaning_statistics, word_counts
-from app.game.wordfakes import CANDIDATES, bundle_word_lstm_sampler
+from app.game.wordfakes import CANDIDATES, bundle_word_lstm_writer
 from app.lm.char_lstm import (
     DOCUMENT_BREAK,
     CharLSTM,
@@ -33,6 +33,7 @@ from app.lm.char_lstm import (
     save_language_model,
 )
 from app.lm.char_training import TrainConfig, evaluate, torch_threads, train
+from app.lm.wordlm import load_bundle_word_lm
 from app.storage import store
 from app.vectors.embeddings import load_bundle_embeddings, load_glove
 from app.vectors.projection import project_vocabulary
@@ -267,9 +268,9 @@ def prepare_decks(corpus: Corpus, bundle: str, lm_bundle: str, seed: int, writer
     writer = writer or decks.CHAR_LSTM
     lm = load_language_model(store.verified_path(lm_bundle, "lm"))
     lm_sha = store.artifact_card(lm_bundle, "lm")["sha256"]
-    training, sample, candidates = decks.TrainingText.of(corpus), None, None
-    if writer == decks.WORD_LSTM:
-        sample, candidates = bundle_word_lstm_sampler(corpus, lm_bundle, training), CANDIDATES
+    training, writer_for, candidates, vocabulary = decks.TrainingText.of(corpus), None, None, None
+    if writer == decks.WORD_LSTM:  # its reals keep to its vocabulary, as its fakes do
+        writer_for, candidates, vocabulary = bundle_word_lstm_writer(corpus, lm_bundle, training), CANDIDATES, "wordlm"
     writer_sha = store.artifact_card(lm_bundle, "wordlm" if writer == decks.WORD_LSTM else "lm")["sha256"]
     checkpoint = store.CHECKPOINTS / bundle / f"decks-{writer}-{writer_sha[:12]}.jsonl"
     # the bundle's skip-gram vectors, when it has them: adversarial filtering, hard's selection and
@@ -277,9 +278,10 @@ def prepare_decks(corpus: Corpus, bundle: str, lm_bundle: str, seed: int, writer
     embeddings = load_bundle_embeddings(lm_bundle, "skipgram") \
         if "skipgram" in store.read_manifest(lm_bundle)["artifacts"] else None
     meaning = meaning_statistics(embeddings, word_counts(corpus)) if embeddings is not None else None
-    prepared = decks.prepare_decks(corpus, lm, checkpoint, sample=sample, writer=writer, candidates=candidates,
-                                   seed=seed, training=training, meaning=meaning)
-    grade_decks(corpus, lm, prepared, embeddings=embeddings)
+    prepared = decks.prepare_decks(corpus, lm, checkpoint, writer_for=writer_for, writer=writer, candidates=candidates,
+                                   seed=seed, training=training, meaning=meaning, real_vocabulary=vocabulary)
+    grade_decks(corpus, lm, prepared, embeddings=embeddings,
+                vocabulary=frozenset(load_bundle_word_lm(lm_bundle).vocab.tokens) if vocabulary else None)
     return prepared, lm_sha
 
 

@@ -245,9 +245,9 @@ def show_model_view(bundle: str, sentences: list[quiz.Sentence], by: str) -> Non
     st.markdown(rank_legend_html(), unsafe_allow_html=True)
     st.caption("Colour = how highly the LSTM ranked what was actually written (GLTR). Text sampled cautiously is "
                "mostly green: the model writes what it expects. " + (
-                   "The decks here are sampled at temperature 1 and chosen so their colours and surprise match "
-                   "people's: on the hard deck they cannot give it away." if game_supply.stored else
-                   "This model's fakes are sampled live at temperature 1 and not chosen to match people's: "
+                   "The normal and hard decks are sampled from the model's likelier choices (top-p 0.8), then chosen "
+                   "so their colours and surprise match people's: there they cannot give it away." if game_supply.stored
+                   else "This model's fakes are sampled live (top-p 0.8) and not chosen to match people's: "
                    "their colours and surprise may give them away."))
 
 
@@ -258,8 +258,11 @@ def writer_name(writer: str) -> str:
 
 def difficulty_note(bundle: str, difficulty: str) -> str:
     """What the difficulty's deck is and how detectable it measured."""
-    setting = quiz.DIFFICULTIES[difficulty]
-    note = f"**{difficulty}**: {setting.description}."
+    stored = supply(bundle).stored.get(decks.CHAR_LSTM)
+    # a deck written before today's plans says what it is on its own card
+    description = ((stored.descriptions if stored else None) or {}).get(difficulty) \
+        or quiz.DIFFICULTIES[difficulty].description
+    note = f"**{difficulty}**: {description}."
     machine = machine_figures(bundle, difficulty)
     if machine:
         note += (f" Measured: the strongest of the detectors ({machine['detector']}) tells its fakes from real "
@@ -270,9 +273,9 @@ def difficulty_note(bundle: str, difficulty: str) -> str:
 LIVE_FAKES = "live fakes"  # what a model without stored decks deals, in place of a difficulty's name
 LIVE_FAKES_NOTE = (
     "This model has no stored decks, so there is no difficulty to pick: its fakes are written live as you play, "
-    "sampled from its LSTM at temperature 1 and kept when they end like a sentence, are 8 to 30 words long, use "
-    "only words of its training text and copy no run of 8 words from it. They are not matched to real sentences, so their "
-    "length, words or the model's surprise may give them away.")
+    "sampled from its LSTM's likelier choices (top-p 0.8) and kept when they end like a sentence, are 5 to 30 words long, "
+    "use only words of its training text and recite nothing of it. They are not matched to real sentences, so their "
+    "words or the model's surprise may give them away.")
 
 
 def writes_live(bundle: str) -> bool:

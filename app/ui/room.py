@@ -100,6 +100,9 @@ def create_room(rooms: RoomStore, bundle: str, setting: str, mode: str, count: i
 
 
 def setup_form(rooms: RoomStore, bundles: list[str]) -> None:
+    if not bundles:  # the notices above say why
+        st.warning("No model can be played here now, so no room can be created.")
+        return
     # the model outside the form: what the form offers depends on it (a form reruns only when submitted)
     bundle = st.selectbox("Model", bundles, key="room_bundle")
     with st.form("room_setup"):
