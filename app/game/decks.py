@@ -103,7 +103,13 @@ AF_GROUPS = ("surface", "likelihood", "profile", "meaning")
 # (bundle, writer, difficulty): {"accuracy": right share, "readers": how many, "sentences": read in
 # all}. write_decks puts them on the deck's card, the game shows them after a reveal. Figures of
 # earlier decks do not carry over: a deck chosen again starts unmeasured until readers read it.
-READER_BENCHMARKS: dict[tuple[str, str, str], dict] = {}
+READER_BENCHMARKS: dict[tuple[str, str, str], dict] = {
+    # 2026-12-02: three readers, a fresh sheet each of 20 sentences per deck (bench/blind_read.py --make 20)
+    ("fashion-reviews", CHAR_LSTM, "normal"): {"accuracy": 0.833, "readers": 3, "sentences": 60},
+    ("fashion-reviews", CHAR_LSTM, "hard"): {"accuracy": 0.783, "readers": 3, "sentences": 60},
+    ("fashion-reviews", WORD_LSTM, "normal"): {"accuracy": 0.783, "readers": 3, "sentences": 60},
+    ("fashion-reviews", WORD_LSTM, "hard"): {"accuracy": 0.800, "readers": 3, "sentences": 60},
+}
 # What each difficulty is, in a player's words (the deck card; docs/fakes.md).
 DIFFICULTY_CARD = {
     "easy": "long sentences the model wrote as it is, chosen among those it finds least like people's: "
