@@ -35,6 +35,7 @@ with st.expander("The whole board"):
     st.dataframe([{"rank": rank, "player": name, "points": total} for rank, name, total in talks.talk_standings(code)],
                  hide_index=True, key="results_board")
 st.download_button("The answers per beat (CSV)", talks.answers_csv(code, talk, public=True),
-                   file_name=f"talk-{code}.csv", mime="text/csv", key="results_csv")
+                   file_name=f"talk-{code}.csv", mime="text/csv", key="results_csv",
+                   on_click="ignore")  # a rerun racing the download can drop its file (a 404)
 st.subheader("Beat by beat", anchor=False)
 ui_stage.beat_results(talks.results(code, talk))

@@ -99,4 +99,5 @@ results = ui_stage.results_address(code)
 st.markdown(f"After the talk: the **[results page]({results})** (podium, every revealed beat's answers, their "
             f"CSV; it holds no key, share it).")
 st.download_button("Every answer, hidden ones too (CSV)", talks.answers_csv(code, talk),
-                   file_name=f"talk-{code}-all.csv", mime="text/csv", key="talk_csv")
+                   file_name=f"talk-{code}-all.csv", mime="text/csv", key="talk_csv",
+                   on_click="ignore")  # a rerun racing the download can drop its file (a 404)
