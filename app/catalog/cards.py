@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from app import PROJECT
+from app.lm.sampling import Decoding
 from app.storage import store
 
 MODEL_CARDS_DOC = PROJECT / "docs" / "models.md"
@@ -75,7 +76,7 @@ def card_rows() -> list[dict]:
             elif a.get("kind") == "fake decks":  # app/game/decks.py: the quiz's stored fakes
                 decks = m.get("decks", {})
                 plans = a["params"].get("plans")  # decks written before the plans were all at temperature 1
-                how = "; ".join(f"{d} {p['words'][0]}-{p['words'][1]} words, {decoding_name(p['decoding'])}"
+                how = "; ".join(f"{d} {p['words'][0]}-{p['words'][1]} words, {Decoding(**p['decoding']).name}"
                                 for d, p in plans.items()) if plans else f"temperature {a['params']['temperature']:g}"
                 candidates = m["candidates"]
                 what = f"quiz fakes by the {a['writer']} ({how}), chosen to match people's sentences: {', '.join(decks)}"
@@ -92,14 +93,6 @@ def card_rows() -> list[dict]:
             rows.append({"bundle": bundle, "model": name, "what": what, "figures": figures,
                          "size": f"{a['bytes'] / 2**20:.1f} MB"})
     return rows
-
-
-def decoding_name(decoding: dict) -> str:
-    """{"temperature": 1.0, "top_p": 0.8} -> "top-p 0.8" (a deck card's decoding, in words)."""
-    if decoding.get("top_p", 1.0) < 1.0:
-        return f"top-p {decoding['top_p']:g}" + (f" at temperature {decoding['temperature']:g}"
-                                                  if decoding.get("temperature", 1.0) != 1.0 else "")
-    return f"temperature {decoding.get('temperature', 1.0):g}"
 
 
 def markdown_table() -> str:

@@ -32,23 +32,11 @@ import torch
 
 from app.data.corpus import Corpus, normalise, split_sentences, tokenize
 from app.lm.char_lstm import LanguageModel
-from app.lm.sampling import sample_batch
+from app.lm.sampling import Decoding, sample_batch
 
 MIN_WORDS, MAX_WORDS = 5, 30
 COPY_SPAN = 8  # a fake sharing this many consecutive words with the training split is "copied"
 SAMPLE_LENGTH = 320  # characters per sampled document: long enough for a few sentences
-
-
-@dataclass(frozen=True)
-class Decoding:
-    """How the writer draws each next character (or word) from its distribution."""
-
-    temperature: float = 1.0
-    top_p: float = 1.0  # nucleus sampling: only the likeliest choices that make up top_p
-
-    @property
-    def name(self) -> str:
-        return f"temperature {self.temperature:g}" + (f", top-p {self.top_p:g}" if self.top_p < 1 else "")
 
 
 AS_IS = Decoding()  # the model's own distribution

@@ -13,11 +13,28 @@ character for the whole batch. ``LanguageModel.generate`` writes one text, a cha
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import torch
 
 from app.lm.char_lstm import DOCUMENT_BREAK, LanguageModel
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How a writer draws each next character (or word) from its distribution.
+
+        >>> Decoding(top_p=0.8).name
+        'temperature 1, top-p 0.8'
+    """
+
+    temperature: float = 1.0
+    top_p: float = 1.0  # nucleus sampling: only the likeliest choices that make up top_p
+
+    @property
+    def name(self) -> str:
+        return f"temperature {self.temperature:g}" + (f", top-p {self.top_p:g}" if self.top_p < 1 else "")
 
 
 class SamplingConstraint(Protocol):
