@@ -3,10 +3,11 @@
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import needs_page
-from tests.e2e.harness import POINT_CLOUD, bare_mark, cloud_marks, rerun_after
+from tests.e2e.harness import POINT_CLOUD, bare_mark, cloud_marks, rerun_after, wait_for_app
 
 pytestmark = needs_page("pages/embeddings.py")
 
@@ -102,9 +103,20 @@ def choose_projection(page, name: str) -> None:
     if not box.is_visible():  # a phone keeps it in the options, under the word box
         page.get_by_text("Model, projection and plot options").click()
         expect(box).to_be_visible()
-    box.scroll_into_view_if_needed()
-    box.click()
-    rerun_after(page, lambda: page.get_by_role("option", name=name).click())
+    for _ in range(3):  # a run still drawing the page can redraw the box and close its list: open it again
+        wait_for_app(page)
+        box.scroll_into_view_if_needed()
+        box.click()
+        option = page.get_by_role("option", name=name)
+        try:
+            option.wait_for(state="visible", timeout=5_000)
+            rerun_after(page, lambda: option.click(timeout=5_000))
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            continue
+        if box.input_value() == name:  # the combobox shows the chosen option
+            return
+    raise AssertionError(f"could not choose the projection {name!r}: the box shows {box.input_value()!r}")
 
 
 def test_on_a_phone_every_table_starts_with_its_key_column_on_screen(open_on_phone):
