@@ -162,13 +162,14 @@ def test_wiki_decks_pass_the_filters_and_match_peoples_surface_habits(lm):
 
 
 def test_fashion_decks_pass_the_filters_and_match_peoples_surface_habits(fashion_csv):
-    # top-p 0.8 decks: 0.87 nats/char against 0.97 for the reals they deal (docs/fakes.md)
-    assert_decks_match_people(*stored_deck_against_reals(FASHION), models.load_language_model(FASHION), 0.15)
+    # top-p 0.8 decks beside the real sentences they chose: both about 0.8 nats/char (docs/fakes.md)
+    assert_decks_match_people(*stored_deck_against_reals(FASHION), models.load_language_model(FASHION))
 
 
-def test_reported_detector_figures_are_recomputed_from_the_stored_deck(corpus):
-    """The manifest's char n-gram and length figures for the hard wiki deck, measured again."""
-    stored = decks.load_stored_decks(WIKI)
+def assert_detector_figures_recomputed(bundle: str, corpus, writer: str = decks.CHAR_LSTM):
+    """The manifest's char n-gram and length figures for a hard deck, measured again on the reals
+    it deals (for a deck that chose its reals: the ones it chose, found again by their digests)."""
+    stored = decks.load_stored_decks(bundle, writer)
     fakes_dealt = stored.texts("hard")
     matched = detectors.matched_reals(fakes_dealt, stored.reals("hard", decks.real_sentences(corpus, "test")))
     n = min(len(fakes_dealt), len(matched))
@@ -180,14 +181,65 @@ def test_reported_detector_figures_are_recomputed_from_the_stored_deck(corpus):
     assert length.accuracy == pytest.approx(figures["length"], abs=1e-4)
 
 
+def test_reported_detector_figures_are_recomputed_from_the_stored_deck(corpus):
+    assert_detector_figures_recomputed(WIKI, corpus)
+
+
+@pytest.mark.parametrize("writer", [decks.CHAR_LSTM, decks.WORD_LSTM])
+def test_the_fashion_decks_figures_are_recomputed_from_the_reals_they_chose(fashion_csv, writer):
+    corpus = load_corpus(FASHION)
+    stored = decks.load_stored_decks(FASHION, writer)
+    played = stored.reals("hard", decks.real_sentences(corpus, "test"))
+    # every real sentence the deck chose is a test sentence it plays: none lost, none edited
+    assert len(played) == len(stored.real_digests["hard"]) > decks.MIN_DECK_SIZE / 2
+    assert_detector_figures_recomputed(FASHION, corpus, writer)
+
+
 @pytest.mark.parametrize("writer", [decks.CHAR_LSTM, decks.WORD_LSTM])
 def test_the_fashion_decks_meet_the_detectability_goals(writer):
     """On the figures stored with the fashion decks (docs/fakes.md's table): every detector at most 60%
-    on normal and hard (issue 24's goal for normal; hard's is 58%, see docs/fakes.md)."""
+    on normal and 58% on hard (issue 24's goals)."""
     figures = decks.load_stored_decks(FASHION, writer).metrics
     assert max(figures["normal"]["detectors"].values()) <= 0.60
-    assert max(figures["hard"]["detectors"].values()) <= 0.60
+    assert max(figures["hard"]["detectors"].values()) <= 0.58
     assert max(figures["easy"]["detectors"].values()) > max(figures["hard"]["detectors"].values())  # names fit
+
+
+def synthetic_side(rng, n: int, shift: float) -> dict:
+    """Features of n sentences of 5-8 words whose log-prob mean is drawn from N(shift, 1)."""
+    surface = np.zeros((n, len(decks.SURFACE)))
+    surface[:, 0] = rng.integers(5, 9, n)
+    return {"surface": surface, "profile": rng.normal(shift, 1.0, (n, len(decks.PROFILE)))}
+
+
+@pytest.mark.parametrize("travel", [1.0, 0.5, 0.0])
+def test_fakes_and_reals_meet_where_the_plan_says(travel):
+    """People's sentences at N(1, 1), the writer's at N(0, 1): the fakes are drawn towards people by
+    ``fakes_travel``, the reals the deck deals towards the fakes by the rest, and both land near
+    N(travel, 1) (the geometric mixture). Dealt reals are test sentences, weighed by a ratio fitted
+    on validation sentences only."""
+    rng = np.random.default_rng(0)
+    validation, candidates, test = synthetic_side(rng, 3000, 1.0), synthetic_side(rng, 6000, 0.0), synthetic_side(rng, 3000, 1.0)
+    plan = decks.DeckPlan(fakes.NUCLEUS, (5, 8), ("likelihood",), fakes_travel=travel)
+    picked, dealt = decks.choose(validation, candidates, plan, size=600, played=test)
+    assert len(picked) == pytest.approx(600, abs=60) and len(set(picked)) == len(picked)
+    fake_mean, real_mean = candidates["profile"][picked, 0].mean(), test["profile"][dealt, 0].mean()
+    assert fake_mean == pytest.approx(travel, abs=0.15)
+    if travel == 1.0:
+        assert sorted(dealt) == list(range(3000))  # every real sentence of the deck's lengths
+    else:
+        assert len(dealt) == pytest.approx(1500, abs=100) and real_mean < 1.0 - (1.0 - travel) / 2  # the plainer half, towards the fakes
+    assert decks.choose(validation, candidates, plan, size=600)[1] is None  # no test sentences, none dealt
+
+
+def test_a_deck_that_chose_its_reals_deals_only_those(tmp_path):
+    sentences = [f"this is real sentence number {n}." for n in range(10)]
+    chosen = frozenset(decks.real_digest(s) for s in sentences[:4])
+    stored = decks.StoredDecks(decks.CHAR_LSTM, "sha", [], [], {"hard": [], "easy": []}, None, {},
+                               {"hard": (5, 8), "easy": (5, 8)}, real_digests={"hard": chosen})
+    assert stored.reals("hard", sentences) == sentences[:4]
+    assert stored.reals("easy", sentences) == sentences  # a deck that chose none plays them all
+    assert all(len(d) == 16 and sentences[0] not in d for d in chosen)  # a digest, never the text
 
 
 # ---------------------------------------------------------------- dealing

@@ -79,7 +79,7 @@ def card_rows() -> list[dict]:
                 how = "; ".join(f"{d} {p['words'][0]}-{p['words'][1]} words, {Decoding(**p['decoding']).name}"
                                 for d, p in plans.items()) if plans else f"temperature {a['params']['temperature']:g}"
                 candidates = m["candidates"]
-                what = f"quiz fakes by the {a['writer']} ({how}), chosen to match people's sentences: {', '.join(decks)}"
+                what = f"quiz fakes by the {a['writer']} ({how}), chosen against the real sentences they are dealt with: {', '.join(decks)}"
                 figures = f"{' / '.join(str(d['fakes']) for d in decks.values())} fakes of " \
                           f"{sum(candidates.values()) if isinstance(candidates, dict) else candidates:,} " \
                           "candidates; strongest detector " + ", ".join(

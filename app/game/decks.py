@@ -13,23 +13,27 @@
    next to surface habits (length, first-letter case, final punctuation, digits, apostrophes,
    commas) and, with word vectors, what the words mean and how rare they are ("meaning").
 3. Selection, one deck per difficulty, among candidates of the plan's lengths:
-   * normal and hard first run adversarial filtering (Zellers et al. 2018): a discriminator
-     trained on reals against the candidates drops the ones it catches, three rounds;
+   * normal and hard first run adversarial filtering (Zellers et al. 2018): discriminators
+     trained on reals against the candidates drop the ones they catch, a few rounds;
    * then a logistic regression tells real validation sentences from the remaining candidates on
-     the plan's features; its odds p/(1-p) estimate the density ratio real/fake, and each
-     candidate is accepted with probability min(1, ratio / c) (rejection sampling towards the
-     real distribution; c is set so about ``DECK_SIZE`` are accepted);
+     the plan's features; its odds p/(1-p) estimate the density ratio r = real/fake. Fakes are
+     accepted with probability min(1, r ** t / c) (rejection sampling; c is set so about
+     ``DECK_SIZE`` are accepted), and for t < 1 the test sentences the deck deals are drawn
+     with weight r ** (t - 1): both sides meet at p_real ** t * p_fake ** (1 - t). t is the plan's
+     ``fakes_travel``: readers catch the writer's least likely sentences, so normal and hard keep
+     its likelier ones (t near 0) and deal the plain real sentences that are like them;
    * easy draws, surface-matched, from the third of the candidates whose likelihood profile is
-     least like people's (so the decks differ in how detectable they are).
+     least like people's (so the decks differ in how detectable they are), beside every real
+     sentence of its lengths.
    The features are cached next to the checkpoint: choosing again costs seconds.
 4. The decks go into ``model_store/<bundle>/fakes-<writer>.json`` (JSON, no pickle), with the
-   sha256 of the LM that scored them and each deck's lengths, and into the manifest with their
-   metrics.
+   sha256 of the LM that scored them, each deck's lengths and the digests of the real sentences
+   it chose (``real_digest``: never their text), and into the manifest with their metrics.
 
 How detectable each deck is, is measured on the TEST split by detectors (``app/game/detectors.py``)
 and by blind readers (``bench/blind_read.py``); the selection only ever sees validation sentences.
-The game deals from the stored decks (``Dealer``), and deals real test sentences matched to the
-fakes' word counts (``MatchedDealer``): no text generation while serving.
+The game deals from the stored decks (``Dealer``), and deals the deck's real test sentences matched
+to the fakes' word counts (``MatchedDealer``): no text generation while serving.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import json
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +75,15 @@ CANDIDATES = 8000  # filtered samples of each decoding to choose from: over ten 
 CANDIDATES_OF = {"wiki-sample": 4000, "fashion-reviews": 50_000}
 
 
+# Adversarial filtering (Zellers et al. 2018) of normal's and hard's candidates: each round,
+# discriminators cross-fitted on real validation sentences against the surviving candidates (every
+# feature group, meaning included, and the texts' style) score each candidate out of fold; the
+# AF_DROP most clearly fake go. Rounds stop early rather than leave fewer than AF_FLOOR candidates
+# per fake of a deck (the selection needs some to choose from).
+AF_ROUNDS, AF_DROP, AF_FLOOR = 7, 0.3, 2
+AF_GROUPS = ("surface", "likelihood", "profile", "meaning")
+
+
 @dataclass(frozen=True)
 class DeckPlan:
     """How one difficulty's deck is written and chosen."""
@@ -80,25 +93,29 @@ class DeckPlan:
     selection: tuple[str, ...]  # feature groups matched to people's sentences (see features())
     least_like: bool = False  # choose among the candidates least like people's (easy), else among the
     # survivors of adversarial filtering
+    filter_rounds: int = AF_ROUNDS  # rounds of adversarial filtering (not for least_like)
+    fakes_travel: float = 1.0  # how far the fakes move towards people's sentences (1: all the way);
+    # the real sentences the deck deals move the rest of the way, towards the fakes (see ``choose``)
 
 
 # Short sentences give a reader less to catch, so the harder decks play shorter ones; the reals
 # are always dealt matched to the fakes' lengths (``MatchedDealer``), so length itself tells nothing.
 # easy: the model as it is (temperature 1), whose tail characters make phrases that mean nothing.
+# normal and hard: the fakes and the reals meet between the writer and people. Pulling the fakes
+# all the way to people's sentences (the likelihood of people's words, their rare words) picks the
+# samples whose surprising words make no sense, which readers caught four times in five; readers
+# miss the writer's likelier sentences, so those stay, and the deck deals the real sentences that
+# are like them (plain ones people wrote, never edited). Blind readers caught 82% of the pairs
+# chosen the old way, 62-67% of these (docs/fakes.md).
 PLANS = {
     "easy": DeckPlan(AS_IS, (8, 30), ("surface",), least_like=True),
-    "normal": DeckPlan(NUCLEUS, (5, 12), ("surface", "likelihood", "profile", "meaning")),
-    "hard": DeckPlan(NUCLEUS, (5, 8), ("surface", "likelihood", "profile", "meaning")),
+    "normal": DeckPlan(NUCLEUS, (5, 12), ("surface", "likelihood", "profile", "meaning"), filter_rounds=4,
+                       fakes_travel=0.25),
+    "hard": DeckPlan(NUCLEUS, (5, 8), ("surface", "likelihood", "profile", "meaning"), filter_rounds=4,
+                     fakes_travel=0.0),
 }
 FULL_PROFILE = ("surface", "likelihood", "profile")
 EASY_FROM = 1 / 3  # easy draws from this least people-like fraction of the candidates
-# Adversarial filtering (Zellers et al. 2018) of normal's and hard's candidates: each round,
-# discriminators cross-fitted on real validation sentences against the surviving candidates (every
-# feature group, meaning included, and the texts' style) score each candidate out of fold; the
-# AF_DROP most clearly fake go. Rounds stop early rather than leave fewer than AF_FLOOR candidates
-# per fake of a deck (the selection needs some to choose from).
-AF_ROUNDS, AF_DROP, AF_FLOOR = 7, 0.3, 2
-AF_GROUPS = ("surface", "likelihood", "profile", "meaning")
 # Careful blind readers (bench/blind_read.py --score) on the decks as they are stored now, by
 # (bundle, writer, difficulty): {"accuracy": right share, "readers": how many, "sentences": read in
 # all}. write_decks puts them on the deck's card, the game shows them after a reveal. Figures of
@@ -114,9 +131,10 @@ READER_BENCHMARKS: dict[tuple[str, str, str], dict] = {
 DIFFICULTY_CARD = {
     "easy": "long sentences the model wrote as it is, chosen among those it finds least like people's: "
             "the odd phrasing shows",
-    "normal": "sentences of {}-{} words the model wrote from its likelier choices, kept only if a machine "
-              "trained to catch fakes could not tell them from people's".format(*PLANS["normal"].words),
-    "hard": "the same, in sentences of {}-{} words: less to go on".format(*PLANS["hard"].words),
+    "normal": "sentences of {}-{} words the model wrote from its likelier choices, beside plain real ones: "
+              "both kept only where a machine trained to catch fakes could not tell them apart".format(*PLANS["normal"].words),
+    "hard": "the same in {}-{} words, the fakes as the model likes to write them and the real sentences most "
+            "like them: less to go on".format(*PLANS["hard"].words),
 }
 
 
@@ -193,6 +211,11 @@ def features(surface: np.ndarray, profile: np.ndarray, groups: tuple[str, ...],
 
 def density_ratio(real: np.ndarray, fake: np.ndarray) -> np.ndarray:
     """Estimated p_real(x) / p_fake(x) at each fake, from a balanced logistic regression."""
+    return fit_density_ratio(real, fake)(fake)
+
+
+def fit_density_ratio(real: np.ndarray, fake: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """x -> estimated p_real(x) / p_fake(x), from a balanced logistic regression of real against fake."""
     # Every server imports this module (app.game.quiz deals the stored decks); only training chooses decks:
     # imported here, scikit-learn (about 1.5 s to import) is kept out of the app's start-up.
     from sklearn.linear_model import LogisticRegression
@@ -203,12 +226,13 @@ def density_ratio(real: np.ndarray, fake: np.ndarray) -> np.ndarray:
     y = np.r_[np.ones(len(real)), np.zeros(len(fake))]
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced"))
     model.fit(x, y)
-    return np.exp(model.decision_function(fake))  # the odds: the ratio up to a constant
+    return lambda at: np.exp(model.decision_function(at))  # the odds: the ratio up to a constant
 
 
 def rejection_sample(ratio: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     """Indices accepted with probability min(1, ratio / c), c chosen so about ``size`` pass."""
-    low, high = 1e-12, float(ratio.max()) * 2
+    # sum(min(1, ratio / c)) <= sum(ratio) / c: from this c on, at most size pass (flat ratios too)
+    low, high = 1e-12, max(float(ratio.max()), float(ratio.sum()) / size) * 2
     for _ in range(100):  # bisection on c: sum(min(1, ratio / c)) decreases as c grows
         c = np.sqrt(low * high)
         if np.minimum(1, ratio / c).sum() > size:
@@ -282,8 +306,8 @@ def style_discriminator():
 def balance_lengths(accepted: np.ndarray, ratio: np.ndarray, words: np.ndarray, real_words: np.ndarray,
                     rng: np.random.Generator) -> np.ndarray:
     """accepted (indices into ratio and words) with each length band as common as among the reals:
-    a band over its share loses random members, one under it gains its most people-like others
-    (the filtering and the meaning features favour short sentences)."""
+    a band over its share loses random members, one under it gains others drawn by their ratio
+    (as the selection draws; the filtering and the meaning features favour short sentences)."""
     bands, real_bands = np.digitize(words, LENGTH_BANDS), np.digitize(real_words, LENGTH_BANDS)
     kept = []
     for band in range(len(LENGTH_BANDS) + 1):
@@ -293,18 +317,29 @@ def balance_lengths(accepted: np.ndarray, ratio: np.ndarray, words: np.ndarray, 
             kept.append(rng.choice(inside, target, replace=False))
         else:
             others = np.setdiff1d(np.flatnonzero(bands == band), inside)
-            kept.append(np.r_[inside, others[np.argsort(-ratio[others])][:target - len(inside)]])
+            weights = ratio[others] / ratio[others].sum() if len(others) else None
+            kept.append(np.r_[inside, rng.choice(others, min(len(others), target - len(inside)), replace=False, p=weights)])
     return np.sort(np.concatenate(kept)).astype(int)
 
 
-def choose(real: dict, fake: dict, plan: DeckPlan, size: int = DECK_SIZE,
-           seed: int = 0) -> list[int]:
-    """The candidates (indices into fake, sampled with plan.decoding) that make plan's deck.
+def choose(real: dict, fake: dict, plan: DeckPlan, size: int = DECK_SIZE, seed: int = 0,
+           played: dict | None = None) -> tuple[list[int], list[int] | None]:
+    """The candidates (indices into fake, sampled with plan.decoding) that make plan's deck, and
+    the real sentences it deals (indices into played, the test sentences it may deal; None
+    without them).
 
-    real and fake hold "surface" and "profile" feature arrays (``surface_features``,
-    ``profile_features``), and "meaning" when the bundle has word vectors (without them there is
-    no adversarial filtering, and the selection matches what it can); "texts", the sentences
-    themselves, when the filtering should also read their style."""
+    real (validation sentences), fake and played hold "surface" and "profile" feature arrays
+    (``surface_features``, ``profile_features``), and "meaning" when the bundle has word vectors
+    (without them there is no adversarial filtering, and the selection matches what it can);
+    "texts", the sentences themselves, when the filtering should also read their style.
+
+    A logistic regression of validation sentences against the candidates estimates the density
+    ratio r = p_real / p_fake. Fakes are drawn with weight r ** t (t = plan.fakes_travel), the
+    dealt reals with weight r ** (t - 1): both sides then follow p_real ** t * p_fake ** (1 - t),
+    where no detector of those features can tell them apart. t = 1 pulls the fakes all the way
+    to people's sentences and deals every real one; t = 0 keeps the writer's own sentences and
+    deals the real sentences most like them. The ratio is fitted on validation sentences only;
+    the test sentences are only weighed."""
     def texts_of(side: dict, rows: np.ndarray) -> list[str] | None:
         return [side["texts"][i] for i in rows] if "texts" in side else None
 
@@ -326,15 +361,23 @@ def choose(real: dict, fake: dict, plan: DeckPlan, size: int = DECK_SIZE,
         pool = pool[np.sort(np.argsort(likeness)[:int(len(likeness) * EASY_FROM)])]
     elif fake.get("meaning") is not None:
         pool = pool[adversarial_filter(x(real, AF_GROUPS, reals), x(fake, AF_GROUPS, pool), fake["surface"][pool, 0],
-                                       seed=seed, real_texts=texts_of(real, reals), fake_texts=texts_of(fake, pool),
-                                       keep_at_least=AF_FLOOR * size)]
-    ratio = density_ratio(x(real, plan.selection, reals), x(fake, plan.selection, pool))
+                                       rounds=plan.filter_rounds, seed=seed, real_texts=texts_of(real, reals),
+                                       fake_texts=texts_of(fake, pool), keep_at_least=AF_FLOOR * size)]
+    ratio_at = fit_density_ratio(x(real, plan.selection, reals), x(fake, plan.selection, pool))
+    ratio = ratio_at(x(fake, plan.selection, pool)) ** plan.fakes_travel
     accepted = rejection_sample(ratio, size, rng)
     if len(accepted) < MIN_DECK_SIZE:  # chance fell short: top up with the most people-like of the rest
         rest = np.setdiff1d(np.argsort(-ratio), accepted, assume_unique=True)
         accepted = np.sort(np.r_[accepted, rest[:MIN_DECK_SIZE - len(accepted)]])
-    accepted = balance_lengths(accepted, ratio, fake["surface"][pool, 0], real["surface"][reals, 0], rng)
-    return pool[accepted].tolist()
+    dealt, real_words = None, real["surface"][reals, 0]
+    if played is not None:
+        dealt = rows_in_range(played)
+        if plan.fakes_travel < 1 and len(dealt):  # the reals travel the rest of the way; half of them are dealt
+            weight = ratio_at(x(played, plan.selection, dealt)) ** (plan.fakes_travel - 1)
+            dealt = dealt[rejection_sample(weight, max(size, len(dealt) // 2), rng)]
+        real_words = played["surface"][dealt, 0]
+    accepted = balance_lengths(accepted, ratio, fake["surface"][pool, 0], real_words, rng)
+    return pool[accepted].tolist(), None if dealt is None else dealt.tolist()
 
 
 # ---------------------------------------------------------------- candidates (resumable)
@@ -413,23 +456,31 @@ class PreparedDecks:
     real_average: float  # mean nats/char of real test sentences (average_nats_per_char)
     metrics: dict  # per difficulty: detectors' accuracies and other figures (filled by the caller)
     real_vocabulary: str | None = None  # artifact whose vocabulary the writer keeps to: reals are dealt inside it
+    reals: dict[str, list[str]] = field(default_factory=dict)  # difficulty -> the test sentences it deals,
+    # for the decks that choose them (``DeckPlan.fakes_travel`` < 1); the others deal all they play
 
 
 def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, writer_for: Writer | None = None,
                   writer: str = CHAR_LSTM, candidates: int | None = None, size: int = DECK_SIZE,
                   seed: int = 0, training: TrainingText | None = None,
                   meaning: Callable[[list[str]], np.ndarray] | None = None,
-                  real_vocabulary: str | None = None) -> PreparedDecks:
+                  real_vocabulary: str | None = None, vocabulary: frozenset[str] | None = None) -> PreparedDecks:
     """Candidates of each decoding the PLANS use (resumable), features, selection. ``writer_for``
     defaults to the char-LSTM; any writer (the word LSTM) passes its own. lm is the project's
     scoring model, always the char-LSTM. meaning: texts -> what their words mean and how rare they
     are (adversarial filtering and the selection use it; ``app.training.stages`` builds it from the
-    bundle's skip-gram vectors)."""
+    bundle's skip-gram vectors). vocabulary: the words of a writer that knows no others (the real
+    sentences it is matched with and dealt keep to them; ``real_vocabulary`` names its artifact)."""
     training = training or TrainingText.of(corpus)
     writer_for = writer_for or char_lstm_writer(lm, training)
     candidates = candidates if candidates is not None else CANDIDATES_OF.get(corpus.name, CANDIDATES)
     real_keys = {sentence_key(s) for split in ("validation", "test") for s in real_sentences(corpus, split)}
-    validation = real_sentences(corpus, "validation")
+    validation = plays(real_sentences(corpus, "validation"), (MIN_WORDS, MAX_WORDS), vocabulary)
+    test = plays(real_sentences(corpus, "test"), (MIN_WORDS, MAX_WORDS), vocabulary)
+    played = {"surface": surface_features(test), "profile": profile_features(lm.score_batch(test)), "texts": test}
+    if meaning is not None:
+        played["meaning"] = meaning(test)
+    dealt: dict[str, list[str]] = {}
     fakes: list[str] = []
     nats: list[float] = []
     chosen: dict[str, list[int]] = {}
@@ -450,7 +501,9 @@ def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, writer_fo
         for number, (difficulty, plan) in enumerate(PLANS.items()):
             if plan.decoding != decoding:
                 continue
-            picked = choose(real, fake, plan, size, seed + number)
+            picked, reals = choose(real, fake, plan, size, seed + number, played)
+            if plan.fakes_travel < 1:
+                dealt[difficulty] = [test[i] for i in reals]
             for i in picked:
                 if i not in position:
                     position[i] = len(fakes)
@@ -459,7 +512,7 @@ def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, writer_fo
             chosen[difficulty] = sorted(position[i] for i in picked)
     return PreparedDecks(writer, fakes, nats, {d: chosen[d] for d in PLANS}, counts, pools,
                          round(average_nats_per_char(lm, real_sentences(corpus, "test")), 4),
-                         {d: {"fakes": len(indices)} for d, indices in chosen.items()}, real_vocabulary)
+                         {d: {"fakes": len(indices)} for d, indices in chosen.items()}, real_vocabulary, dealt)
 
 
 def cached_features(path: Path, lm: LanguageModel, fakes: list[str], reals: list[str]) -> tuple[dict, dict]:
@@ -483,8 +536,20 @@ def deck_artifact(writer: str) -> str:
 
 
 def plan_card(plan: DeckPlan) -> dict:
-    return {"decoding": asdict(plan.decoding), "words": list(plan.words), "selection": list(plan.selection),
-            "chosen from": "the least people-like third" if plan.least_like else "the survivors of adversarial filtering"}
+    card = {"decoding": asdict(plan.decoding), "words": list(plan.words), "selection": list(plan.selection),
+            "chosen from": "the least people-like third" if plan.least_like else
+            f"the survivors of {plan.filter_rounds} rounds of adversarial filtering"}
+    if plan.fakes_travel < 1:
+        card["fakes travel"] = plan.fakes_travel
+        card["reals dealt"] = (f"half of the test sentences of its lengths, drawn with weight (p_fake / p_real) ** "
+                               f"{1 - plan.fakes_travel:g}: the fakes and the reals meet between writer and people")
+    return card
+
+
+def real_digest(sentence: str) -> str:
+    """A real sentence's name in a deck file: a deck that chooses its reals stores these, never the
+    sentences (the corpus stays out of the repository)."""
+    return hashlib.sha256(sentence_key(sentence).encode()).hexdigest()[:16]
 
 
 def write_decks(bundle: str, prepared: PreparedDecks, lm_sha256: str, **card) -> dict:
@@ -494,6 +559,7 @@ def write_decks(bundle: str, prepared: PreparedDecks, lm_sha256: str, **card) ->
                 "real_average_nats_per_char": prepared.real_average,
                 "words": {d: list(plan.words) for d, plan in PLANS.items()},
                 "real_vocabulary": prepared.real_vocabulary,
+                "reals": {d: sorted(real_digest(s) for s in texts) for d, texts in prepared.reals.items()},
                 "fakes": [{"text": t, "nats_per_char": n} for t, n in zip(prepared.fakes, prepared.nats_per_char,
                                                                           strict=True)],
                 "decks": prepared.decks}
@@ -510,7 +576,9 @@ def write_decks(bundle: str, prepared: PreparedDecks, lm_sha256: str, **card) ->
                                           "keeps at least": f"{AF_FLOOR} candidates per fake"},
                 "difficulties": DIFFICULTY_CARD, "selection_reals": "validation split", "graded_on": "test split",
                 "reals_dealt": "test split, matched one by one to the fakes' word counts"
-                               + (f", inside the {prepared.real_vocabulary} vocabulary" if prepared.real_vocabulary else "")},
+                               + (f", inside the {prepared.real_vocabulary} vocabulary" if prepared.real_vocabulary else "")
+                               + (f"; {', '.join(prepared.reals)} deal the test sentences they chose (see each plan)"
+                                  if prepared.reals else "")},
         metrics={"candidates": prepared.candidates, "filters": {name: asdict(c) for name, c in prepared.counts.items()},
                  "real_average_nats_per_char": prepared.real_average, "decks": prepared.metrics},
         **card)
@@ -532,13 +600,17 @@ class StoredDecks:
     words: dict[str, tuple[int, int]]  # difficulty -> the sentence lengths it plays
     vocabulary: frozenset[str] | None = None  # the writer's words, when it knows no others
     descriptions: dict[str, str] | None = None  # difficulty -> what its deck is, as its card says
+    real_digests: dict[str, frozenset[str]] = field(default_factory=dict)  # difficulty -> the reals it
+    # chose (``real_digest``), for the decks that choose them
 
     def texts(self, difficulty: str) -> list[str]:
         return [self.fakes[i] for i in self.decks[difficulty]]
 
     def reals(self, difficulty: str, sentences: list[str]) -> list[str]:
-        """The real sentences the deck deals (see ``plays``)."""
-        return plays(sentences, self.words.get(difficulty, (MIN_WORDS, MAX_WORDS)), self.vocabulary)
+        """The real sentences the deck deals: those it chose, or every one it plays (``plays``)."""
+        played = plays(sentences, self.words.get(difficulty, (MIN_WORDS, MAX_WORDS)), self.vocabulary)
+        chosen = self.real_digests.get(difficulty)
+        return played if chosen is None else [s for s in played if real_digest(s) in chosen]
 
 
 def plays(sentences: list[str], words: tuple[int, int], vocabulary: frozenset[str] | None = None) -> list[str]:
@@ -573,7 +645,8 @@ def load_stored_decks(bundle: str, writer: str = CHAR_LSTM) -> StoredDecks | Non
                        document.get("real_average_nats_per_char"), card.get("metrics", {}).get("decks", {}),
                        {d: tuple(w) for d, w in (document.get("words") or card.get("params", {}).get("words", {})).items()},
                        vocabulary,
-                       card.get("params", {}).get("difficulties"))
+                       card.get("params", {}).get("difficulties"),
+                       {d: frozenset(digests) for d, digests in (document.get("reals") or {}).items()})
 
 
 class Dealer:

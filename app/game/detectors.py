@@ -156,14 +156,14 @@ def grade_decks(corpus: Corpus, lm: LanguageModel, prepared, kneser_ney=None, se
                 vocabulary: frozenset[str] | None = None) -> None:
     """Put every detector's accuracy on each of prepared's decks into prepared.metrics (the untuned
     ones too when the bundle's skip-gram embeddings are given), and the strongest of them. Each
-    deck is graded against the real test sentences it deals (``decks.plays``: its lengths, and the
-    writer's vocabulary when it has one)."""
+    deck is graded against the real test sentences it deals: those it chose, or every one it plays
+    (``decks.plays``: its lengths, and the writer's vocabulary when it has one)."""
     statistics = LikelihoodStatistics(lm, kneser_ney or fit_kneser_ney(corpus))
     reals = real_sentences(corpus, "test")
     counts = word_counts(corpus) if embeddings is not None else {}
     for difficulty, indices in prepared.decks.items():
         fakes = [prepared.fakes[i] for i in indices]
-        matched = matched_reals(fakes, plays(reals, PLANS[difficulty].words, vocabulary), seed)
+        matched = matched_reals(fakes, prepared.reals.get(difficulty) or plays(reals, PLANS[difficulty].words, vocabulary), seed)
         scores = accuracies(fakes, matched, statistics, seed=seed)
         if embeddings is not None:
             scores |= untuned_accuracies(fakes, matched, embeddings, counts, seed=seed)

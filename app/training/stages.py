@@ -278,10 +278,11 @@ def prepare_decks(corpus: Corpus, bundle: str, lm_bundle: str, seed: int, writer
     embeddings = load_bundle_embeddings(lm_bundle, "skipgram") \
         if "skipgram" in store.read_manifest(lm_bundle)["artifacts"] else None
     meaning = meaning_statistics(embeddings, word_counts(corpus)) if embeddings is not None else None
+    words = frozenset(load_bundle_word_lm(lm_bundle).vocab.tokens) if vocabulary else None
     prepared = decks.prepare_decks(corpus, lm, checkpoint, writer_for=writer_for, writer=writer, candidates=candidates,
-                                   seed=seed, training=training, meaning=meaning, real_vocabulary=vocabulary)
-    grade_decks(corpus, lm, prepared, embeddings=embeddings,
-                vocabulary=frozenset(load_bundle_word_lm(lm_bundle).vocab.tokens) if vocabulary else None)
+                                   seed=seed, training=training, meaning=meaning, real_vocabulary=vocabulary,
+                                   vocabulary=words)
+    grade_decks(corpus, lm, prepared, embeddings=embeddings, vocabulary=words)
     return prepared, lm_sha
 
 

@@ -103,11 +103,11 @@ def choose_projection(page, name: str) -> None:
     if not box.is_visible():  # a phone keeps it in the options, under the word box
         page.get_by_text("Model, projection and plot options").click()
         expect(box).to_be_visible()
+    option = page.get_by_role("option", name=name)
     for _ in range(3):  # a run still drawing the page can redraw the box and close its list: open it again
         wait_for_app(page)
         box.scroll_into_view_if_needed()
         box.click()
-        option = page.get_by_role("option", name=name)
         try:
             option.wait_for(state="visible", timeout=5_000)
             rerun_after(page, lambda: option.click(timeout=5_000))
