@@ -98,20 +98,20 @@ class DeckPlan:
     # the real sentences the deck deals move the rest of the way, towards the fakes (see ``choose``)
 
 
-# Short sentences give a reader less to catch, so the harder decks play shorter ones; the reals
-# are always dealt matched to the fakes' lengths (``MatchedDealer``), so length itself tells nothing.
+# Short sentences give a reader less to catch, so the harder decks play shorter ones (blind readers
+# were right 69% of the time on 5-6 words, 77% on 7-8, 88% on 9-12); the reals are always dealt
+# matched to the fakes' lengths (``MatchedDealer``), so length itself tells nothing.
 # easy: the model as it is (temperature 1), whose tail characters make phrases that mean nothing.
 # normal and hard: the fakes and the reals meet between the writer and people. Pulling the fakes
 # all the way to people's sentences (the likelihood of people's words, their rare words) picks the
 # samples whose surprising words make no sense, which readers caught four times in five; readers
 # miss the writer's likelier sentences, so those stay, and the deck deals the real sentences that
-# are like them (plain ones people wrote, never edited). Blind readers caught 82% of the pairs
-# chosen the old way, 62-67% of these (docs/fakes.md).
+# are like them (plain ones people wrote, never edited). See docs/fakes.md for the trials.
 PLANS = {
     "easy": DeckPlan(AS_IS, (8, 30), ("surface",), least_like=True),
-    "normal": DeckPlan(NUCLEUS, (5, 12), ("surface", "likelihood", "profile", "meaning"), filter_rounds=4,
+    "normal": DeckPlan(NUCLEUS, (5, 8), ("surface", "likelihood", "profile", "meaning"), filter_rounds=4,
                        fakes_travel=0.25),
-    "hard": DeckPlan(NUCLEUS, (5, 8), ("surface", "likelihood", "profile", "meaning"), filter_rounds=4,
+    "hard": DeckPlan(NUCLEUS, (5, 6), ("surface", "likelihood", "profile", "meaning"), filter_rounds=4,
                      fakes_travel=0.0),
 }
 FULL_PROFILE = ("surface", "likelihood", "profile")
@@ -121,11 +121,12 @@ EASY_FROM = 1 / 3  # easy draws from this least people-like fraction of the cand
 # all}. write_decks puts them on the deck's card, the game shows them after a reveal. Figures of
 # earlier decks do not carry over: a deck chosen again starts unmeasured until readers read it.
 READER_BENCHMARKS: dict[tuple[str, str, str], dict] = {
-    # 2026-12-02: three readers, a fresh sheet each of 20 sentences per deck (bench/blind_read.py --make 20)
-    ("fashion-reviews", CHAR_LSTM, "normal"): {"accuracy": 0.833, "readers": 3, "sentences": 60},
-    ("fashion-reviews", CHAR_LSTM, "hard"): {"accuracy": 0.783, "readers": 3, "sentences": 60},
-    ("fashion-reviews", WORD_LSTM, "normal"): {"accuracy": 0.783, "readers": 3, "sentences": 60},
-    ("fashion-reviews", WORD_LSTM, "hard"): {"accuracy": 0.800, "readers": 3, "sentences": 60},
+    # 2026-12-02, the decks that meet in the middle (5-8 and 5-6 words): four readers, a fresh sheet
+    # each of 20 sentences per deck (bench/blind_read.py --make 20)
+    ("fashion-reviews", CHAR_LSTM, "normal"): {"accuracy": 0.725, "readers": 4, "sentences": 80},
+    ("fashion-reviews", CHAR_LSTM, "hard"): {"accuracy": 0.700, "readers": 4, "sentences": 80},
+    ("fashion-reviews", WORD_LSTM, "normal"): {"accuracy": 0.688, "readers": 4, "sentences": 80},
+    ("fashion-reviews", WORD_LSTM, "hard"): {"accuracy": 0.759, "readers": 4, "sentences": 79},
 }
 # What each difficulty is, in a player's words (the deck card; docs/fakes.md).
 DIFFICULTY_CARD = {
@@ -374,7 +375,7 @@ def choose(real: dict, fake: dict, plan: DeckPlan, size: int = DECK_SIZE, seed: 
         dealt = rows_in_range(played)
         if plan.fakes_travel < 1 and len(dealt):  # the reals travel the rest of the way; half of them are dealt
             weight = ratio_at(x(played, plan.selection, dealt)) ** (plan.fakes_travel - 1)
-            dealt = dealt[rejection_sample(weight, max(size, len(dealt) // 2), rng)]
+            dealt = dealt[rejection_sample(weight, max(1, len(dealt) // 2), rng)]
         real_words = played["surface"][dealt, 0]
     accepted = balance_lengths(accepted, ratio, fake["surface"][pool, 0], real_words, rng)
     return pool[accepted].tolist(), None if dealt is None else dealt.tolist()

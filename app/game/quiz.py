@@ -7,7 +7,8 @@ serving. A model trained in the app has no stored deck: its fakes are written li
 background, by a ``FakePool`` (``app/game/fakes.py``).
 
 A difficulty is a deck, named by how detectable it is, as measured (``app/game/detectors.py``):
-"hard" is the deck whose likelihood profile best matches people's sentences. Everything else
+"hard" is the deck of the shortest sentences, its fakes and its real sentences chosen to meet in
+the middle (``decks.choose``). Everything else
 here is plain data: a ``Game`` is a list of ``Round``s, each answered with a guess and a
 confidence.
 """
@@ -52,8 +53,9 @@ DIFFICULTIES = {
                        "8-30 words sampled at temperature 1, from the third of the samples whose likelihood profile "
                        "is least like people's, matched to real sentences in surface habits"),
     "normal": Difficulty("normal", decks.DIFFICULTY_CARD["normal"],
-                         "{}-{} words by nucleus sampling (top-p 0.8), adversarial filtering, then matched in surface "
-                         "habits, the whole likelihood profile and what the words mean".format(*decks.PLANS["normal"].words)),
+                         "{}-{} words by nucleus sampling (top-p 0.8), adversarial filtering, then the fakes and the real "
+                         "sentences dealt beside them chosen to meet in surface habits, the whole likelihood profile and "
+                         "what the words mean".format(*decks.PLANS["normal"].words)),
     "hard": Difficulty("hard", decks.DIFFICULTY_CARD["hard"],
                        "as normal, in sentences of {}-{} words".format(*decks.PLANS["hard"].words)),
 }

@@ -245,8 +245,9 @@ def show_model_view(bundle: str, sentences: list[quiz.Sentence], by: str) -> Non
     st.markdown(rank_legend_html(), unsafe_allow_html=True)
     st.caption("Colour = how highly the LSTM ranked what was actually written (GLTR). Text sampled cautiously is "
                "mostly green: the model writes what it expects. " + (
-                   "The normal and hard decks are sampled from the model's likelier choices (top-p 0.8), then chosen "
-                   "so their colours and surprise match people's: there they cannot give it away." if game_supply.stored
+                   "The normal and hard decks are sampled from the model's likelier choices (top-p 0.8), then chosen, "
+                   "with the real sentences dealt beside them, so their colours and surprise match: there they cannot "
+                   "give it away." if game_supply.stored
                    else "This model's fakes are sampled live (top-p 0.8) and not chosen to match people's: "
                    "their colours and surprise may give them away."))
 
