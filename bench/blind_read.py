@@ -101,8 +101,12 @@ def make_sheet(supplies: dict[str, quiz.GameSupply], specs: list[DeckSpec], coun
     """Every deck's sentences, shuffled together, numbered s01, s02, ... in sheet order."""
     dealt, seen = [], set()
     for spec in specs:
-        for text, real in deal(supplies[spec.bundle], spec, spec.count or count, rng):
-            if text not in seen:  # the same real sentence dealt for two decks appears once
+        for _ in range(20):  # decks of the same lengths can deal the same real sentence: deal that deck again
+            sentences = deal(supplies[spec.bundle], spec, spec.count or count, rng)
+            if not seen & {text for text, _ in sentences}:
+                break
+        for text, real in sentences:
+            if text not in seen:  # (should the dealers keep colliding, the sentence appears once)
                 seen.add(text)
                 dealt.append((text, real, spec.name))
     rng.shuffle(dealt)
