@@ -232,7 +232,7 @@ def test_fakes_and_reals_meet_where_the_plan_says(travel):
     assert decks.choose(validation, candidates, plan, size=600)[1] is None  # no test sentences, none dealt
 
 
-def test_a_deck_that_chose_its_reals_deals_only_those(tmp_path):
+def test_a_deck_that_chose_its_reals_deals_only_those():
     sentences = [f"this is real sentence number {n}." for n in range(10)]
     chosen = frozenset(decks.real_digest(s) for s in sentences[:4])
     stored = decks.StoredDecks(decks.CHAR_LSTM, "sha", [], [], {"hard": [], "easy": []}, None, {},
