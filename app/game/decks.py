@@ -475,9 +475,10 @@ def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, writer_fo
     training = training or TrainingText.of(corpus)
     writer_for = writer_for or char_lstm_writer(lm, training)
     candidates = candidates if candidates is not None else CANDIDATES_OF.get(corpus.name, CANDIDATES)
-    real_keys = {sentence_key(s) for split in ("validation", "test") for s in real_sentences(corpus, split)}
-    validation = plays(real_sentences(corpus, "validation"), (MIN_WORDS, MAX_WORDS), vocabulary)
-    test = plays(real_sentences(corpus, "test"), (MIN_WORDS, MAX_WORDS), vocabulary)
+    all_validation, all_test = real_sentences(corpus, "validation"), real_sentences(corpus, "test")
+    real_keys = {sentence_key(s) for s in all_validation + all_test}
+    validation = plays(all_validation, (MIN_WORDS, MAX_WORDS), vocabulary)
+    test = plays(all_test, (MIN_WORDS, MAX_WORDS), vocabulary)
     played = {"surface": surface_features(test), "profile": profile_features(lm.score_batch(test)), "texts": test}
     if meaning is not None:
         played["meaning"] = meaning(test)
@@ -512,7 +513,7 @@ def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, writer_fo
                     nats.append(round(-float(fake["profile"][i, 0]), 4))
             chosen[difficulty] = sorted(position[i] for i in picked)
     return PreparedDecks(writer, fakes, nats, {d: chosen[d] for d in PLANS}, counts, pools,
-                         round(average_nats_per_char(lm, real_sentences(corpus, "test")), 4),
+                         round(average_nats_per_char(lm, all_test), 4),
                          {d: {"fakes": len(indices)} for d, indices in chosen.items()}, real_vocabulary, dealt)
 
 
