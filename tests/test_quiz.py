@@ -232,6 +232,28 @@ def test_fakes_and_reals_meet_where_the_plan_says(travel):
     assert decks.choose(validation, candidates, plan, size=600)[1] is None  # no test sentences, none dealt
 
 
+def test_a_plan_that_matches_style_deals_the_reals_written_like_its_fakes():
+    """People write "really" in half their sentences, the writer never: a deck that matches style
+    (t = 0) deals mostly the real sentences without it. Every other feature is the same noise."""
+    rng = np.random.default_rng(1)
+    nouns, adjectives = ["dress", "top", "skirt", "coat", "blouse"], ["soft", "warm", "long", "light", "cute"]
+
+    def side(n: int, really_share: float) -> dict:
+        texts = [f"the {rng.choice(nouns)} is {'really ' if rng.random() < really_share else ''}{rng.choice(adjectives)} "
+                 f"and {rng.choice(adjectives)}." for _ in range(n)]
+        surface = np.zeros((n, len(decks.SURFACE)))
+        surface[:, 0] = rng.integers(5, 9, n)
+        return {"surface": surface, "profile": rng.normal(0, 1, (n, len(decks.PROFILE))), "texts": texts}
+
+    validation, candidates, test = side(1500, 0.5), side(3000, 0.0), side(1500, 0.5)
+    plan = decks.DeckPlan(fakes.NUCLEUS, (5, 8), ("likelihood", "style"), fakes_travel=0.0)
+    dealt = decks.choose(validation, candidates, plan, size=600, played=test)[1]
+    share = np.mean(["really" in test["texts"][i] for i in dealt])
+    assert len(dealt) == pytest.approx(750, abs=60) and share < 0.2  # half of the test sentences: the plain ones
+    plain = decks.DeckPlan(fakes.NUCLEUS, (5, 8), ("likelihood",), fakes_travel=0.0)
+    assert np.mean(["really" in test["texts"][i] for i in decks.choose(validation, candidates, plain, 600, played=test)[1]]) > 0.35
+
+
 def test_a_deck_that_chose_its_reals_deals_only_those():
     sentences = [f"this is real sentence number {n}." for n in range(10)]
     chosen = frozenset(decks.real_digest(s) for s in sentences[:4])

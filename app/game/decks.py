@@ -11,9 +11,13 @@
 2. Features: the project's LM scores every candidate and every real VALIDATION sentence: its
    per-character log-prob mean, spread and minimum and its GLTR rank fractions ("profile"),
    next to surface habits (length, first-letter case, final punctuation, digits, apostrophes,
-   commas) and, with word vectors, what the words mean and how rare they are ("meaning").
+   commas), with word vectors what the words mean and how rare they are ("meaning"), and how
+   fluently they read word by word ("fluency").
 3. Selection, one deck per difficulty, among candidates of the plan's lengths:
-   * normal and hard first run adversarial filtering (Zellers et al. 2018): discriminators
+   * hard first keeps only the candidates that read, word by word, at least as fluently as half of
+     the validation sentences of its lengths (``app/game/fluency.py``: a second reader, since the
+     writer cannot see its own slips);
+   * normal and hard run adversarial filtering (Zellers et al. 2018): discriminators
      trained on reals against the candidates drop the ones they catch, a few rounds;
    * then a logistic regression tells real validation sentences from the remaining candidates on
      the plan's features; its odds p/(1-p) estimate the density ratio r = real/fake. Fakes are
@@ -62,6 +66,7 @@ from app.game.fakes import (
     sample_sentences,
     sentence_key,
 )
+from app.game.fluency import fluency_score
 from app.lm.char_lstm import LanguageModel, TextScore
 from app.storage import store
 
@@ -71,8 +76,9 @@ DECK_SIZE = 600  # fakes per difficulty (at least MIN_DECK_SIZE are kept)
 MIN_DECK_SIZE = 500
 CANDIDATES = 8000  # filtered samples of each decoding to choose from: over ten per fake dealt
 # The small wiki-sample model passes its filters half as often, and its test split holds about 800
-# real sentences to match: half as many candidates do. The fashion decks choose among 50,000.
-CANDIDATES_OF = {"wiki-sample": 4000, "fashion-reviews": 50_000}
+# real sentences to match: half as many candidates do. The fashion decks choose among 100,000: hard
+# keeps only the fluent half of them, and adversarial filtering still needs room to work.
+CANDIDATES_OF = {"wiki-sample": 4000, "fashion-reviews": 100_000}
 
 
 # Adversarial filtering (Zellers et al. 2018) of normal's and hard's candidates: each round,
@@ -96,23 +102,29 @@ class DeckPlan:
     filter_rounds: int = AF_ROUNDS  # rounds of adversarial filtering (not for least_like)
     fakes_travel: float = 1.0  # how far the fakes move towards people's sentences (1: all the way);
     # the real sentences the deck deals move the rest of the way, towards the fakes (see ``choose``)
+    fluency_floor: float = 0.0  # candidates read at least as fluently, word by word (``app/game/fluency.py``),
+    # as this share of the validation sentences of the plan's lengths (0: no floor)
 
 
 # Short sentences give a reader less to catch, so the harder decks play shorter ones (blind readers
-# were right 69% of the time on 5-6 words, 77% on 7-8, 88% on 9-12); the reals are always dealt
-# matched to the fakes' lengths (``MatchedDealer``), so length itself tells nothing.
+# were right 71-73% of the time on 5, 6 and 7 words, 82% on 8, 88% on 9-12); the reals are always
+# dealt matched to the fakes' lengths (``MatchedDealer``), so length itself tells nothing.
 # easy: the model as it is (temperature 1), whose tail characters make phrases that mean nothing.
 # normal and hard: the fakes and the reals meet between the writer and people. Pulling the fakes
 # all the way to people's sentences (the likelihood of people's words, their rare words) picks the
 # samples whose surprising words make no sense, which readers caught four times in five; readers
 # miss the writer's likelier sentences, so those stay, and the deck deals the real sentences that
-# are like them (plain ones people wrote, never edited). See docs/fakes.md for the trials.
+# are like them (plain ones people wrote, never edited). hard also keeps only the fakes that a second
+# reader, a word trigram of the training split, finds at least as fluent as half of people's sentences:
+# readers caught 86% of the least fluent quarter of earlier fakes, 20% of the most fluent; the reals
+# it deals then follow the fakes to the fluent side, and to their style (character and word n-grams),
+# where the fluent fakes differ most from people's. See docs/fakes.md for the trials.
 PLANS = {
     "easy": DeckPlan(AS_IS, (8, 30), ("surface",), least_like=True),
     "normal": DeckPlan(NUCLEUS, (5, 8), ("surface", "likelihood", "profile", "meaning"), filter_rounds=4,
                        fakes_travel=0.25),
-    "hard": DeckPlan(NUCLEUS, (5, 6), ("surface", "likelihood", "profile", "meaning"), filter_rounds=4,
-                     fakes_travel=0.0),
+    "hard": DeckPlan(NUCLEUS, (5, 7), ("surface", "likelihood", "profile", "meaning", "fluency", "style"), filter_rounds=4,
+                     fakes_travel=0.0, fluency_floor=0.5),
 }
 FULL_PROFILE = ("surface", "likelihood", "profile")
 EASY_FROM = 1 / 3  # easy draws from this least people-like fraction of the candidates
@@ -121,12 +133,13 @@ EASY_FROM = 1 / 3  # easy draws from this least people-like fraction of the cand
 # all}. write_decks puts them on the deck's card, the game shows them after a reveal. Figures of
 # earlier decks do not carry over: a deck chosen again starts unmeasured until readers read it.
 READER_BENCHMARKS: dict[tuple[str, str, str], dict] = {
-    # 2026-12-02, the decks that meet in the middle (5-8 and 5-6 words): four readers, a fresh sheet
-    # each of 20 sentences per deck (bench/blind_read.py --make 20)
-    ("fashion-reviews", CHAR_LSTM, "normal"): {"accuracy": 0.725, "readers": 4, "sentences": 80},
-    ("fashion-reviews", CHAR_LSTM, "hard"): {"accuracy": 0.700, "readers": 4, "sentences": 80},
-    ("fashion-reviews", WORD_LSTM, "normal"): {"accuracy": 0.688, "readers": 4, "sentences": 80},
-    ("fashion-reviews", WORD_LSTM, "hard"): {"accuracy": 0.759, "readers": 4, "sentences": 79},
+    # 2026-12-02, the stored decks (normal 5-8 words; hard 5-7 words above the fluency floor): every sheet
+    # read of them, fresh per reader (bench/blind_read.py --make 20 of each deck, and --make 16 of the
+    # two hard decks beside the earlier ones); word-LSTM normal is unchanged since it was first read
+    ("fashion-reviews", CHAR_LSTM, "normal"): {"accuracy": 0.696, "readers": 12, "sentences": 240},
+    ("fashion-reviews", CHAR_LSTM, "hard"): {"accuracy": 0.652, "readers": 18, "sentences": 336},
+    ("fashion-reviews", WORD_LSTM, "normal"): {"accuracy": 0.759, "readers": 16, "sentences": 320},
+    ("fashion-reviews", WORD_LSTM, "hard"): {"accuracy": 0.743, "readers": 18, "sentences": 334},
 }
 # What each difficulty is, in a player's words (the deck card; docs/fakes.md).
 DIFFICULTY_CARD = {
@@ -134,8 +147,8 @@ DIFFICULTY_CARD = {
             "the odd phrasing shows",
     "normal": "sentences of {}-{} words the model wrote from its likelier choices, beside plain real ones: "
               "both kept only where a machine trained to catch fakes could not tell them apart".format(*PLANS["normal"].words),
-    "hard": "the same in {}-{} words, the fakes as the model likes to write them and the real sentences most "
-            "like them: less to go on".format(*PLANS["hard"].words),
+    "hard": "the same in {}-{} words, only fakes that read as smoothly as the smoother half of people's "
+            "sentences, beside the real sentences most like them: less to go on".format(*PLANS["hard"].words),
 }
 
 
@@ -191,11 +204,20 @@ def profile_features(scores: list[TextScore]) -> np.ndarray:
     return np.array(rows, dtype=np.float64).reshape(-1, len(PROFILE))
 
 
+# Feature groups a side may hold beside surface and profile, each an (n, k) array, and whether the
+# selection also matches their squares:
+# * meaning: what the words mean and how rare they are (``meaning_statistics`` of
+#   ``app/game/detectors.py``), when the bundle has word vectors;
+# * fluency: how they read word by word (``WordFluency.statistics``);
+# * style: the style discriminator's log-odds that a text is people's (``style_realness``), for
+#   the plans that deal the reals most like their fakes in style too.
+MORE_GROUPS = {"meaning": False, "fluency": True, "style": True}
+
+
 def features(surface: np.ndarray, profile: np.ndarray, groups: tuple[str, ...],
-             meaning: np.ndarray | None = None) -> np.ndarray:
+             more: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """The columns a selection matches, with squares of the continuous ones (so a logistic
-    regression matches spreads, not only means). meaning: what words mean and how rare they are
-    (``Meaning``, from ``app/game/detectors.py``'s statistics), when the bundle has word vectors."""
+    regression matches spreads, not only means). more: the ``MORE_GROUPS`` a side has."""
     columns = []
     if "surface" in groups:
         columns += [surface, surface[:, [0]] ** 2, surface[:, [6]] ** 2]
@@ -203,8 +225,9 @@ def features(surface: np.ndarray, profile: np.ndarray, groups: tuple[str, ...],
         columns += [profile[:, [0]], profile[:, [0]] ** 2]
     if "profile" in groups:
         columns += [profile[:, 1:], profile[:, 1:3] ** 2, profile[:, [0]] * profile[:, [1]]]
-    if "meaning" in groups and meaning is not None:
-        columns += [meaning]
+    for name, squared in MORE_GROUPS.items():
+        if name in groups and more and more.get(name) is not None:
+            columns += [more[name], more[name] ** 2] if squared else [more[name]]
     return np.hstack(columns)
 
 
@@ -287,6 +310,30 @@ def adversarial_filter(real: np.ndarray, fake: np.ndarray, words: np.ndarray, ro
     return kept
 
 
+def with_style(real: dict, reals: np.ndarray, fake: dict, pool: np.ndarray, played: dict | None,
+               seed: int = 0) -> tuple[dict, dict, dict | None]:
+    """real, fake and played, each with a "style" column: the style discriminator's log-odds that
+    a text is people's, fitted on real[reals] against fake[pool] (those rows scored out of fold, so
+    no text is scored by a model that saw it; the played texts by the model fitted on them all)."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict  # training only: see density_ratio
+
+    texts = [real["texts"][i] for i in reals] + [fake["texts"][i] for i in pool]
+    y = np.r_[np.ones(len(reals)), np.zeros(len(pool))]
+    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    out_of_fold = cross_val_predict(style_discriminator(), texts, y, cv=folds, method="decision_function")
+
+    def column(side: dict, rows: np.ndarray, values: np.ndarray) -> dict:
+        style = np.full((len(side["texts"]), 1), np.nan)
+        style[rows, 0] = values
+        return side | {"style": style}
+
+    real, fake = column(real, reals, out_of_fold[:len(reals)]), column(fake, pool, out_of_fold[len(reals):])
+    if played is not None:
+        model = style_discriminator().fit(texts, y)
+        played = column(played, np.arange(len(played["texts"])), model.decision_function(played["texts"]))
+    return real, fake, played
+
+
 def rank(scores: np.ndarray) -> np.ndarray:
     """Each score's rank among them, 0 (lowest) to 1."""
     return np.argsort(np.argsort(scores)) / max(1, len(scores) - 1)
@@ -349,11 +396,16 @@ def choose(real: dict, fake: dict, plan: DeckPlan, size: int = DECK_SIZE, seed: 
         return np.flatnonzero((words >= plan.words[0]) & (words <= plan.words[1]))
 
     def x(side: dict[str, np.ndarray], groups: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
-        meaning = side.get("meaning")
-        return features(side["surface"][rows], side["profile"][rows], groups, None if meaning is None else meaning[rows])
+        more = {name: side[name][rows] for name in MORE_GROUPS if side.get(name) is not None}
+        return features(side["surface"][rows], side["profile"][rows], groups, more)
 
     reals, pool = rows_in_range(real), rows_in_range(fake)
     rng = np.random.default_rng(seed)
+    if plan.fluency_floor > 0 and fake.get("fluency") is not None:
+        # readers catch the fakes whose words don't follow each other as people's do: keep those that
+        # read at least as fluently as the plan's share of people's sentences of these lengths
+        floor = np.quantile(fluency_score(real["fluency"][reals]), plan.fluency_floor)
+        pool = pool[fluency_score(fake["fluency"][pool]) >= floor]
     if plan.least_like:
         # least like people by the likelihood profile alone: the full ratio over the surface-only one
         # (ranking by the full ratio would pick the shortest sentences, whose length a reader sees)
@@ -364,6 +416,8 @@ def choose(real: dict, fake: dict, plan: DeckPlan, size: int = DECK_SIZE, seed: 
         pool = pool[adversarial_filter(x(real, AF_GROUPS, reals), x(fake, AF_GROUPS, pool), fake["surface"][pool, 0],
                                        rounds=plan.filter_rounds, seed=seed, real_texts=texts_of(real, reals),
                                        fake_texts=texts_of(fake, pool), keep_at_least=AF_FLOOR * size)]
+    if "style" in plan.selection and "texts" in fake and "texts" in real:
+        real, fake, played = with_style(real, reals, fake, pool, played, seed)
     ratio_at = fit_density_ratio(x(real, plan.selection, reals), x(fake, plan.selection, pool))
     ratio = ratio_at(x(fake, plan.selection, pool)) ** plan.fakes_travel
     accepted = rejection_sample(ratio, size, rng)
@@ -465,12 +519,14 @@ def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, writer_fo
                   writer: str = CHAR_LSTM, candidates: int | None = None, size: int = DECK_SIZE,
                   seed: int = 0, training: TrainingText | None = None,
                   meaning: Callable[[list[str]], np.ndarray] | None = None,
+                  fluency: Callable[[list[str]], np.ndarray] | None = None,
                   real_vocabulary: str | None = None, vocabulary: frozenset[str] | None = None) -> PreparedDecks:
     """Candidates of each decoding the PLANS use (resumable), features, selection. ``writer_for``
     defaults to the char-LSTM; any writer (the word LSTM) passes its own. lm is the project's
     scoring model, always the char-LSTM. meaning: texts -> what their words mean and how rare they
     are (adversarial filtering and the selection use it; ``app.training.stages`` builds it from the
-    bundle's skip-gram vectors). vocabulary: the words of a writer that knows no others (the real
+    bundle's skip-gram vectors). fluency: texts -> how they read word by word (``WordFluency.statistics``;
+    hard keeps the candidates above its floor). vocabulary: the words of a writer that knows no others (the real
     sentences it is matched with and dealt keep to them; ``real_vocabulary`` names its artifact)."""
     training = training or TrainingText.of(corpus)
     writer_for = writer_for or char_lstm_writer(lm, training)
@@ -482,6 +538,8 @@ def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, writer_fo
     played = {"surface": surface_features(test), "profile": profile_features(lm.score_batch(test)), "texts": test}
     if meaning is not None:
         played["meaning"] = meaning(test)
+    if fluency is not None:
+        played["fluency"] = fluency(test)
     dealt: dict[str, list[str]] = {}
     fakes: list[str] = []
     nats: list[float] = []
@@ -498,6 +556,8 @@ def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, writer_fo
         fake, real = cached_features(path.with_suffix(".features.npz"), lm, pool, validation)
         if meaning is not None:
             fake["meaning"], real["meaning"] = meaning(pool), meaning(validation)
+        if fluency is not None:
+            fake["fluency"], real["fluency"] = fluency(pool), fluency(validation)
         fake["texts"], real["texts"] = pool, validation
         position: dict[int, int] = {}  # index in pool -> index in fakes
         for number, (difficulty, plan) in enumerate(PLANS.items()):
@@ -541,6 +601,10 @@ def plan_card(plan: DeckPlan) -> dict:
     card = {"decoding": asdict(plan.decoding), "words": list(plan.words), "selection": list(plan.selection),
             "chosen from": "the least people-like third" if plan.least_like else
             f"the survivors of {plan.filter_rounds} rounds of adversarial filtering"}
+    if plan.fluency_floor > 0:
+        card["fluency floor"] = (f"candidates read word by word at least as fluently as {plan.fluency_floor:.0%} of "
+                                 "the validation sentences of its lengths (a word trigram of the training split, "
+                                 "forwards and backwards)")
     if plan.fakes_travel < 1:
         card["fakes travel"] = plan.fakes_travel
         card["reals dealt"] = (f"half of the test sentences of its lengths, drawn with weight (p_fake / p_real) ** "

@@ -28,7 +28,7 @@ SMILEYS = (":)", ":(", ":-", ";)", ":d", ":p")
 MAX_TOKENS = 64  # a sentence still going after this many tokens is dropped (30 words and their marks fit)
 # Candidates for the decks to choose from (decks.prepare_decks: the model as it is gets no more than
 # decks.CANDIDATES): about half of the word LSTM's sentences pass the filters (most others are
-# shorter than 5 words); about 25 minutes of one CPU core. The short decks (hard: 5-6 words) need
+# shorter than 5 words); about 25 minutes of one CPU core. The short decks (hard: 5-7 words) need
 # this many for adversarial filtering to leave enough to choose from.
 CANDIDATES = 32_000
 

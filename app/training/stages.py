@@ -21,6 +21,7 @@ from app.data.corpus import Corpus, CorpusError
 from app.data.lexicon import glove_fashion_vocabulary
 from app.game import decks
 from app.game.detectors import grade_decks, meaning_statistics, word_counts
+from app.game.fluency import WordFluency
 from app.game.wordfakes import CANDIDATES, bundle_word_lstm_writer
 from app.lm.char_lstm import (
     DOCUMENT_BREAK,
@@ -280,7 +281,8 @@ def prepare_decks(corpus: Corpus, bundle: str, lm_bundle: str, seed: int, writer
     meaning = meaning_statistics(embeddings, word_counts(corpus)) if embeddings is not None else None
     words = frozenset(load_bundle_word_lm(lm_bundle).vocab.tokens) if vocabulary else None
     prepared = decks.prepare_decks(corpus, lm, checkpoint, writer_for=writer_for, writer=writer, candidates=candidates,
-                                   seed=seed, training=training, meaning=meaning, real_vocabulary=vocabulary,
+                                   seed=seed, training=training, meaning=meaning,
+                                   fluency=WordFluency.of(corpus).statistics, real_vocabulary=vocabulary,
                                    vocabulary=words)
     grade_decks(corpus, lm, prepared, embeddings=embeddings, vocabulary=words)
     return prepared, lm_sha
