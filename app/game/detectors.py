@@ -13,8 +13,9 @@ left, else the nearest). Its accuracy is how often it tells them apart: 50% is c
 * ``length``: words and characters only, the floor any cue must beat.
 
 The decks are chosen on VALIDATION sentences; these detectors are fitted and scored on TEST
-sentences, and the char n-gram, word n-gram, 7-gram and length detectors share nothing with the
-selection.
+sentences. The project-LM, char n-gram and word n-gram detectors read feature families the
+selection also matched (the likelihood profile; the style of normal's and hard's filtering), so
+read them as checks of its matching; the 7-gram and length detectors share nothing with it.
 """
 
 from __future__ import annotations
@@ -186,7 +187,9 @@ def meaning_statistics(embeddings, counts: dict[str, int]):
 # ---------------------------------------------------------------- detectors the selection never used (issue 24)
 #
 # A person reads for meaning: these look at what the words mean and how rare they are, not at
-# how likely the characters are. None of them took part in choosing a deck.
+# how likely the characters are. The function-word and neural detectors took no part in choosing a
+# deck; the coherence and rarity statistics are also what normal's and hard's "meaning" features
+# match (``meaning_statistics``), fitted again here on test sentences: checks of that matching.
 #
 # * ``coherence``: how related a sentence's content words are in the bundle's skip-gram space
 #   (pairwise, neighbour and centroid cosines), with its share of function words and connectors;
