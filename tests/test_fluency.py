@@ -75,7 +75,6 @@ def test_the_module_s_example_runs():
     assert doctest.testmod(fluency_module).failed == 0
 
 
-
 @pytest.mark.parametrize("writer", [decks.CHAR_LSTM, decks.WORD_LSTM])
 def test_the_stored_fashion_hard_decks_keep_above_their_fluency_floor(fashion_csv, writer):
     """Recomputed from the corpus: every fake of the stored hard deck reads at least as fluently as

@@ -209,7 +209,7 @@ def profile_features(scores: list[TextScore]) -> np.ndarray:
 # * meaning: what the words mean and how rare they are (``meaning_statistics`` of
 #   ``app/game/detectors.py``), when the bundle has word vectors;
 # * fluency: how they read word by word (``WordFluency.statistics``);
-# * style: the style discriminator's log-odds that a text is people's (``style_realness``), for
+# * style: the style discriminator's log-odds that a text is people's (``with_style``), for
 #   the plans that deal the reals most like their fakes in style too.
 MORE_GROUPS = {"meaning": False, "fluency": True, "style": True}
 

@@ -97,16 +97,13 @@ def kneser_ney_statistics(model, texts: list[str], chunk: int = 4000) -> np.ndar
     log_probs, ranks = [], []
     for text in texts:
         ids = np.concatenate([model.encode(DOCUMENT_BREAK), model.encode(text)])
-        padded = np.concatenate([np.zeros(model.order - 1, dtype=np.int64), ids])
-        rows = np.arange(1, len(ids))
-        windows = padded[rows[:, None] + np.arange(model.order)]
-        history = np.minimum(rows, model.order - 1)
+        windows, history = model.windows(ids, start=1)
         # every vocabulary token in the last slot: the rank of what was written among all of them
         every = np.repeat(windows, vocabulary, axis=0)
-        every[:, -1] = np.tile(np.arange(vocabulary), len(rows))
+        every[:, -1] = np.tile(np.arange(vocabulary), len(history))
         p_all = np.concatenate([model.probabilities(every[i:i + chunk], np.repeat(history, vocabulary)[i:i + chunk])
-                                for i in range(0, len(every), chunk)]).reshape(len(rows), vocabulary)
-        p = p_all[np.arange(len(rows)), ids[1:]]
+                                for i in range(0, len(every), chunk)]).reshape(len(history), vocabulary)
+        p = p_all[np.arange(len(history)), ids[1:]]
         log_probs.append(np.log(p))
         ranks.append((p_all > p[:, None]).sum(axis=1) + 1)
     return likelihood_statistics(log_probs, ranks)

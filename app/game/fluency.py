@@ -80,12 +80,10 @@ class WordFluency:
         """Per sentence read after a boundary, to the boundary after it: (mean log-prob, worst fit)."""
         windows, history, owner = [], [], []
         for number, words in enumerate(sentences):
-            ids = model.encode([BOUNDARY, *words, BOUNDARY])
-            padded = np.concatenate([np.zeros(ORDER - 1, dtype=np.int64), ids])
-            rows = np.arange(1, len(ids))
-            windows.append(padded[rows[:, None] + np.arange(ORDER)])
-            history.append(np.minimum(rows, ORDER - 1))
-            owner.append(np.full(len(rows), number))
+            sentence_windows, sentence_history = model.windows(model.encode([BOUNDARY, *words, BOUNDARY]), start=1)
+            windows.append(sentence_windows)
+            history.append(sentence_history)
+            owner.append(np.full(len(sentence_history), number))
         if not windows:
             return np.zeros(0), np.zeros(0)
         windows_, owner_ = np.concatenate(windows), np.concatenate(owner)

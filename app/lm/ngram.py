@@ -167,12 +167,14 @@ class KneserNey:
         One pass: the history runs on across the tokens (stateful), up to order - 1 tokens back.
         """
         ids = np.concatenate([self.encode(context), self.encode(tokens)])
-        start = len(ids) - len(tokens)
+        return np.log(self.probabilities(*self.windows(ids, start=len(ids) - len(tokens))))
+
+    def windows(self, ids: np.ndarray, start: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(windows, history) for ``probabilities``: the order ids ending at each position of ids from
+        start on (unknown ids stand before the stream), and how many of its context ids are real."""
         padded = np.concatenate([np.zeros(self.order - 1, dtype=np.int64), ids])
         rows = np.arange(start, len(ids))
-        windows = padded[rows[:, None] + np.arange(self.order)]  # window j ends at ids[rows[j]]
-        history = np.minimum(rows, self.order - 1)
-        return np.log(self.probabilities(windows, history))
+        return padded[rows[:, None] + np.arange(self.order)], np.minimum(rows, self.order - 1)
 
     def nats_per_token(self, stream: str | Sequence, chunk: int = 1_000_000) -> float:
         """Mean -log P over a whole stream scored in one pass (the history never resets)."""
