@@ -14,8 +14,8 @@ on the other folds only). "strongest" is the maximum over all nine.
 split: must be 0%) and duplicates in a deck (must be 0).
 
 The decks were chosen on VALIDATION sentences with the project LM's profile, surface habits,
-meaning features (coherence and rarity), for normal and hard the texts' style, and for hard a word
-trigram's fluency (``app/game/decks.py``, ``app/game/fluency.py``); the function-word, 7-gram,
+meaning features (coherence and rarity), for normal and hard the texts' style and their fluency to a
+word trigram and the word LSTM (``app/game/decks.py``, ``app/game/fluency.py``); the function-word, 7-gram,
 neural and length detectors took no part.
 
     python bench/detectability.py [--deck fashion-reviews] [--writer char-lstm] [--stored] [--write-docs]

@@ -88,6 +88,11 @@ def test_sentence_scores_match_the_stream_and_samples_use_known_words(wiki_model
     assert all(t in lm.vocab.index and t not in ("<unk>", "<eos>") for s in finished for t in s)
     assert sentences == lm.sample(20, temperature=1.0, max_tokens=40, seed=0)  # a seed fixes them
 
+    # read side by side, sentences of other lengths (and none at all) change no sentence's mean
+    batch = [tokens, word_tokens("A city."), [], word_tokens("🙂 <b>ünïcode</b>, words!")]
+    expected = [lm.sentence_log_probs(t).mean() for t in batch]
+    np.testing.assert_allclose(lm.mean_log_probs(batch, batch=3), expected, rtol=1e-5)
+
     path = save_word_lm(tmp_path / "wordlm.safetensors", lm)
     again = load_word_lm(path)
     assert again.vocab.tokens == lm.vocab.tokens

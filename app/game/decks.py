@@ -14,9 +14,9 @@
    commas), with word vectors what the words mean and how rare they are ("meaning"), and how
    fluently they read word by word ("fluency").
 3. Selection, one deck per difficulty, among candidates of the plan's lengths:
-   * hard first keeps only the candidates that read, word by word, at least as fluently as half of
-     the validation sentences of its lengths (``app/game/fluency.py``: a second reader, since the
-     writer cannot see its own slips);
+   * normal and hard first keep only the candidates that read, word by word, at least as fluently
+     as a share of the validation sentences of their lengths (``app/game/fluency.py``: other models
+     read every candidate whole, since sampling keeps the writer's unlikely turns);
    * normal and hard run adversarial filtering (Zellers et al. 2018): discriminators
      trained on reals against the candidates drop the ones they catch, a few rounds;
    * then a logistic regression tells real validation sentences from the remaining candidates on
@@ -114,17 +114,18 @@ class DeckPlan:
 # all the way to people's sentences (the likelihood of people's words, their rare words) picks the
 # samples whose surprising words make no sense, which readers caught four times in five; readers
 # miss the writer's likelier sentences, so those stay, and the deck deals the real sentences that
-# are like them (plain ones people wrote, never edited). hard also keeps only the fakes that a second
-# reader, a word trigram of the training split, finds at least as fluent as half of people's sentences:
-# readers caught 86% of the least fluent quarter of earlier fakes, 20% of the most fluent; the reals
-# it deals then follow the fakes to the fluent side, and to their style (character and word n-grams),
-# where the fluent fakes differ most from people's. See docs/fakes.md for the trials.
+# are like them (plain ones people wrote, never edited). Both also keep only the fakes that other
+# models, a word trigram of the training split and the word LSTM, find at least as fluent as a share of
+# people's sentences (half for normal, seven in ten for hard): readers caught 87% of the least fluent
+# quarter of the fakes they read, 25% of the most fluent; the reals a deck deals then follow the fakes to
+# the fluent side, and for hard to their style (character and word n-grams), where the fluent fakes
+# differ most from people's. See docs/fakes.md for the trials.
 PLANS = {
     "easy": DeckPlan(AS_IS, (8, 30), ("surface",), least_like=True),
-    "normal": DeckPlan(NUCLEUS, (5, 8), ("surface", "likelihood", "profile", "meaning"), filter_rounds=4,
-                       fakes_travel=0.25),
+    "normal": DeckPlan(NUCLEUS, (5, 8), ("surface", "likelihood", "profile", "meaning", "fluency"), filter_rounds=4,
+                       fakes_travel=0.25, fluency_floor=0.5),
     "hard": DeckPlan(NUCLEUS, (5, 7), ("surface", "likelihood", "profile", "meaning", "fluency", "style"), filter_rounds=4,
-                     fakes_travel=0.0, fluency_floor=0.5),
+                     fakes_travel=0.0, fluency_floor=0.7),
 }
 FULL_PROFILE = ("surface", "likelihood", "profile")
 EASY_FROM = 1 / 3  # easy draws from this least people-like fraction of the candidates
@@ -133,22 +134,23 @@ EASY_FROM = 1 / 3  # easy draws from this least people-like fraction of the cand
 # all}. write_decks puts them on the deck's card, the game shows them after a reveal. Figures of
 # earlier decks do not carry over: a deck chosen again starts unmeasured until readers read it.
 READER_BENCHMARKS: dict[tuple[str, str, str], dict] = {
-    # 2026-12-02, the stored decks (normal 5-8 words; hard 5-7 words above the fluency floor): every sheet
-    # read of them, fresh per reader (bench/blind_read.py --make 20 of each deck, and --make 16 of the
-    # two hard decks beside the earlier ones); word-LSTM normal is unchanged since it was first read
-    ("fashion-reviews", CHAR_LSTM, "normal"): {"accuracy": 0.696, "readers": 12, "sentences": 240},
-    ("fashion-reviews", CHAR_LSTM, "hard"): {"accuracy": 0.652, "readers": 18, "sentences": 336},
-    ("fashion-reviews", WORD_LSTM, "normal"): {"accuracy": 0.759, "readers": 16, "sentences": 320},
-    ("fashion-reviews", WORD_LSTM, "hard"): {"accuracy": 0.743, "readers": 18, "sentences": 334},
+    # 2026-12-02, the stored decks (normal 5-8 words, fluency floor at 50%; hard 5-7 words, at 70%): two
+    # panels of 8 readers, a fresh sheet each (bench/blind_read.py --make 16 of each deck beside the
+    # earlier hard decks, and --make 20 of each deck)
+    ("fashion-reviews", CHAR_LSTM, "normal"): {"accuracy": 0.714, "readers": 16, "sentences": 287},
+    ("fashion-reviews", CHAR_LSTM, "hard"): {"accuracy": 0.575, "readers": 16, "sentences": 287},
+    ("fashion-reviews", WORD_LSTM, "normal"): {"accuracy": 0.713, "readers": 16, "sentences": 286},
+    ("fashion-reviews", WORD_LSTM, "hard"): {"accuracy": 0.639, "readers": 16, "sentences": 288},
 }
 # What each difficulty is, in a player's words (the deck card; docs/fakes.md).
 DIFFICULTY_CARD = {
     "easy": "long sentences the model wrote as it is, chosen among those it finds least like people's: "
             "the odd phrasing shows",
-    "normal": "sentences of {}-{} words the model wrote from its likelier choices, beside plain real ones: "
-              "both kept only where a machine trained to catch fakes could not tell them apart".format(*PLANS["normal"].words),
-    "hard": "the same in {}-{} words, only fakes that read as smoothly as the smoother half of people's "
-            "sentences, beside the real sentences most like them: less to go on".format(*PLANS["hard"].words),
+    "normal": "sentences of {}-{} words the model wrote from its likelier choices, only those that read as smoothly "
+              "as {:.0%} of people's sentences, beside plain real ones: both kept only where a machine trained to "
+              "catch fakes could not tell them apart".format(*PLANS["normal"].words, PLANS["normal"].fluency_floor),
+    "hard": "the same in {}-{} words, only fakes that read as smoothly as {:.0%} of people's sentences, beside the "
+            "real sentences most like them: less to go on".format(*PLANS["hard"].words, PLANS["hard"].fluency_floor),
 }
 
 
@@ -526,7 +528,7 @@ def prepare_decks(corpus: Corpus, lm: LanguageModel, checkpoint: Path, writer_fo
     scoring model, always the char-LSTM. meaning: texts -> what their words mean and how rare they
     are (adversarial filtering and the selection use it; ``app.training.stages`` builds it from the
     bundle's skip-gram vectors). fluency: texts -> how they read word by word (``WordFluency.statistics``;
-    hard keeps the candidates above its floor). vocabulary: the words of a writer that knows no others (the real
+    normal and hard keep the candidates above their floors). vocabulary: the words of a writer that knows no others (the real
     sentences it is matched with and dealt keep to them; ``real_vocabulary`` names its artifact)."""
     training = training or TrainingText.of(corpus)
     writer_for = writer_for or char_lstm_writer(lm, training)
@@ -604,7 +606,7 @@ def plan_card(plan: DeckPlan) -> dict:
     if plan.fluency_floor > 0:
         card["fluency floor"] = (f"candidates read word by word at least as fluently as {plan.fluency_floor:.0%} of "
                                  "the validation sentences of its lengths (a word trigram of the training split, "
-                                 "forwards and backwards)")
+                                 "forwards and backwards, and the bundle's word LSTM when it has one)")
     if plan.fakes_travel < 1:
         card["fakes travel"] = plan.fakes_travel
         card["reals dealt"] = (f"half of the test sentences of its lengths, drawn with weight (p_fake / p_real) ** "

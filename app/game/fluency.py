@@ -1,23 +1,33 @@
-"""A second reader for the decks: how fluently a sentence reads, word by word.
+"""Fluency: how smoothly a sentence reads, word by word, to models other than the scoring one.
 
 Blind readers catch the fakes whose words do not follow each other as people's do ("the pattern
 are the best purchase"). In 793 answers on the earlier decks, they caught 86% of the fakes in
-the least fluent quarter by this measure (the quarters of the real sentences) and 20% of those in
-the most fluent quarter, while they called about nine real sentences in ten real in every
-quarter (docs/fakes.md). The writer cannot see its own slips, which are likely to it by
-construction, so a second model reads them: a word trigram (Kneser-Ney, ``app/lm/ngram.py``)
-of the training split, forwards and backwards.
+the least fluent quarter by a word trigram's reading (the quarters of the real sentences) and 20%
+of those in the most fluent quarter, while they called about nine real sentences in ten real in
+every quarter (docs/fakes.md). Sampling keeps a writer's unlikely turns (nucleus sampling draws
+from the likeliest 80% of the next words at every step, and a sentence adds up its steps), so
+models read every candidate whole:
 
-Per sentence, ``WordFluency.statistics`` gives (``COLUMNS``):
+* a word trigram (Kneser-Ney, ``app/lm/ngram.py``) of the training split, forwards and backwards:
+  it sees the words that do not follow each other, whoever wrote them;
+* the bundle's word LSTM (``app/lm/wordlm.py``), when it has one: it reads the whole sentence so
+  far, and sees some of the slips of meaning a trigram misses ("the sleeves are flattering, and
+  not good"). Over 1,900 later answers, the two together ranked the fakes readers caught above
+  those they missed more often than the trigram alone, the word LSTM's own fakes included
+  (docs/fakes.md).
 
-* the mean log-prob of its words (and of its end) read forwards, and read backwards;
-* the worst fit each way: log P(word | the two before) - log P(word), low where a common word
-  stands where people never put it (``are`` after ``the pattern``), not merely at a rare word;
+Per sentence, ``WordFluency.statistics`` gives (``COLUMNS``, then ``WORD_LSTM_COLUMN`` with a word LSTM):
+
 * its characters per word: fluent sentences are made of short, common words, so a deck that
   keeps fluent fakes matches its real sentences' word length too (else it shows in a glance, and
-  to a character n-gram detector).
+  to a character n-gram detector);
+* the worst fit each way: log P(word | the two before) - log P(word), low where a common word
+  stands where people never put it (``are`` after ``the pattern``), not merely at a rare word;
+* the mean log-prob of its words (and of its end) read forwards, and read backwards, by the trigram;
+* the word LSTM's mean log-prob of its words, marks and end.
 
-``fluency_score`` is the one number a deck's floor compares: the mean of the two log-probs.
+``fluency_score`` is the one number a deck's floor compares: the mean of the log-probs, one per
+reader (all are nats per token).
 
     >>> from app.data.corpus import Corpus
     >>> corpus = Corpus("toy", None, ["The dress fits well. The top fits well. I love the dress."] * 50)
@@ -36,22 +46,27 @@ import numpy as np
 
 from app.data.corpus import Corpus, tokenize
 from app.lm.ngram import UNKNOWN_TOKEN, KneserNey
+from app.lm.wordlm import WordLanguageModel, word_tokens
 
 ORDER = 3
 BOUNDARY = "<s>"  # between sentences, in training as in scoring
-COLUMNS = ("forward log-prob", "backward log-prob", "forward worst fit", "backward worst fit", "characters per word")
+COLUMNS = ("characters per word", "forward worst fit", "backward worst fit", "forward log-prob", "backward log-prob")
+WORD_LSTM_COLUMN = "word LSTM log-prob"
+LOG_PROBS_FROM = 3  # the columns from here on are log-probs, one per reader
 
 
 @dataclass
 class WordFluency:
-    """Word trigram models of the training split, one per reading direction, and word frequencies."""
+    """Word trigram models of the training split, one per reading direction, word frequencies, and
+    the bundle's word LSTM when it has one."""
 
     forward: KneserNey
     backward: KneserNey
     unigram_log_prob: np.ndarray  # per vocabulary id: log of its share of the training words (add-one)
+    word_lm: WordLanguageModel | None = None
 
     @classmethod
-    def of(cls, corpus: Corpus) -> WordFluency:
+    def of(cls, corpus: Corpus, word_lm: WordLanguageModel | None = None) -> WordFluency:
         sentences = corpus.tokenized_sentences("train")
         counts = Counter(w for s in sentences for w in s)
         counts[BOUNDARY] = len(sentences)
@@ -62,15 +77,22 @@ class WordFluency:
         frequency = np.ones(len(vocabulary))
         for word, count in counts.items():
             frequency[forward.index.get(word, 0)] += count
-        return cls(forward, backward, np.log(frequency / frequency.sum()))
+        return cls(forward, backward, np.log(frequency / frequency.sum()), word_lm)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return COLUMNS + ((WORD_LSTM_COLUMN,) if self.word_lm is not None else ())
 
     def statistics(self, texts: list[str]) -> np.ndarray:
-        """(len(texts), len(COLUMNS)): see the module docstring."""
+        """(len(texts), len(self.columns)): see the module docstring."""
         words = [tokenize(t) for t in texts]
         forward = self._read(self.forward, words)
         backward = self._read(self.backward, [w[::-1] for w in words])
         characters = [len("".join(w)) / max(1, len(w)) for w in words]
-        return np.column_stack([forward[0], backward[0], forward[1], backward[1], characters]).reshape(-1, len(COLUMNS))
+        columns = [characters, forward[1], backward[1], forward[0], backward[0]]
+        if self.word_lm is not None:
+            columns.append(self.word_lm.mean_log_probs([word_tokens(t) for t in texts]))
+        return np.column_stack(columns).reshape(-1, len(self.columns))
 
     def score(self, texts: list[str]) -> np.ndarray:
         """How fluently each text reads (``fluency_score``)."""
@@ -96,8 +118,8 @@ class WordFluency:
 
 
 def fluency_score(statistics: np.ndarray) -> np.ndarray:
-    """One number per row of ``statistics``: the mean log-prob per word, forwards and backwards averaged."""
-    return statistics[:, :2].mean(axis=1)
+    """One number per row of ``statistics``: its readers' mean log-probs per token, averaged."""
+    return statistics[:, LOG_PROBS_FROM:].mean(axis=1)
 
 
 def stream(sentences: list[list[str]]) -> list[str]:

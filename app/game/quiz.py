@@ -53,11 +53,14 @@ DIFFICULTIES = {
                        "8-30 words sampled at temperature 1, from the third of the samples whose likelihood profile "
                        "is least like people's, matched to real sentences in surface habits"),
     "normal": Difficulty("normal", decks.DIFFICULTY_CARD["normal"],
-                         "{}-{} words by nucleus sampling (top-p 0.8), adversarial filtering, then the fakes and the real "
-                         "sentences dealt beside them chosen to meet in surface habits, the whole likelihood profile and "
-                         "what the words mean".format(*decks.PLANS["normal"].words)),
+                         "{}-{} words by nucleus sampling (top-p 0.8), only those a word trigram and the word LSTM read "
+                         "as fluently as {:.0%} of people's sentences, adversarial filtering, then the fakes and the real "
+                         "sentences dealt beside them chosen to meet in surface habits, the whole likelihood profile, "
+                         "fluency and what the words mean".format(*decks.PLANS["normal"].words,
+                                                                  decks.PLANS["normal"].fluency_floor)),
     "hard": Difficulty("hard", decks.DIFFICULTY_CARD["hard"],
-                       "as normal, in sentences of {}-{} words".format(*decks.PLANS["hard"].words)),
+                       "as normal, in sentences of {}-{} words above a floor at {:.0%}, and the reals dealt matched to the "
+                       "fakes' style too".format(*decks.PLANS["hard"].words, decks.PLANS["hard"].fluency_floor)),
 }
 DEFAULT_DIFFICULTY = "normal"
 MODES = {"single": "Human or LSTM?", "pair": "Which is real?"}

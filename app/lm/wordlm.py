@@ -211,6 +211,22 @@ class WordLanguageModel:
         return torch.log_softmax(logits[0], -1).gather(1, ids[0, 1:, None])[:, 0].numpy()
 
     @torch.no_grad()
+    def mean_log_probs(self, sentences: list[list[str]], batch: int = 512) -> np.ndarray:
+        """Per sentence: the mean of ``sentence_log_probs``, many sentences read side by side
+        (the LSTM reads left to right, so the <eos> padding after a sentence changes nothing in it)."""
+        means = np.zeros(len(sentences))
+        for start in range(0, len(sentences), batch):
+            rows = [[0] + self.vocab.encode(tokens) + [0] for tokens in sentences[start:start + batch]]
+            ids = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long)
+            for number, row in enumerate(rows):
+                ids[number, :len(row)] = torch.tensor(row)
+            logits, _ = self.model(ids[:, :-1])
+            log_p = torch.log_softmax(logits, -1).gather(2, ids[:, 1:, None])[..., 0]
+            read = torch.arange(ids.shape[1] - 1)[None, :] < torch.tensor([len(r) - 1 for r in rows])[:, None]
+            means[start:start + len(rows)] = ((log_p * read).sum(1) / read.sum(1)).numpy()
+        return means
+
+    @torch.no_grad()
     def sample(self, count: int, temperature: float = 1.0, max_tokens: int = 60,
                seed: int | None = None, top_p: float = 1.0) -> list[list[str] | None]:
         """count sentences written side by side from a fresh start, each up to its first <eos>.

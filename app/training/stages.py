@@ -279,10 +279,11 @@ def prepare_decks(corpus: Corpus, bundle: str, lm_bundle: str, seed: int, writer
     embeddings = load_bundle_embeddings(lm_bundle, "skipgram") \
         if "skipgram" in store.read_manifest(lm_bundle)["artifacts"] else None
     meaning = meaning_statistics(embeddings, word_counts(corpus)) if embeddings is not None else None
-    words = frozenset(load_bundle_word_lm(lm_bundle).vocab.tokens) if vocabulary else None
+    word_lm = load_bundle_word_lm(lm_bundle) if "wordlm" in store.read_manifest(lm_bundle)["artifacts"] else None
+    words = frozenset(word_lm.vocab.tokens) if vocabulary else None
     prepared = decks.prepare_decks(corpus, lm, checkpoint, writer_for=writer_for, writer=writer, candidates=candidates,
                                    seed=seed, training=training, meaning=meaning,
-                                   fluency=WordFluency.of(corpus).statistics, real_vocabulary=vocabulary,
+                                   fluency=WordFluency.of(corpus, word_lm).statistics, real_vocabulary=vocabulary,
                                    vocabulary=words)
     grade_decks(corpus, lm, prepared, embeddings=embeddings, vocabulary=words)
     return prepared, lm_sha
